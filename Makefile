@@ -1,0 +1,31 @@
+# consistent_ring: PGXS build
+EXTENSION = consistent_ring
+EXTVERSION = 1.0
+
+MODULE_big = consistent_ring
+OBJS = \
+	src/consistent_ring.o \
+	src/ring_keys.o \
+	src/ring_catalog.o \
+	src/ring_cache.o \
+	src/ring_vnode.o \
+	src/ring_admin.o \
+	src/ring_lookup.o \
+	src/ring_diff.o
+
+DATA = consistent_ring--1.0.sql
+
+REGRESS = ring_create ring_shard ring_keys ring_versions ring_moves ring_ownership errors
+REGRESS_OPTS = --load-extension=consistent_ring
+
+ISOLATION = visibility concurrent_changes
+ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
+
+SHLIB_LINK = -lxxhash
+PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+
+EXTRA_CLEAN = output_iso results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,487 @@
+/* consistent_ring--1.0.sql */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION consistent_ring" to load this file. \quit
+
+--
+-- Catalog tables, in the fixed schema consistent_ring (the C code finds
+-- them there by name).  Names are compared and sorted by bytes (COLLATE "C").
+--
+CREATE SCHEMA consistent_ring;
+COMMENT ON SCHEMA consistent_ring IS 'catalog of consistent_ring rings';
+
+CREATE TABLE consistent_ring.rings (
+    ring_id     integer NOT NULL,
+    name        text COLLATE "C" NOT NULL,
+    algorithm   text NOT NULL,
+    vnodes      integer NOT NULL,
+    version     integer NOT NULL DEFAULT 0,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT rings_pkey PRIMARY KEY (ring_id),
+    CONSTRAINT rings_name_key UNIQUE (name),
+    CONSTRAINT rings_name_check
+        CHECK (pg_catalog.octet_length(name) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.octet_length(name) OPERATOR(pg_catalog.<=) 200),
+    CONSTRAINT rings_vnodes_check
+        CHECK (vnodes OPERATOR(pg_catalog.>=) 1 AND vnodes OPERATOR(pg_catalog.<=) 65536),
+    CONSTRAINT rings_version_check CHECK (version OPERATOR(pg_catalog.>=) 0)
+);
+CREATE SEQUENCE consistent_ring.rings_ring_id_seq AS integer OWNED BY consistent_ring.rings.ring_id;
+ALTER TABLE consistent_ring.rings
+    ALTER COLUMN ring_id SET DEFAULT pg_catalog.nextval('consistent_ring.rings_ring_id_seq'::pg_catalog.regclass);
+COMMENT ON TABLE consistent_ring.rings IS 'one row per ring: its algorithm and newest version';
+
+CREATE TABLE consistent_ring.versions (
+    ring_id     integer NOT NULL REFERENCES consistent_ring.rings (ring_id) ON DELETE CASCADE,
+    version     integer NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by  name NOT NULL DEFAULT CURRENT_USER,
+    CONSTRAINT versions_pkey PRIMARY KEY (ring_id, version)
+);
+COMMENT ON TABLE consistent_ring.versions IS 'one row per committed ring version';
+
+CREATE TABLE consistent_ring.nodes (
+    ring_id     integer NOT NULL,
+    node        text COLLATE "C" NOT NULL,
+    weight      double precision NOT NULL,
+    added_in    integer NOT NULL,
+    removed_in  integer,
+    CONSTRAINT nodes_pkey PRIMARY KEY (ring_id, node, added_in),
+    CONSTRAINT nodes_version_fkey FOREIGN KEY (ring_id, added_in)
+        REFERENCES consistent_ring.versions (ring_id, version) ON DELETE CASCADE,
+    CONSTRAINT nodes_node_check
+        CHECK (pg_catalog.octet_length(node) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.octet_length(node) OPERATOR(pg_catalog.<=) 200),
+    CONSTRAINT nodes_weight_check
+        CHECK (weight OPERATOR(pg_catalog.>=) 0
+               AND weight OPERATOR(pg_catalog.<) 'Infinity'::double precision),
+    CONSTRAINT nodes_span_check
+        CHECK (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) added_in)
+);
+COMMENT ON TABLE consistent_ring.nodes IS
+    'node history: a row belongs to versions added_in <= v < removed_in';
+
+-- pg_dump saves the rings with the database
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings_ring_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.versions', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.nodes', '');
+
+-- Anyone may look rings up (lookups read these tables as the calling user).
+-- Changing them needs write access, which only the extension's owner has;
+-- the ring_* change functions are not SECURITY DEFINER.
+GRANT USAGE ON SCHEMA consistent_ring TO PUBLIC;
+GRANT SELECT ON consistent_ring.rings, consistent_ring.versions, consistent_ring.nodes TO PUBLIC;
+
+--
+-- Cache invalidation: any change to the catalog, by these functions or by
+-- hand, makes every backend recompile the rings it has cached.
+--
+CREATE FUNCTION consistent_ring.invalidate_cache() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'ring_invalidate_cache'
+    LANGUAGE C;
+COMMENT ON FUNCTION consistent_ring.invalidate_cache() IS
+    'trigger: tell every backend that the ring catalog changed';
+
+CREATE TRIGGER rings_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.rings
+    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER versions_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.versions
+    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER nodes_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.nodes
+    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
+
+-- fire on logical replication subscribers too
+ALTER TABLE consistent_ring.rings ENABLE ALWAYS TRIGGER rings_invalidate_cache;
+ALTER TABLE consistent_ring.versions ENABLE ALWAYS TRIGGER versions_invalidate_cache;
+ALTER TABLE consistent_ring.nodes ENABLE ALWAYS TRIGGER nodes_invalidate_cache;
+
+CREATE FUNCTION consistent_ring.virtual_nodes(vnodes integer, weight double precision)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_virtual_node_count'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION consistent_ring.virtual_nodes(integer, double precision) IS
+    'virtual nodes of a node: round(vnodes * weight), at least 1 if weight > 0';
+
+--
+-- Changing rings.  VOLATILE PARALLEL UNSAFE: they write.
+--
+CREATE FUNCTION ring_create(ring text, algorithm text DEFAULT 'vnode', vnodes integer DEFAULT 256)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ring_create'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_create(text, text, integer) IS 'create an empty ring (version 0)';
+
+CREATE FUNCTION ring_add_node(ring text, node text, weight double precision DEFAULT 1)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_add_node'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_add_node(text, text, double precision) IS
+    'add a node to a ring; returns the version of the change';
+
+CREATE FUNCTION ring_remove_node(ring text, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_remove_node'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_remove_node(text, text) IS
+    'remove a node from a ring; returns the version of the change';
+
+CREATE FUNCTION ring_set_weight(ring text, node text, weight double precision)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_set_weight'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_set_weight(text, text, double precision) IS
+    'change the weight of a node (0 drains it); returns the version of the change';
+
+CREATE FUNCTION ring_drop(ring text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ring_drop'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_drop(text) IS 'drop a ring and its history';
+
+--
+-- Looking up.  STABLE, not IMMUTABLE: they read the catalog, and the answer
+-- changes when the ring does.  PARALLEL SAFE: read-only, and workers resolve
+-- the ring under the leader's snapshot.
+--
+CREATE FUNCTION ring_version(ring text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_version'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_version(text) IS 'newest version of a ring';
+
+CREATE TYPE ring_move_result AS (from_node text, to_node text);
+COMMENT ON TYPE ring_move_result IS 'old and new owner of a key that moves';
+--
+-- Per-key functions, one overload per key type sharing one C function:
+-- bytea hashes its bytes; every other type its text form.
+--
+
+CREATE FUNCTION ring_hash(ring text, key text)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ring_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_hash(text, text) IS 'position of a key in the token space of a ring';
+
+CREATE FUNCTION ring_hash(ring text, key bytea)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ring_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_hash(text, bytea) IS 'position of a key in the token space of a ring';
+
+CREATE FUNCTION ring_hash(ring text, key smallint)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ring_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_hash(text, smallint) IS 'position of a key in the token space of a ring';
+
+CREATE FUNCTION ring_hash(ring text, key integer)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ring_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_hash(text, integer) IS 'position of a key in the token space of a ring';
+
+CREATE FUNCTION ring_hash(ring text, key bigint)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ring_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_hash(text, bigint) IS 'position of a key in the token space of a ring';
+
+CREATE FUNCTION ring_hash(ring text, key uuid)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ring_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_hash(text, uuid) IS 'position of a key in the token space of a ring';
+
+CREATE FUNCTION ring_hash(ring text, key anyelement)
+    RETURNS bigint
+    AS 'MODULE_PATHNAME', 'ring_hash'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_hash(text, anyelement) IS 'position of a key in the token space of a ring';
+
+CREATE FUNCTION ring_shard(ring text, key text)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, text) IS 'node that owns a key';
+
+CREATE FUNCTION ring_shard(ring text, key bytea)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, bytea) IS 'node that owns a key';
+
+CREATE FUNCTION ring_shard(ring text, key smallint)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, smallint) IS 'node that owns a key';
+
+CREATE FUNCTION ring_shard(ring text, key integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, integer) IS 'node that owns a key';
+
+CREATE FUNCTION ring_shard(ring text, key bigint)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, bigint) IS 'node that owns a key';
+
+CREATE FUNCTION ring_shard(ring text, key uuid)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, uuid) IS 'node that owns a key';
+
+CREATE FUNCTION ring_shard(ring text, key anyelement)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, anyelement) IS 'node that owns a key';
+
+CREATE FUNCTION ring_shard(ring text, key text, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, text, integer) IS 'node that owned a key at a version of a ring';
+
+CREATE FUNCTION ring_shard(ring text, key bytea, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, bytea, integer) IS 'node that owned a key at a version of a ring';
+
+CREATE FUNCTION ring_shard(ring text, key smallint, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, smallint, integer) IS 'node that owned a key at a version of a ring';
+
+CREATE FUNCTION ring_shard(ring text, key integer, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, integer, integer) IS 'node that owned a key at a version of a ring';
+
+CREATE FUNCTION ring_shard(ring text, key bigint, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, bigint, integer) IS 'node that owned a key at a version of a ring';
+
+CREATE FUNCTION ring_shard(ring text, key uuid, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, uuid, integer) IS 'node that owned a key at a version of a ring';
+
+CREATE FUNCTION ring_shard(ring text, key anyelement, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text, anyelement, integer) IS 'node that owned a key at a version of a ring';
+
+CREATE FUNCTION ring_shard(key text)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_default'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(text) IS 'node that owns a key in the ring named by consistent_ring.default_ring';
+
+CREATE FUNCTION ring_shard(key bytea)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_default'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(bytea) IS 'node that owns a key in the ring named by consistent_ring.default_ring';
+
+CREATE FUNCTION ring_shard(key smallint)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_default'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(smallint) IS 'node that owns a key in the ring named by consistent_ring.default_ring';
+
+CREATE FUNCTION ring_shard(key integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_default'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(integer) IS 'node that owns a key in the ring named by consistent_ring.default_ring';
+
+CREATE FUNCTION ring_shard(key bigint)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_default'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(bigint) IS 'node that owns a key in the ring named by consistent_ring.default_ring';
+
+CREATE FUNCTION ring_shard(key uuid)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_default'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(uuid) IS 'node that owns a key in the ring named by consistent_ring.default_ring';
+
+CREATE FUNCTION ring_shard(key anyelement)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_shard_default'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shard(anyelement) IS 'node that owns a key in the ring named by consistent_ring.default_ring';
+
+CREATE FUNCTION ring_shards(ring text, key text, n integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_shards'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shards(text, text, integer) IS 'first n distinct nodes clockwise from a key (replicas)';
+
+CREATE FUNCTION ring_shards(ring text, key bytea, n integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_shards'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shards(text, bytea, integer) IS 'first n distinct nodes clockwise from a key (replicas)';
+
+CREATE FUNCTION ring_shards(ring text, key smallint, n integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_shards'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shards(text, smallint, integer) IS 'first n distinct nodes clockwise from a key (replicas)';
+
+CREATE FUNCTION ring_shards(ring text, key integer, n integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_shards'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shards(text, integer, integer) IS 'first n distinct nodes clockwise from a key (replicas)';
+
+CREATE FUNCTION ring_shards(ring text, key bigint, n integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_shards'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shards(text, bigint, integer) IS 'first n distinct nodes clockwise from a key (replicas)';
+
+CREATE FUNCTION ring_shards(ring text, key uuid, n integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_shards'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shards(text, uuid, integer) IS 'first n distinct nodes clockwise from a key (replicas)';
+
+CREATE FUNCTION ring_shards(ring text, key anyelement, n integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_shards'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_shards(text, anyelement, integer) IS 'first n distinct nodes clockwise from a key (replicas)';
+
+CREATE FUNCTION ring_move(ring text, key text, old_version integer, new_version integer)
+    RETURNS ring_move_result
+    AS 'MODULE_PATHNAME', 'ring_move'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_move(text, text, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
+
+CREATE FUNCTION ring_move(ring text, key bytea, old_version integer, new_version integer)
+    RETURNS ring_move_result
+    AS 'MODULE_PATHNAME', 'ring_move'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_move(text, bytea, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
+
+CREATE FUNCTION ring_move(ring text, key smallint, old_version integer, new_version integer)
+    RETURNS ring_move_result
+    AS 'MODULE_PATHNAME', 'ring_move'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_move(text, smallint, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
+
+CREATE FUNCTION ring_move(ring text, key integer, old_version integer, new_version integer)
+    RETURNS ring_move_result
+    AS 'MODULE_PATHNAME', 'ring_move'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_move(text, integer, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
+
+CREATE FUNCTION ring_move(ring text, key bigint, old_version integer, new_version integer)
+    RETURNS ring_move_result
+    AS 'MODULE_PATHNAME', 'ring_move'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_move(text, bigint, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
+
+CREATE FUNCTION ring_move(ring text, key uuid, old_version integer, new_version integer)
+    RETURNS ring_move_result
+    AS 'MODULE_PATHNAME', 'ring_move'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_move(text, uuid, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
+
+CREATE FUNCTION ring_move(ring text, key anyelement, old_version integer, new_version integer)
+    RETURNS ring_move_result
+    AS 'MODULE_PATHNAME', 'ring_move'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_move(text, anyelement, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
+
+--
+-- Whole-ring functions.
+--
+CREATE FUNCTION ring_moves(ring text, old_version integer, new_version integer,
+                           OUT range_start bigint, OUT range_end bigint,
+                           OUT from_node text, OUT to_node text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_moves'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ring_moves(text, integer, integer) IS
+    'token ranges that change owner between two versions of a ring';
+
+CREATE FUNCTION ring_moves(old_ring text, new_ring text,
+                           OUT range_start bigint, OUT range_end bigint,
+                           OUT from_node text, OUT to_node text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_moves_rings'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION ring_moves(text, text) IS
+    'token ranges owned by different nodes in two rings';
+
+-- not STRICT: a NULL version means the newest one
+CREATE FUNCTION ring_ownership(ring text, version integer DEFAULT NULL,
+                               OUT node text, OUT weight double precision,
+                               OUT vnodes integer, OUT share double precision,
+                               OUT ideal_share double precision)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_ownership'
+    LANGUAGE C STABLE PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION ring_ownership(text, integer) IS
+    'exact share of the token space each node owns, against its weight share';
+
+-- VOLATILE: it reports this backend's cache, which changes under it
+CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
+                                OUT tokens bigint, OUT bytes bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_cache_info'
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION ring_cache_info() IS
+    'rings compiled in this backend''s cache, with their size';
+
+--
+-- Views for browsing.
+--
+CREATE VIEW ring_nodes AS
+    SELECT r.name AS ring,
+           n.node,
+           n.weight,
+           consistent_ring.virtual_nodes(r.vnodes, n.weight) AS vnodes,
+           n.added_in AS since_version
+      FROM consistent_ring.rings r
+      JOIN consistent_ring.nodes n ON n.ring_id OPERATOR(pg_catalog.=) r.ring_id
+     WHERE n.removed_in IS NULL;
+COMMENT ON VIEW ring_nodes IS 'nodes of the newest version of every ring';
+
+CREATE VIEW ring_versions AS
+    SELECT r.name AS ring,
+           v.version,
+           v.created_at,
+           v.created_by,
+           (SELECT pg_catalog.count(*)
+              FROM consistent_ring.nodes n
+             WHERE n.ring_id OPERATOR(pg_catalog.=) v.ring_id
+               AND n.added_in OPERATOR(pg_catalog.<=) v.version
+               AND (n.removed_in IS NULL OR n.removed_in OPERATOR(pg_catalog.>) v.version)) AS nodes,
+           (SELECT pg_catalog.coalesce(pg_catalog.sum(n.weight), 0)
+              FROM consistent_ring.nodes n
+             WHERE n.ring_id OPERATOR(pg_catalog.=) v.ring_id
+               AND n.added_in OPERATOR(pg_catalog.<=) v.version
+               AND (n.removed_in IS NULL OR n.removed_in OPERATOR(pg_catalog.>) v.version)) AS total_weight,
+           v.version OPERATOR(pg_catalog.=) r.version AS is_current
+      FROM consistent_ring.rings r
+      JOIN consistent_ring.versions v ON v.ring_id OPERATOR(pg_catalog.=) r.ring_id;
+COMMENT ON VIEW ring_versions IS 'every version of every ring, with its node count';

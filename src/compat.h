@@ -1,0 +1,22 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  The one place for code that depends on the PostgreSQL major version.
+ *
+ * consistent_ring is built and tested against PostgreSQL 15.  Anything that
+ * differs between server versions goes here, so the rest of the sources read
+ * as plain PostgreSQL 15 code.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CONSISTENT_RING_COMPAT_H
+#define CONSISTENT_RING_COMPAT_H
+
+#if PG_VERSION_NUM < 150000
+#error "consistent_ring requires PostgreSQL 15 or later"
+#endif
+
+/* InitMaterializedSRF() appeared in 15 (it was SetSingleFuncCall before). */
+#define RING_INIT_MATERIALIZED_SRF(fcinfo) InitMaterializedSRF((fcinfo), 0)
+
+#endif							/* CONSISTENT_RING_COMPAT_H */

@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * consistent_ring.c
+ *	  Module load: settings and cache callbacks.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "consistent_ring.h"
+#include "ring_cache.h"
+
+PG_MODULE_MAGIC;
+
+char	   *ring_default_ring = NULL;
+
+void		_PG_init(void);
+
+/* Define the settings and register the cache's invalidation callbacks. */
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("consistent_ring.default_ring",
+							   "Ring used by ring_shard() called with a key only.",
+							   NULL,
+							   &ring_default_ring,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+	MarkGUCPrefixReserved("consistent_ring");
+
+	ring_cache_init();
+}

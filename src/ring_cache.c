@@ -1,0 +1,308 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_cache.c
+ *	  Backend-local cache of compiled rings.
+ *
+ * Protocol
+ * --------
+ * What is cached: compiled rings (sorted tokens, owners, a bucket index),
+ * keyed by (OID of consistent_ring.rings, ring id, version, command id).
+ * A committed version never changes, so a compiled committed version is
+ * right for every snapshot that can see it; the OID in the key keeps a
+ * dropped and recreated extension from hitting old entries.  A version that
+ * this transaction is still building is keyed by the snapshot's command id
+ * as well, since its content changes from one command to the next.
+ *
+ * Which version a lookup uses is not cached across snapshots: each call site
+ * (RingRef, kept in fn_extra) remembers the snapshot it resolved the ring
+ * name under, and resolves again - one index scan on the rings table - when
+ * the active snapshot is a different one.  So every statement sees exactly
+ * the ring its snapshot sees: the one committed before it began in READ
+ * COMMITTED, the transaction's in REPEATABLE READ and SERIALIZABLE, and its
+ * own uncommitted changes.
+ *
+ * Invalidation: a statement-level trigger on each catalog table registers a
+ * relcache invalidation of that table (transactional: sent to other backends
+ * at commit, seen by this backend at the next command, discarded on abort).
+ * The relcache callback, registered once in _PG_init, only bumps
+ * ring_cache_generation and sets flush_pending; InvalidOid (cache reset)
+ * counts as a change too.  The next resolution frees the flushed entries.
+ * Entries built from this transaction's own changes are also flushed at
+ * transaction end, so nothing built from aborted data is ever found again.
+ *
+ * Lifetime: a RingRef pins the ring it points to (refcount) and unpins it
+ * when its memory context (the call site's fn_mcxt) is reset or deleted,
+ * which also happens on error.  A flushed ring is freed only once no RingRef
+ * pins it, so a pointer returned by ring_ref_get() stays valid at least until
+ * the end of the query that asked for it, and so do the node name datums it
+ * points to.  A ring is inserted only once fully built: an error half-way
+ * leaves nothing behind (its memory context is a child of the caller's until
+ * it is complete).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "compat.h"
+#include "ring_cache.h"
+#include "ring_vnode.h"
+
+typedef struct RingCacheEntry
+{
+	RingCacheKey key;
+	CompiledRing *ring;
+} RingCacheEntry;
+
+uint64		ring_cache_generation = 1;
+
+static MemoryContext RingCacheContext = NULL;
+static HTAB *ring_cache = NULL;
+static bool flush_pending = false;
+static bool own_entries = false;
+
+/* Relcache callback: note that the catalog changed; no work here. */
+static void
+ring_cache_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || ring_catalog_is_ring_table(relid))
+	{
+		ring_cache_generation++;
+		flush_pending = true;
+	}
+}
+
+/* Transaction callback: forget what was built from this transaction's changes. */
+static void
+ring_cache_xact_callback(XactEvent event, void *arg)
+{
+	if (own_entries &&
+		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		 event == XACT_EVENT_PREPARE))
+	{
+		own_entries = false;
+		ring_cache_generation++;
+		flush_pending = true;
+	}
+}
+
+/* Register the callbacks; called once from _PG_init. */
+void
+ring_cache_init(void)
+{
+	CacheRegisterRelcacheCallback(ring_cache_relcache_callback, (Datum) 0);
+	RegisterXactCallback(ring_cache_xact_callback, NULL);
+}
+
+/* Drop one pin; free the ring if it was flushed and nobody holds it. */
+static void
+ring_unpin(CompiledRing *ring)
+{
+	Assert(ring->refcount > 0);
+	ring->refcount--;
+	if (ring->dead && ring->refcount == 0)
+		MemoryContextDelete(ring->mcxt);
+}
+
+/* Create the hash table, or empty it if a flush is pending. */
+static void
+ring_cache_prepare(void)
+{
+	if (ring_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		RingCacheContext = AllocSetContextCreate(CacheMemoryContext,
+												 "consistent_ring cache",
+												 ALLOCSET_SMALL_SIZES);
+		ctl.keysize = sizeof(RingCacheKey);
+		ctl.entrysize = sizeof(RingCacheEntry);
+		ctl.hcxt = RingCacheContext;
+		ring_cache = hash_create("consistent_ring compiled rings", 16, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		flush_pending = false;
+		return;
+	}
+
+	if (flush_pending)
+	{
+		HASH_SEQ_STATUS status;
+		RingCacheEntry *entry;
+
+		flush_pending = false;
+		ring_catalog_forget();
+		hash_seq_init(&status, ring_cache);
+		while ((entry = hash_seq_search(&status)) != NULL)
+		{
+			CompiledRing *ring = entry->ring;
+
+			hash_search(ring_cache, &entry->key, HASH_REMOVE, NULL);
+			ring->dead = true;
+			if (ring->refcount == 0)
+				MemoryContextDelete(ring->mcxt);
+		}
+	}
+}
+
+/* The compiled ring of one version, compiling it on first use. */
+static CompiledRing *
+ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
+{
+	RingCacheKey key;
+	RingCacheEntry *entry;
+	CompiledRing *ring;
+	bool		found;
+	bool		own = (version == hdr->version && hdr->version_is_own);
+
+	memset(&key, 0, sizeof(key));
+	key.catalog_id = hdr->catalog_id;
+	key.ring_id = hdr->ring_id;
+	key.version = version;
+	key.cid = own ? snap->curcid : InvalidCommandId;
+
+	entry = hash_search(ring_cache, &key, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->ring;
+
+	ring = ring_compile(hdr, version, snap);
+	ring->key = key;
+	MemoryContextSetParent(ring->mcxt, RingCacheContext);
+
+	entry = hash_search(ring_cache, &key, HASH_ENTER, &found);
+	Assert(!found);
+	entry->ring = ring;
+	if (own)
+		own_entries = true;
+	return ring;
+}
+
+/* Set up a RingRef in mcxt; its pin is dropped when mcxt goes away. */
+static void
+ring_ref_release(void *arg)
+{
+	RingRef    *ref = (RingRef *) arg;
+
+	if (ref->ring != NULL)
+		ring_unpin(ref->ring);
+	ref->ring = NULL;
+}
+
+void
+ring_ref_init(RingRef *ref, MemoryContext mcxt)
+{
+	memset(ref, 0, sizeof(RingRef));
+	ref->release.func = ring_ref_release;
+	ref->release.arg = ref;
+	MemoryContextRegisterResetCallback(mcxt, &ref->release);
+}
+
+/*
+ * Resolve (name, version) under the active snapshot: find the ring's row,
+ * check the version, get the compiled ring and pin it in ref.
+ */
+CompiledRing *
+ring_ref_resolve(RingRef *ref, const char *name, int namelen, int32 version)
+{
+	Snapshot	snap = ring_current_snapshot();
+	RingHeader	hdr;
+	CompiledRing *ring;
+	uint64		generation;
+	int32		asked = version;
+
+	/* Let changes committed before this statement reach the cache. */
+	AcceptInvalidationMessages();
+	ring_cache_prepare();
+	generation = ring_cache_generation;
+
+	if (namelen > RING_NAME_MAXLEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("ring \"%s\" does not exist", pnstrdup(name, namelen)),
+				 errdetail("Ring names are at most %d bytes long.", RING_NAME_MAXLEN)));
+
+	ring_catalog_get(name, namelen, snap, &hdr);
+	if (version == RING_VERSION_CURRENT)
+		version = hdr.version;
+	else if (version < 0 || version > hdr.version)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("version %d of ring \"%s\" does not exist",
+						version, hdr.name),
+				 errdetail("Ring \"%s\" has versions 0 to %d.",
+						   hdr.name, hdr.version)));
+
+	ring = ring_cache_fetch(&hdr, version, snap);
+
+	ring->refcount++;
+	if (ref->ring != NULL)
+		ring_unpin(ref->ring);
+	ref->ring = ring;
+
+	ref->generation = generation;
+	ref->snapid.snap = snap;
+	ref->snapid.completion = snap->snapXactCompletionCount;
+	ref->snapid.xmin = snap->xmin;
+	ref->snapid.xmax = snap->xmax;
+	ref->snapid.xcnt = snap->xcnt;
+	ref->snapid.curcid = snap->curcid;
+	ref->version = asked;
+	ref->current_version = hdr.version;
+	ref->namelen = namelen;
+	memcpy(ref->name, name, namelen);
+
+	return ring;
+}
+
+/* Add a row per cached ring to a materialized SRF result. */
+void
+ring_cache_report(ReturnSetInfo *rsinfo)
+{
+	HASH_SEQ_STATUS status;
+	RingCacheEntry *entry;
+
+	if (ring_cache == NULL)
+		return;
+	hash_seq_init(&status, ring_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		CompiledRing *ring = entry->ring;
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(ring->name);
+		values[1] = Int32GetDatum(ring->key.version);
+		values[2] = Int32GetDatum(ring->nnodes);
+		values[3] = Int64GetDatum(ring->ntokens);
+		values[4] = Int64GetDatum(MemoryContextMemAllocated(ring->mcxt, true));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+}
+
+PG_FUNCTION_INFO_V1(ring_invalidate_cache);
+
+/*
+ * Statement-level trigger on the catalog tables: register a relcache
+ * invalidation of the changed table.  It reaches this backend at the next
+ * command and the others when the transaction commits; an abort drops it.
+ */
+Datum
+ring_invalidate_cache(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("function \"invalidate_cache\" must be fired as a trigger")));
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,136 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_cache.h
+ *	  Backend-local cache of compiled rings, and per-call-site references.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RING_CACHE_H
+#define RING_CACHE_H
+
+#include "nodes/execnodes.h"
+#include "utils/palloc.h"
+#include "utils/snapmgr.h"
+#include "utils/snapshot.h"
+
+#include "ring_catalog.h"
+
+/* Requested version meaning "the newest one the snapshot sees". */
+#define RING_VERSION_CURRENT (-1)
+
+/* What identifies one compiled ring. */
+typedef struct RingCacheKey
+{
+	Oid			catalog_id;		/* OID of consistent_ring.rings */
+	int32		ring_id;
+	int32		version;
+	CommandId	cid;			/* InvalidCommandId once the version is
+								 * committed; the snapshot's command id while
+								 * it is being built by this transaction */
+} RingCacheKey;
+
+/* One node of a compiled ring. */
+typedef struct RingNodeInfo
+{
+	text	   *name;
+	double		weight;
+	int32		vnodes;			/* virtual nodes it was given */
+} RingNodeInfo;
+
+/* One version of one ring, ready for lookups. */
+typedef struct CompiledRing
+{
+	RingCacheKey key;
+	MemoryContext mcxt;			/* holds this struct and all it points to */
+	char		name[RING_NAME_MAXLEN + 1];
+	RingAlgorithm algorithm;
+	int32		vnodes;			/* virtual nodes per unit of weight */
+
+	int			nnodes;			/* all nodes, weight 0 included */
+	RingNodeInfo *nodes;		/* sorted by name bytes */
+	int			nowners;		/* nodes owning at least one token */
+
+	uint32		ntokens;		/* distinct tokens, ascending */
+	int64	   *tokens;
+	uint32	   *owners;			/* owners[i]: index into nodes of tokens[i] */
+	int			index_shift;	/* 64 - log2(number of buckets) */
+	uint32	   *index;			/* index[b]: first token in bucket b or
+								 * later; one extra entry = ntokens */
+
+	int			refcount;		/* RingRefs pinning it */
+	bool		dead;			/* flushed: free when refcount drops to 0 */
+} CompiledRing;
+
+/* What a snapshot is, for "did it change since last row". */
+typedef struct RingSnapId
+{
+	Snapshot	snap;
+	uint64		completion;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	CommandId	curcid;
+} RingSnapId;
+
+/*
+ * A call site's reference to a compiled ring: what was asked, under which
+ * snapshot and cache generation it was resolved, and the pinned ring.  Lives
+ * in the call site's fn_mcxt; the pin is dropped when that context goes.
+ */
+typedef struct RingRef
+{
+	CompiledRing *ring;			/* pinned; NULL until first resolved */
+	uint64		generation;
+	RingSnapId	snapid;
+	int32		version;		/* as asked: a number or RING_VERSION_CURRENT */
+	int32		current_version;	/* newest version the snapshot saw */
+	int			namelen;
+	char		name[RING_NAME_MAXLEN];
+	MemoryContextCallback release;
+} RingRef;
+
+extern PGDLLIMPORT uint64 ring_cache_generation;
+
+extern void ring_cache_init(void);
+extern void ring_ref_init(RingRef *ref, MemoryContext mcxt);
+extern void ring_cache_report(ReturnSetInfo *rsinfo);
+extern CompiledRing *ring_ref_resolve(RingRef *ref, const char *name,
+									  int namelen, int32 version);
+
+/* Whether snap is, for visibility, the snapshot recorded in id. */
+static inline bool
+ring_snap_same(const RingSnapId *id, Snapshot snap)
+{
+	/*
+	 * Two MVCC snapshots with the same non-zero transaction completion count
+	 * and command id see the same rows.  Restored snapshots (parallel
+	 * workers, imported ones) have a zero count: then require the same
+	 * snapshot object too.
+	 */
+	return id->completion == snap->snapXactCompletionCount &&
+		id->curcid == snap->curcid &&
+		id->xmin == snap->xmin &&
+		id->xmax == snap->xmax &&
+		(snap->snapXactCompletionCount != 0 ||
+		 (id->snap == snap && id->xcnt == snap->xcnt));
+}
+
+/*
+ * The compiled ring for (name, version) as the running statement sees it.
+ * The per-row path: a few comparisons, then the ring resolved last time.
+ */
+static inline CompiledRing *
+ring_ref_get(RingRef *ref, const char *namedata, int namelen, int32 version)
+{
+	if (likely(ref->ring != NULL &&
+			   ref->generation == ring_cache_generation &&
+			   ref->version == version &&
+			   ref->namelen == namelen &&
+			   ActiveSnapshotSet() &&
+			   ring_snap_same(&ref->snapid, GetActiveSnapshot()) &&
+			   memcmp(ref->name, namedata, namelen) == 0))
+		return ref->ring;
+	return ring_ref_resolve(ref, namedata, namelen, version);
+}
+
+#endif							/* RING_CACHE_H */

@@ -1,0 +1,301 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_catalog.c
+ *	  Reading the ring catalog tables.
+ *
+ * The rings live in three tables of the fixed schema consistent_ring:
+ *
+ *	rings	  (ring_id, name, algorithm, vnodes, version, created_at)
+ *	versions  (ring_id, version, created_at, created_by)
+ *	nodes	  (ring_id, node, weight, added_in, removed_in)
+ *
+ * A node row is part of every version v with added_in <= v < removed_in
+ * (removed_in NULL meaning "still there").  Committed versions never change,
+ * which is what lets ring_cache.c keep compiled versions across statements.
+ *
+ * Reads here use index scans under a caller-supplied snapshot, so a lookup
+ * sees exactly the ring its statement's snapshot sees (also in REPEATABLE
+ * READ and SERIALIZABLE transactions, and in parallel workers).  Changes are
+ * made by ring_admin.c through SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "ring_catalog.h"
+
+#define RING_SCHEMA "consistent_ring"
+
+/* Column numbers of consistent_ring.rings */
+#define Anum_rings_ring_id		1
+#define Anum_rings_name			2
+#define Anum_rings_algorithm	3
+#define Anum_rings_vnodes		4
+#define Anum_rings_version		5
+
+/* Column numbers of consistent_ring.nodes */
+#define Anum_nodes_ring_id		1
+#define Anum_nodes_node			2
+#define Anum_nodes_weight		3
+#define Anum_nodes_added_in		4
+#define Anum_nodes_removed_in	5
+
+/*
+ * OIDs of the catalog relations, looked up on first use and forgotten when
+ * the cache is flushed (the extension may have been dropped and recreated).
+ */
+typedef struct RingCatalogOids
+{
+	Oid			rings;
+	Oid			rings_name_idx;
+	Oid			versions;
+	Oid			nodes;
+	Oid			nodes_pkey;
+} RingCatalogOids;
+
+static RingCatalogOids oids;
+
+/* Look up one relation of the catalog schema by name. */
+static Oid
+catalog_relid(Oid nsp, const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, nsp);
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("relation \"%s.%s\" does not exist", RING_SCHEMA, relname),
+				 errhint("Run CREATE EXTENSION consistent_ring.")));
+	return relid;
+}
+
+/* Make sure the catalog OIDs are known. */
+static void
+catalog_oids_fill(void)
+{
+	Oid			nsp;
+
+	if (OidIsValid(oids.rings))
+		return;
+
+	nsp = get_namespace_oid(RING_SCHEMA, true);
+	if (!OidIsValid(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("schema \"%s\" does not exist", RING_SCHEMA),
+				 errhint("Run CREATE EXTENSION consistent_ring.")));
+
+	oids.rings_name_idx = catalog_relid(nsp, "rings_name_key");
+	oids.versions = catalog_relid(nsp, "versions");
+	oids.nodes = catalog_relid(nsp, "nodes");
+	oids.nodes_pkey = catalog_relid(nsp, "nodes_pkey");
+	/* set last: a valid rings OID means all are valid */
+	oids.rings = catalog_relid(nsp, "rings");
+}
+
+/* Forget the catalog OIDs; they are looked up again on next use. */
+void
+ring_catalog_forget(void)
+{
+	memset(&oids, 0, sizeof(oids));
+}
+
+/* Whether a relcache invalidation for relid concerns the ring catalog. */
+bool
+ring_catalog_is_ring_table(Oid relid)
+{
+	return relid == oids.rings || relid == oids.versions || relid == oids.nodes;
+}
+
+/*
+ * The snapshot a lookup reads the catalog with: the active snapshot of the
+ * running statement.
+ */
+Snapshot
+ring_current_snapshot(void)
+{
+	if (ActiveSnapshotSet())
+		return GetActiveSnapshot();
+	return GetTransactionSnapshot();
+}
+
+/* Open a catalog table, retrying once with fresh OIDs if it went away. */
+static Relation
+catalog_open(Oid *relid)
+{
+	Relation	rel;
+
+	catalog_oids_fill();
+	rel = try_table_open(*relid, AccessShareLock);
+	if (rel == NULL)
+	{
+		ring_catalog_forget();
+		catalog_oids_fill();
+		rel = table_open(*relid, AccessShareLock);
+	}
+	return rel;
+}
+
+/*
+ * Read the rings row of the ring called name, as snap sees it.  Raises
+ * undefined_object if there is no such ring.
+ */
+void
+ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
+{
+	Relation	rel;
+	Relation	idx;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	text	   *name_text = cstring_to_text_with_len(name, namelen);
+	bool		found = false;
+
+	rel = catalog_open(&oids.rings);
+	idx = index_open(oids.rings_name_idx, AccessShareLock);
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ,
+				PointerGetDatum(name_text));
+	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
+	tuple = systable_getnext_ordered(scan, ForwardScanDirection);
+	if (HeapTupleIsValid(tuple))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+		char	   *alg;
+
+		found = true;
+		hdr->catalog_id = RelationGetRelid(rel);
+		hdr->ring_id = DatumGetInt32(heap_getattr(tuple, Anum_rings_ring_id, desc, &isnull));
+		hdr->vnodes = DatumGetInt32(heap_getattr(tuple, Anum_rings_vnodes, desc, &isnull));
+		hdr->version = DatumGetInt32(heap_getattr(tuple, Anum_rings_version, desc, &isnull));
+		alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_algorithm, desc, &isnull));
+		hdr->algorithm = ring_algorithm_parse(alg);
+		pfree(alg);
+
+		/*
+		 * Every change bumps the rings row, so if its xmin is ours the newest
+		 * version is still being built by this transaction.
+		 */
+		hdr->version_is_own =
+			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data));
+		memcpy(hdr->name, name, namelen);
+		hdr->name[namelen] = '\0';
+	}
+	systable_endscan_ordered(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	pfree(name_text);
+
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("ring \"%s\" does not exist", pnstrdup(name, namelen))));
+}
+
+/*
+ * The nodes of one version of a ring (weight 0 included), as snap sees them,
+ * allocated in the current memory context.
+ */
+List *
+ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
+{
+	Relation	rel;
+	Relation	idx;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	List	   *result = NIL;
+
+	rel = catalog_open(&oids.nodes);
+	idx = index_open(oids.nodes_pkey, AccessShareLock);
+	desc = RelationGetDescr(rel);
+
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum(hdr->ring_id));
+	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext_ordered(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		int32		added_in;
+		Datum		removed_in;
+		RingNodeRow *row;
+
+		added_in = DatumGetInt32(heap_getattr(tuple, Anum_nodes_added_in, desc, &isnull));
+		removed_in = heap_getattr(tuple, Anum_nodes_removed_in, desc, &isnull);
+		if (added_in > version || (!isnull && DatumGetInt32(removed_in) <= version))
+			continue;
+
+		row = palloc(sizeof(RingNodeRow));
+		row->name = DatumGetTextPCopy(heap_getattr(tuple, Anum_nodes_node, desc, &isnull));
+		row->weight = DatumGetFloat8(heap_getattr(tuple, Anum_nodes_weight, desc, &isnull));
+		result = lappend(result, row);
+	}
+	systable_endscan_ordered(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	return result;
+}
+
+/* The algorithm called name; invalid_parameter_value if there is none. */
+RingAlgorithm
+ring_algorithm_parse(const char *name)
+{
+	if (strcmp(name, "vnode") == 0)
+		return RING_ALGORITHM_VNODE;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown ring algorithm \"%s\"", name),
+			 errhint("Valid algorithms are: vnode.")));
+	pg_unreachable();
+}
+
+/* The name of an algorithm, as stored in the catalog. */
+const char *
+ring_algorithm_name(RingAlgorithm algorithm)
+{
+	switch (algorithm)
+	{
+		case RING_ALGORITHM_VNODE:
+			return "vnode";
+	}
+	elog(ERROR, "unrecognized ring algorithm: %d", (int) algorithm);
+	pg_unreachable();
+}
+
+/*
+ * Number of virtual nodes of a node with this weight in a ring with this
+ * vnodes setting: round(vnodes * weight), half away from zero, and at least
+ * one for any positive weight.  The caller has checked the weight is finite
+ * and within range.
+ */
+int32
+ring_virtual_nodes(int32 vnodes, double weight)
+{
+	double		n;
+
+	if (!(weight > 0))
+		return 0;
+	n = round((double) vnodes * weight);
+	if (n < 1)
+		return 1;
+	if (n > RING_MAX_NODE_TOKENS)
+		return RING_MAX_NODE_TOKENS + 1;	/* callers reject this */
+	return (int32) n;
+}

@@ -1,0 +1,60 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_catalog.h
+ *	  Reading the ring catalog tables (schema consistent_ring).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RING_CATALOG_H
+#define RING_CATALOG_H
+
+#include "nodes/pg_list.h"
+#include "utils/snapshot.h"
+
+/* Longest ring or node name, in bytes. */
+#define RING_NAME_MAXLEN 200
+
+/* Largest vnodes setting of a ring. */
+#define RING_MAX_VNODES 65536
+
+/* Most virtual nodes one node, and one ring version, may have. */
+#define RING_MAX_NODE_TOKENS (1 << 20)
+#define RING_MAX_RING_TOKENS (1 << 24)
+
+typedef enum RingAlgorithm
+{
+	RING_ALGORITHM_VNODE = 1
+} RingAlgorithm;
+
+/* One ring as a snapshot sees it: the rings table row. */
+typedef struct RingHeader
+{
+	Oid			catalog_id;		/* OID of consistent_ring.rings */
+	int32		ring_id;
+	int32		version;		/* newest version visible */
+	int32		vnodes;			/* virtual nodes per unit of weight */
+	RingAlgorithm algorithm;
+	bool		version_is_own; /* newest version made by this transaction */
+	char		name[RING_NAME_MAXLEN + 1];
+} RingHeader;
+
+/* One node of one version. */
+typedef struct RingNodeRow
+{
+	text	   *name;
+	double		weight;
+} RingNodeRow;
+
+extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,
+							 RingHeader *hdr);
+extern List *ring_catalog_nodes(const RingHeader *hdr, int32 version,
+								Snapshot snap);
+extern bool ring_catalog_is_ring_table(Oid relid);
+extern void ring_catalog_forget(void);
+
+extern RingAlgorithm ring_algorithm_parse(const char *name);
+extern const char *ring_algorithm_name(RingAlgorithm algorithm);
+extern int32 ring_virtual_nodes(int32 vnodes, double weight);
+extern Snapshot ring_current_snapshot(void);
+
+#endif							/* RING_CATALOG_H */

@@ -1,0 +1,278 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_diff.c
+ *	  Whole-ring SQL functions: ring_moves, ring_ownership, ring_cache_info.
+ *
+ * Ownership in the token space: position p belongs to the owner of the
+ * smallest token >= p, so with ascending tokens t0 < ... < tn-1 the ranges
+ * are [min, t0] and [tn-1 + 1, max] (both t0's owner, the wrap-around arc)
+ * and [ti-1 + 1, ti] (ti's owner).  ring_moves merges the boundaries of two
+ * rings and reports the ranges whose owner differs, coalesced into maximal
+ * runs with the same (from, to) pair, in ascending order.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "compat.h"
+#include "ring_cache.h"
+#include "ring_vnode.h"
+
+/* Both rings of a ring_moves call, pinned for the duration of the query. */
+typedef struct DiffState
+{
+	RingRef		old_ref;
+	RingRef		new_ref;
+} DiffState;
+
+/* A run of ranges being coalesced. */
+typedef struct MoveRun
+{
+	bool		open;
+	int64		start;
+	int64		end;
+	uint32		from;
+	uint32		to;
+} MoveRun;
+
+static DiffState *
+diff_state(FunctionCallInfo fcinfo)
+{
+	DiffState  *st = (DiffState *) fcinfo->flinfo->fn_extra;
+
+	if (st == NULL)
+	{
+		MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+
+		st = MemoryContextAllocZero(mcxt, sizeof(DiffState));
+		ring_ref_init(&st->old_ref, mcxt);
+		ring_ref_init(&st->new_ref, mcxt);
+		fcinfo->flinfo->fn_extra = st;
+	}
+	return st;
+}
+
+/* Whether old node a and new node b are the same node (names compared). */
+static bool
+same_node(const CompiledRing *oldr, uint32 a, const CompiledRing *newr, uint32 b)
+{
+	const text *ta;
+	const text *tb;
+
+	if (a == RING_NO_OWNER || b == RING_NO_OWNER)
+		return a == b;
+	ta = oldr->nodes[a].name;
+	tb = newr->nodes[b].name;
+	return VARSIZE_ANY_EXHDR(ta) == VARSIZE_ANY_EXHDR(tb) &&
+		memcmp(VARDATA_ANY(ta), VARDATA_ANY(tb), VARSIZE_ANY_EXHDR(ta)) == 0;
+}
+
+/* Write out a finished run. */
+static void
+emit_run(ReturnSetInfo *rsinfo, const MoveRun *run,
+		 const CompiledRing *oldr, const CompiledRing *newr)
+{
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	values[0] = Int64GetDatum(run->start);
+	values[1] = Int64GetDatum(run->end);
+	if (run->from == RING_NO_OWNER)
+		nulls[2] = true;
+	else
+		values[2] = PointerGetDatum(oldr->nodes[run->from].name);
+	if (run->to == RING_NO_OWNER)
+		nulls[3] = true;
+	else
+		values[3] = PointerGetDatum(newr->nodes[run->to].name);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* Emit every range whose owner differs between oldr and newr. */
+static void
+diff_rings(ReturnSetInfo *rsinfo, const CompiledRing *oldr, const CompiledRing *newr)
+{
+	uint32		ia = 0;
+	uint32		ib = 0;
+	int64		start = PG_INT64_MIN;
+	MoveRun		run = {false};
+
+	for (;;)
+	{
+		int64		end;
+		uint32		a;
+		uint32		b;
+
+		/* the next boundary: the smaller of the two next tokens, or max */
+		if (ia < oldr->ntokens && ib < newr->ntokens)
+			end = Min(oldr->tokens[ia], newr->tokens[ib]);
+		else if (ia < oldr->ntokens)
+			end = oldr->tokens[ia];
+		else if (ib < newr->ntokens)
+			end = newr->tokens[ib];
+		else
+			end = PG_INT64_MAX;
+
+		a = oldr->ntokens == 0 ? RING_NO_OWNER :
+			oldr->owners[ia < oldr->ntokens ? ia : 0];
+		b = newr->ntokens == 0 ? RING_NO_OWNER :
+			newr->owners[ib < newr->ntokens ? ib : 0];
+
+		if (!same_node(oldr, a, newr, b))
+		{
+			if (run.open && run.from == a && run.to == b && run.end + 1 == start)
+				run.end = end;
+			else
+			{
+				if (run.open)
+					emit_run(rsinfo, &run, oldr, newr);
+				run.open = true;
+				run.start = start;
+				run.end = end;
+				run.from = a;
+				run.to = b;
+			}
+		}
+
+		if (ia < oldr->ntokens && oldr->tokens[ia] == end)
+			ia++;
+		if (ib < newr->ntokens && newr->tokens[ib] == end)
+			ib++;
+		if (end == PG_INT64_MAX)
+			break;
+		start = end + 1;
+	}
+	if (run.open)
+		emit_run(rsinfo, &run, oldr, newr);
+}
+
+/* Check two rings place keys in the same token space. */
+static void
+check_comparable(const CompiledRing *oldr, const CompiledRing *newr)
+{
+	if (oldr->algorithm != newr->algorithm)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot compare ring \"%s\" with ring \"%s\"",
+						oldr->name, newr->name),
+				 errdetail("Ring \"%s\" uses algorithm \"%s\" and ring \"%s\" uses \"%s\".",
+						   oldr->name, ring_algorithm_name(oldr->algorithm),
+						   newr->name, ring_algorithm_name(newr->algorithm))));
+}
+
+PG_FUNCTION_INFO_V1(ring_moves);
+
+/* ring_moves(ring, old_version, new_version): ranges that change owner. */
+Datum
+ring_moves(PG_FUNCTION_ARGS)
+{
+	DiffState  *st = diff_state(fcinfo);
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	CompiledRing *oldr;
+	CompiledRing *newr;
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	oldr = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+						PG_GETARG_INT32(1));
+	newr = ring_ref_get(&st->new_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+						PG_GETARG_INT32(2));
+	diff_rings((ReturnSetInfo *) fcinfo->resultinfo, oldr, newr);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ring_moves_rings);
+
+/* ring_moves(old_ring, new_ring): ranges owned differently by two rings. */
+Datum
+ring_moves_rings(PG_FUNCTION_ARGS)
+{
+	DiffState  *st = diff_state(fcinfo);
+	text	   *oldname = PG_GETARG_TEXT_PP(0);
+	text	   *newname = PG_GETARG_TEXT_PP(1);
+	CompiledRing *oldr;
+	CompiledRing *newr;
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	oldr = ring_ref_get(&st->old_ref, VARDATA_ANY(oldname), VARSIZE_ANY_EXHDR(oldname),
+						RING_VERSION_CURRENT);
+	newr = ring_ref_get(&st->new_ref, VARDATA_ANY(newname), VARSIZE_ANY_EXHDR(newname),
+						RING_VERSION_CURRENT);
+	check_comparable(oldr, newr);
+	diff_rings((ReturnSetInfo *) fcinfo->resultinfo, oldr, newr);
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ring_ownership);
+
+/*
+ * ring_ownership(ring, version): each node's weight, virtual nodes, exact
+ * share of the token space, and ideal share (weight / total weight).
+ */
+Datum
+ring_ownership(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DiffState  *st;
+	text	   *name;
+	CompiledRing *ring;
+	uint128    *owned;
+	double		total_weight = 0;
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	st = diff_state(fcinfo);
+	name = PG_GETARG_TEXT_PP(0);
+	ring = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
+
+	/* sizes of the ranges each node owns; they add up to 2^64 */
+	owned = palloc0(Max(ring->nnodes, 1) * sizeof(uint128));
+	for (uint32 i = 0; i < ring->ntokens; i++)
+	{
+		uint128		size;
+
+		if (i > 0)
+			size = (uint64) ring->tokens[i] - (uint64) ring->tokens[i - 1];
+		else
+			size = ((uint128) 1 << 64) -
+				((uint64) ring->tokens[ring->ntokens - 1] - (uint64) ring->tokens[0]);
+		owned[ring->owners[i]] += size;
+	}
+	for (int i = 0; i < ring->nnodes; i++)
+		total_weight += ring->nodes[i].weight;
+
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		RingNodeInfo *node = &ring->nodes[i];
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+
+		values[0] = PointerGetDatum(node->name);
+		values[1] = Float8GetDatum(node->weight);
+		values[2] = Int32GetDatum(node->vnodes);
+		values[3] = Float8GetDatum((double) owned[i] / 18446744073709551616.0);
+		if (total_weight > 0)
+			values[4] = Float8GetDatum(node->weight / total_weight);
+		else
+			nulls[4] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(ring_cache_info);
+
+/* ring_cache_info(): this backend's compiled rings and their memory. */
+Datum
+ring_cache_info(PG_FUNCTION_ARGS)
+{
+	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	ring_cache_report((ReturnSetInfo *) fcinfo->resultinfo);
+	return (Datum) 0;
+}

@@ -1,0 +1,293 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_lookup.c
+ *	  Per-key SQL functions: ring_hash, ring_shard, ring_shards, ring_move.
+ *
+ * These run once per row over large tables.  Each call site keeps a
+ * LookupState in fn_extra: how to read its key type, and a pinned
+ * reference to the compiled ring(s), so a row costs one hash, a few
+ * comparisons and one short search.  Nothing is allocated per row except
+ * the result of ring_shards and ring_move, and keys of types without a
+ * built-in fast path (their output function allocates).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "consistent_ring.h"
+#include "ring_cache.h"
+#include "ring_keys.h"
+#include "ring_vnode.h"
+
+typedef struct LookupState
+{
+	RingKeyReader reader;
+	RingRef		ref;			/* the ring (old version for ring_move) */
+	RingRef		ref2;			/* new version, for ring_move */
+
+	/* ring_move: for each node of map_from, its index in map_to or NO_OWNER */
+	CompiledRing *map_from;
+	CompiledRing *map_to;
+	uint32	   *map;
+	TupleDesc	move_desc;
+
+	/* ring_shards: which nodes were already taken */
+	bool	   *taken;
+	int			taken_size;
+} LookupState;
+
+/* The call site's state, set up on its first call. */
+static LookupState *
+lookup_state(FunctionCallInfo fcinfo, int keyarg)
+{
+	LookupState *st = (LookupState *) fcinfo->flinfo->fn_extra;
+
+	if (unlikely(st == NULL))
+	{
+		MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+		Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, keyarg);
+
+		if (!OidIsValid(keytype))
+			elog(ERROR, "could not determine the data type of the key");
+		st = MemoryContextAllocZero(mcxt, sizeof(LookupState));
+		ring_key_reader_init(&st->reader, keytype, mcxt);
+		ring_ref_init(&st->ref, mcxt);
+		ring_ref_init(&st->ref2, mcxt);
+		fcinfo->flinfo->fn_extra = st;
+	}
+	return st;
+}
+
+/* Error for a lookup on a ring version without nodes to place keys on. */
+static pg_noinline void
+report_empty_ring(const CompiledRing *ring)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("ring \"%s\" has no nodes to place keys on", ring->name),
+			 errdetail("Version %d of the ring has no node with a weight greater than 0.",
+					   ring->key.version),
+			 errhint("Add a node with ring_add_node() or give one a weight with ring_set_weight().")));
+}
+
+/* The ring named by argument 0 at the given version. */
+static inline CompiledRing *
+ring_arg(FunctionCallInfo fcinfo, RingRef *ref, int32 version)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+
+	return ring_ref_get(ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), version);
+}
+
+/* The node owning the key in a ring that must not be empty. */
+static inline text *
+owner_name(const CompiledRing *ring, int64 pos)
+{
+	if (unlikely(ring->ntokens == 0))
+		report_empty_ring(ring);
+	return ring->nodes[ring->owners[ring_token_at(ring, pos)]].name;
+}
+
+PG_FUNCTION_INFO_V1(ring_hash);
+
+/* ring_hash(ring, key): the key's position in the ring's token space. */
+Datum
+ring_hash(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+
+	(void) ring_arg(fcinfo, &st->ref, RING_VERSION_CURRENT);
+	PG_RETURN_INT64(ring_key_position(&st->reader, PG_GETARG_DATUM(1)));
+}
+
+PG_FUNCTION_INFO_V1(ring_shard);
+
+/* ring_shard(ring, key): the node owning key in the ring's newest version. */
+Datum
+ring_shard(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *ring = ring_arg(fcinfo, &st->ref, RING_VERSION_CURRENT);
+
+	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
+}
+
+PG_FUNCTION_INFO_V1(ring_shard_at);
+
+/* ring_shard(ring, key, version): the node owning key at a version. */
+Datum
+ring_shard_at(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *ring = ring_arg(fcinfo, &st->ref, PG_GETARG_INT32(2));
+
+	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
+}
+
+PG_FUNCTION_INFO_V1(ring_shard_default);
+
+/* ring_shard(key): the owner in the ring named by consistent_ring.default_ring. */
+Datum
+ring_shard_default(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 0);
+	const char *name = ring_default_ring;
+	CompiledRing *ring;
+
+	if (name == NULL || name[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no default ring is set"),
+				 errhint("Set consistent_ring.default_ring to the name of a ring, or pass the ring as the first argument.")));
+
+	ring = ring_ref_get(&st->ref, name, strlen(name), RING_VERSION_CURRENT);
+	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(0))));
+}
+
+PG_FUNCTION_INFO_V1(ring_shards);
+
+/*
+ * ring_shards(ring, key, n): the first n distinct nodes clockwise from the
+ * key (the owner first), fewer if the ring has fewer nodes.
+ */
+Datum
+ring_shards(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *ring = ring_arg(fcinfo, &st->ref, RING_VERSION_CURRENT);
+	int32		n = PG_GETARG_INT32(2);
+	int64		pos;
+	Datum	   *names;
+	int			found = 0;
+	uint32		t;
+
+	if (n < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("number of nodes must be at least 1"),
+				 errdetail("The value given was %d.", n)));
+	if (ring->ntokens == 0)
+		report_empty_ring(ring);
+
+	if (st->taken_size < ring->nnodes)
+	{
+		st->taken = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+									   ring->nnodes * sizeof(bool));
+		st->taken_size = ring->nnodes;
+	}
+	memset(st->taken, 0, ring->nnodes * sizeof(bool));
+
+	n = Min(n, ring->nowners);
+	names = palloc(n * sizeof(Datum));
+	pos = ring_key_position(&st->reader, PG_GETARG_DATUM(1));
+	t = ring_token_at(ring, pos);
+	while (found < n)
+	{
+		uint32		owner = ring->owners[t];
+
+		if (!st->taken[owner])
+		{
+			st->taken[owner] = true;
+			names[found++] = PointerGetDatum(ring->nodes[owner].name);
+		}
+		if (++t == ring->ntokens)
+			t = 0;
+	}
+
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID, -1, false,
+										  TYPALIGN_INT));
+}
+
+/* For each node of from, the index of the same node in to (or NO_OWNER). */
+static void
+build_node_map(LookupState *st, MemoryContext mcxt, CompiledRing *from,
+			   CompiledRing *to)
+{
+	int			j = 0;
+
+	if (st->map)
+		pfree(st->map);
+	st->map = MemoryContextAlloc(mcxt, Max(from->nnodes, 1) * sizeof(uint32));
+	for (int i = 0; i < from->nnodes; i++)
+	{
+		const text *a = from->nodes[i].name;
+		int			c = 1;
+
+		/* both node arrays are sorted by name bytes: merge */
+		while (j < to->nnodes)
+		{
+			const text *b = to->nodes[j].name;
+			int			la = VARSIZE_ANY_EXHDR(a);
+			int			lb = VARSIZE_ANY_EXHDR(b);
+
+			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
+			if (c == 0)
+				c = (la > lb) - (la < lb);
+			if (c <= 0)
+				break;
+			j++;
+		}
+		st->map[i] = (j < to->nnodes && c == 0) ? (uint32) j : RING_NO_OWNER;
+	}
+	st->map_from = from;
+	st->map_to = to;
+}
+
+PG_FUNCTION_INFO_V1(ring_move);
+
+/*
+ * ring_move(ring, key, old_version, new_version): (from_node, to_node) if
+ * the key changes owner between the versions, else NULL.  from_node or
+ * to_node is NULL where that version has no nodes.
+ */
+Datum
+ring_move(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *from = ring_arg(fcinfo, &st->ref, PG_GETARG_INT32(2));
+	CompiledRing *to = ring_arg(fcinfo, &st->ref2, PG_GETARG_INT32(3));
+	int64		pos;
+	uint32		a;
+	uint32		b;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (unlikely(st->map_from != from || st->map_to != to))
+	{
+		build_node_map(st, fcinfo->flinfo->fn_mcxt, from, to);
+		if (st->move_desc == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+			TupleDesc	desc;
+
+			if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+				elog(ERROR, "return type must be a row type");
+			st->move_desc = BlessTupleDesc(desc);
+			MemoryContextSwitchTo(old);
+		}
+	}
+
+	pos = ring_key_position(&st->reader, PG_GETARG_DATUM(1));
+	a = ring_owner_of(from, pos);
+	b = ring_owner_of(to, pos);
+	if (a == RING_NO_OWNER ? b == RING_NO_OWNER :
+		(b != RING_NO_OWNER && st->map[a] == b))
+		PG_RETURN_NULL();
+
+	if (a == RING_NO_OWNER)
+		nulls[0] = true;
+	else
+		values[0] = PointerGetDatum(from->nodes[a].name);
+	if (b == RING_NO_OWNER)
+		nulls[1] = true;
+	else
+		values[1] = PointerGetDatum(to->nodes[b].name);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(st->move_desc, values, nulls)));
+}
