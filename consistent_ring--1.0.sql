@@ -476,7 +476,7 @@ CREATE VIEW ring_versions AS
              WHERE n.ring_id OPERATOR(pg_catalog.=) v.ring_id
                AND n.added_in OPERATOR(pg_catalog.<=) v.version
                AND (n.removed_in IS NULL OR n.removed_in OPERATOR(pg_catalog.>) v.version)) AS nodes,
-           (SELECT pg_catalog.coalesce(pg_catalog.sum(n.weight), 0)
+           (SELECT COALESCE(pg_catalog.sum(n.weight), 0)
               FROM consistent_ring.nodes n
              WHERE n.ring_id OPERATOR(pg_catalog.=) v.ring_id
                AND n.added_in OPERATOR(pg_catalog.<=) v.version

@@ -167,7 +167,7 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	rel = catalog_open(&oids.rings);
 	idx = index_open(oids.rings_name_idx, AccessShareLock);
 
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_TEXTEQ,
+	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
 				PointerGetDatum(name_text));
 	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
 	tuple = systable_getnext_ordered(scan, ForwardScanDirection);
@@ -225,7 +225,7 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 	idx = index_open(oids.nodes_pkey, AccessShareLock);
 	desc = RelationGetDescr(rel);
 
-	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ,
+	ScanKeyInit(&key, Anum_nodes_ring_id, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum(hdr->ring_id));
 	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
 	while (HeapTupleIsValid(tuple = systable_getnext_ordered(scan, ForwardScanDirection)))
