@@ -15,7 +15,7 @@ OBJS = \
 
 DATA = consistent_ring--1.0.sql
 
-REGRESS = ring_create ring_shard ring_keys ring_versions ring_moves ring_ownership errors
+REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership errors
 REGRESS_OPTS = --load-extension=consistent_ring
 
 ISOLATION = visibility concurrent_changes
@@ -29,3 +29,6 @@ EXTRA_CLEAN = output_iso results regression.diffs regression.out
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every object depends on every header: the headers are few and small
+$(OBJS): $(wildcard src/*.h)

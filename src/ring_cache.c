@@ -210,13 +210,13 @@ ring_ref_init(RingRef *ref, MemoryContext mcxt)
  * check the version, get the compiled ring and pin it in ref.
  */
 CompiledRing *
-ring_ref_resolve(RingRef *ref, const char *name, int namelen, int32 version)
+ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 {
 	Snapshot	snap = ring_current_snapshot();
 	RingHeader	hdr;
 	CompiledRing *ring;
 	uint64		generation;
-	int32		asked = version;
+	int32		version;
 
 	/* Let changes committed before this statement reach the cache. */
 	AcceptInvalidationMessages();
@@ -230,15 +230,17 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int32 version)
 				 errdetail("Ring names are at most %d bytes long.", RING_NAME_MAXLEN)));
 
 	ring_catalog_get(name, namelen, snap, &hdr);
-	if (version == RING_VERSION_CURRENT)
+	if (asked == RING_VERSION_CURRENT)
 		version = hdr.version;
-	else if (version < 0 || version > hdr.version)
+	else if (asked < 0 || asked > hdr.version)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("version %d of ring \"%s\" does not exist",
-						version, hdr.name),
+				 errmsg("version " INT64_FORMAT " of ring \"%s\" does not exist",
+						asked, hdr.name),
 				 errdetail("Ring \"%s\" has versions 0 to %d.",
 						   hdr.name, hdr.version)));
+	else
+		version = (int32) asked;
 
 	ring = ring_cache_fetch(&hdr, version, snap);
 

@@ -15,8 +15,11 @@
 
 #include "ring_catalog.h"
 
-/* Requested version meaning "the newest one the snapshot sees". */
-#define RING_VERSION_CURRENT (-1)
+/*
+ * Requested version meaning "the newest one the snapshot sees".  Versions
+ * are asked for as int64 so that no int32 a user passes can mean this.
+ */
+#define RING_VERSION_CURRENT PG_INT64_MIN
 
 /* What identifies one compiled ring. */
 typedef struct RingCacheKey
@@ -82,7 +85,7 @@ typedef struct RingRef
 	CompiledRing *ring;			/* pinned; NULL until first resolved */
 	uint64		generation;
 	RingSnapId	snapid;
-	int32		version;		/* as asked: a number or RING_VERSION_CURRENT */
+	int64		version;		/* as asked: a number or RING_VERSION_CURRENT */
 	int32		current_version;	/* newest version the snapshot saw */
 	int			namelen;
 	char		name[RING_NAME_MAXLEN];
@@ -95,7 +98,7 @@ extern void ring_cache_init(void);
 extern void ring_ref_init(RingRef *ref, MemoryContext mcxt);
 extern void ring_cache_report(ReturnSetInfo *rsinfo);
 extern CompiledRing *ring_ref_resolve(RingRef *ref, const char *name,
-									  int namelen, int32 version);
+									  int namelen, int64 version);
 
 /* Whether snap is, for visibility, the snapshot recorded in id. */
 static inline bool
@@ -120,7 +123,7 @@ ring_snap_same(const RingSnapId *id, Snapshot snap)
  * The per-row path: a few comparisons, then the ring resolved last time.
  */
 static inline CompiledRing *
-ring_ref_get(RingRef *ref, const char *namedata, int namelen, int32 version)
+ring_ref_get(RingRef *ref, const char *namedata, int namelen, int64 version)
 {
 	if (likely(ref->ring != NULL &&
 			   ref->generation == ring_cache_generation &&

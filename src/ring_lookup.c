@@ -78,7 +78,7 @@ report_empty_ring(const CompiledRing *ring)
 
 /* The ring named by argument 0 at the given version. */
 static inline CompiledRing *
-ring_arg(FunctionCallInfo fcinfo, RingRef *ref, int32 version)
+ring_arg(FunctionCallInfo fcinfo, RingRef *ref, int64 version)
 {
 	text	   *name = PG_GETARG_TEXT_PP(0);
 
