@@ -1,0 +1,97 @@
+-- consistent_ring benchmark: ns/row of lookups over 1,000,000 keys.
+-- Run by test/bench/bench.sh in a throw-away cluster.
+\set ON_ERROR_STOP 1
+\pset footer off
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS consistent_ring;
+
+-- 1M text keys 'song-N', and the same N as integer and as uuid
+CREATE TABLE keys AS
+SELECT 'song-' || i AS k, i, md5(i::text)::uuid AS u FROM generate_series(1, 1000000) i;
+VACUUM ANALYZE keys;
+
+SELECT ring_create('r4to5');
+SELECT count(ring_add_node('r4to5', 'db' || i)) FROM generate_series(1, 4) i;
+SELECT ring_add_node('r4to5', 'db5');
+SELECT ring_create('r5');
+SELECT count(ring_add_node('r5', 'db' || i)) FROM generate_series(1, 5) i;
+SELECT ring_create('r1000');
+SELECT count(ring_add_node('r1000', 'node' || i)) FROM generate_series(1, 1000) i;
+SELECT ring_add_node('r1000', 'node1001');
+
+-- the plain-SQL ring a strong SQL user can write: width_bucket over tokens
+CREATE TABLE sql_ring AS
+SELECT array_agg(t ORDER BY t) AS tokens, array_agg(n ORDER BY t) AS owners
+  FROM (SELECT ring_hash('r5', n || '-' || v) AS t, n
+          FROM unnest(ARRAY['db1', 'db2', 'db3', 'db4', 'db5']) n, generate_series(0, 255) v) s;
+
+-- run SELECT count(expr) FROM from_clause: one warm-up, then `runs` timed runs
+CREATE FUNCTION bench(label text, expr text, from_clause text DEFAULT 'keys', runs int DEFAULT 5)
+RETURNS TABLE (what text, ns_per_row_median numeric, ns_min numeric, ns_max numeric)
+LANGUAGE plpgsql AS $$
+DECLARE
+    q text := format('SELECT count(%s) FROM %s', expr, from_clause);
+    t0 timestamptz;
+    n bigint;
+    ns float8[] := '{}';
+BEGIN
+    EXECUTE q INTO n;
+    FOR r IN 1..runs LOOP
+        t0 := clock_timestamp();
+        EXECUTE q INTO n;
+        ns := ns || (extract(epoch FROM clock_timestamp() - t0) * 1e9 / 1000000);
+    END LOOP;
+    SELECT array_agg(x ORDER BY x) INTO ns FROM unnest(ns) x;
+    what := label;
+    ns_per_row_median := round(ns[(runs + 1) / 2]::numeric, 0);
+    ns_min := round(ns[1]::numeric, 0);
+    ns_max := round(ns[runs]::numeric, 0);
+    RETURN NEXT;
+END $$;
+
+SET max_parallel_workers_per_gather = 0;
+SET jit = off;
+
+\echo '== ns per row, SELECT count(expr) FROM 1M keys, one backend, median of 5'
+CREATE TEMP TABLE results AS
+SELECT * FROM bench('count(k): scan only', 'k')
+UNION ALL SELECT * FROM bench('hashtextextended(k, 0): the hashing limit', 'hashtextextended(k, 0)')
+UNION ALL SELECT * FROM bench('abs(hashtextextended(k, 0)) % 5: modulo', 'abs(hashtextextended(k, 0)) % 5')
+UNION ALL SELECT * FROM bench('ring_hash(r, k)', 'ring_hash(''r5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), 5 nodes x 256', 'ring_shard(''r5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), 1001 nodes x 256', 'ring_shard(''r1000'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k, version), 5 nodes', 'ring_shard(''r4to5'', k, 2)')
+UNION ALL SELECT * FROM bench('ring_shard(r, integer), 5 nodes', 'ring_shard(''r5'', i)')
+UNION ALL SELECT * FROM bench('ring_shard(r, uuid), 5 nodes', 'ring_shard(''r5'', u)')
+UNION ALL SELECT * FROM bench('ring_shards(r, k, 3), 5 nodes', 'ring_shards(''r5'', k, 3)')
+UNION ALL SELECT b.* FROM sql_ring, bench('plain-SQL ring, width_bucket, 5 x 256',
+    format('(%L::text[])[coalesce(nullif(width_bucket(ring_hash(''r5'', k), %L::bigint[]) + 1, 1281), 1)]',
+           owners, tokens)) b
+UNION ALL SELECT * FROM bench('migration count, modulo 4 -> 5',
+    'CASE WHEN abs(hashtextextended(k, 0)) % 4 <> abs(hashtextextended(k, 0)) % 5 THEN 1 END')
+UNION ALL SELECT * FROM bench('migration count, ring_move 4 -> 5', 'ring_move(''r4to5'', k, 1, 2)')
+UNION ALL SELECT * FROM bench('migration count, ring_move 1000 -> 1001', 'ring_move(''r1000'', k, 1, 2)');
+
+SELECT what, ns_per_row_median AS "ns/row",
+       round(ns_per_row_median / (SELECT ns_per_row_median FROM results
+                                   WHERE what LIKE 'hashtextextended%'), 2) AS "x hashing",
+       ns_min || ' - ' || ns_max AS "min - max"
+  FROM results;
+
+\echo '== whole-ring operations, 1000 -> 1001 nodes x 256 virtual nodes'
+CREATE FUNCTION time_ms(q text, runs int DEFAULT 5) RETURNS numeric
+LANGUAGE plpgsql AS $$
+DECLARE t0 timestamptz; ms float8[] := '{}'; n bigint;
+BEGIN
+    FOR r IN 1..runs LOOP
+        t0 := clock_timestamp();
+        EXECUTE q INTO n;
+        ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
+    END LOOP;
+    SELECT array_agg(x ORDER BY x) INTO ms FROM unnest(ms) x;
+    RETURN round(ms[(runs + 1) / 2]::numeric, 1);
+END $$;
+SELECT time_ms('SELECT count(*) FROM ring_moves(''r1000'', 1, 2)') AS ring_moves_ms,
+       (SELECT count(*) FROM ring_moves('r1000', 1, 2)) AS moving_ranges;
+SELECT ring, version, nodes, tokens, bytes, round(bytes::numeric / tokens, 1) AS bytes_per_token
+  FROM ring_cache_info() WHERE ring IN ('r5', 'r1000') ORDER BY ring, version;
