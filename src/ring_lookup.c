@@ -177,6 +177,8 @@ ring_shards(PG_FUNCTION_ARGS)
 
 	if (st->taken_size < ring->nnodes)
 	{
+		if (st->taken)
+			pfree(st->taken);
 		st->taken = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
 									   ring->nnodes * sizeof(bool));
 		st->taken_size = ring->nnodes;
