@@ -231,9 +231,8 @@ check_ring_size(const RingChange *chg)
 						   total, RING_MAX_RING_TOKENS)));
 }
 
-PG_FUNCTION_INFO_V1(ring_create);
-
 /* ring_create(ring, algorithm, vnodes): a new, empty ring at version 0. */
+PG_FUNCTION_INFO_V1(ring_create);
 Datum
 ring_create(PG_FUNCTION_ARGS)
 {
@@ -273,9 +272,8 @@ ring_create(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(ring_add_node);
-
 /* ring_add_node(ring, node, weight): add a node; returns the version. */
+PG_FUNCTION_INFO_V1(ring_add_node);
 Datum
 ring_add_node(PG_FUNCTION_ARGS)
 {
@@ -306,9 +304,8 @@ ring_add_node(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(version);
 }
 
-PG_FUNCTION_INFO_V1(ring_remove_node);
-
 /* ring_remove_node(ring, node): remove a node; returns the version. */
+PG_FUNCTION_INFO_V1(ring_remove_node);
 Datum
 ring_remove_node(PG_FUNCTION_ARGS)
 {
@@ -331,13 +328,12 @@ ring_remove_node(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(version);
 }
 
-PG_FUNCTION_INFO_V1(ring_set_weight);
-
 /*
  * ring_set_weight(ring, node, weight): change a node's weight; returns the
  * version.  Setting the weight a node already has changes nothing and
  * returns the current version.
  */
+PG_FUNCTION_INFO_V1(ring_set_weight);
 Datum
 ring_set_weight(PG_FUNCTION_ARGS)
 {
@@ -369,9 +365,8 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(version);
 }
 
-PG_FUNCTION_INFO_V1(ring_drop);
-
 /* ring_drop(ring): delete a ring and all its versions. */
+PG_FUNCTION_INFO_V1(ring_drop);
 Datum
 ring_drop(PG_FUNCTION_ARGS)
 {
@@ -390,9 +385,8 @@ ring_drop(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(ring_version);
-
 /* ring_version(ring): the newest version the statement's snapshot sees. */
+PG_FUNCTION_INFO_V1(ring_version);
 Datum
 ring_version(PG_FUNCTION_ARGS)
 {
@@ -408,9 +402,8 @@ ring_version(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(hdr.version);
 }
 
-PG_FUNCTION_INFO_V1(ring_virtual_node_count);
-
 /* consistent_ring.virtual_nodes(vnodes, weight): for the ring_nodes view. */
+PG_FUNCTION_INFO_V1(ring_virtual_node_count);
 Datum
 ring_virtual_node_count(PG_FUNCTION_ARGS)
 {

@@ -185,7 +185,7 @@ ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
 	return ring;
 }
 
-/* Set up a RingRef in mcxt; its pin is dropped when mcxt goes away. */
+/* Memory context callback: drop a RingRef's pin. */
 static void
 ring_ref_release(void *arg)
 {
@@ -196,6 +196,7 @@ ring_ref_release(void *arg)
 	ref->ring = NULL;
 }
 
+/* Set up a RingRef in mcxt; its pin is dropped when mcxt goes away. */
 void
 ring_ref_init(RingRef *ref, MemoryContext mcxt)
 {
@@ -289,13 +290,12 @@ ring_cache_report(ReturnSetInfo *rsinfo)
 	}
 }
 
-PG_FUNCTION_INFO_V1(ring_invalidate_cache);
-
 /*
  * Statement-level trigger on the catalog tables: register a relcache
  * invalidation of the changed table.  It reaches this backend at the next
  * command and the others when the transaction commits; an abort drops it.
  */
+PG_FUNCTION_INFO_V1(ring_invalidate_cache);
 Datum
 ring_invalidate_cache(PG_FUNCTION_ARGS)
 {

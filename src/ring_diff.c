@@ -165,9 +165,8 @@ check_comparable(const CompiledRing *oldr, const CompiledRing *newr)
 						   newr->name, ring_algorithm_name(newr->algorithm))));
 }
 
-PG_FUNCTION_INFO_V1(ring_moves);
-
 /* ring_moves(ring, old_version, new_version): ranges that change owner. */
+PG_FUNCTION_INFO_V1(ring_moves);
 Datum
 ring_moves(PG_FUNCTION_ARGS)
 {
@@ -185,9 +184,8 @@ ring_moves(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(ring_moves_rings);
-
 /* ring_moves(old_ring, new_ring): ranges owned differently by two rings. */
+PG_FUNCTION_INFO_V1(ring_moves_rings);
 Datum
 ring_moves_rings(PG_FUNCTION_ARGS)
 {
@@ -207,12 +205,11 @@ ring_moves_rings(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(ring_ownership);
-
 /*
  * ring_ownership(ring, version): each node's weight, virtual nodes, exact
  * share of the token space, and ideal share (weight / total weight).
  */
+PG_FUNCTION_INFO_V1(ring_ownership);
 Datum
 ring_ownership(PG_FUNCTION_ARGS)
 {
@@ -266,9 +263,8 @@ ring_ownership(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-PG_FUNCTION_INFO_V1(ring_cache_info);
-
 /* ring_cache_info(): this backend's compiled rings and their memory. */
+PG_FUNCTION_INFO_V1(ring_cache_info);
 Datum
 ring_cache_info(PG_FUNCTION_ARGS)
 {

@@ -94,9 +94,8 @@ owner_name(const CompiledRing *ring, int64 pos)
 	return ring->nodes[ring->owners[ring_token_at(ring, pos)]].name;
 }
 
-PG_FUNCTION_INFO_V1(ring_hash);
-
 /* ring_hash(ring, key): the key's position in the ring's token space. */
+PG_FUNCTION_INFO_V1(ring_hash);
 Datum
 ring_hash(PG_FUNCTION_ARGS)
 {
@@ -106,9 +105,8 @@ ring_hash(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(ring_key_position(&st->reader, PG_GETARG_DATUM(1)));
 }
 
-PG_FUNCTION_INFO_V1(ring_shard);
-
 /* ring_shard(ring, key): the node owning key in the ring's newest version. */
+PG_FUNCTION_INFO_V1(ring_shard);
 Datum
 ring_shard(PG_FUNCTION_ARGS)
 {
@@ -118,9 +116,8 @@ ring_shard(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
 }
 
-PG_FUNCTION_INFO_V1(ring_shard_at);
-
 /* ring_shard(ring, key, version): the node owning key at a version. */
+PG_FUNCTION_INFO_V1(ring_shard_at);
 Datum
 ring_shard_at(PG_FUNCTION_ARGS)
 {
@@ -130,9 +127,8 @@ ring_shard_at(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
 }
 
-PG_FUNCTION_INFO_V1(ring_shard_default);
-
 /* ring_shard(key): the owner in the ring named by consistent_ring.default_ring. */
+PG_FUNCTION_INFO_V1(ring_shard_default);
 Datum
 ring_shard_default(PG_FUNCTION_ARGS)
 {
@@ -150,12 +146,11 @@ ring_shard_default(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(0))));
 }
 
-PG_FUNCTION_INFO_V1(ring_shards);
-
 /*
  * ring_shards(ring, key, n): the first n distinct nodes clockwise from the
  * key (the owner first), fewer if the ring has fewer nodes.
  */
+PG_FUNCTION_INFO_V1(ring_shards);
 Datum
 ring_shards(PG_FUNCTION_ARGS)
 {
@@ -241,13 +236,12 @@ build_node_map(LookupState *st, MemoryContext mcxt, CompiledRing *from,
 	st->map_to = to;
 }
 
-PG_FUNCTION_INFO_V1(ring_move);
-
 /*
  * ring_move(ring, key, old_version, new_version): (from_node, to_node) if
  * the key changes owner between the versions, else NULL.  from_node or
  * to_node is NULL where that version has no nodes.
  */
+PG_FUNCTION_INFO_V1(ring_move);
 Datum
 ring_move(PG_FUNCTION_ARGS)
 {
