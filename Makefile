@@ -21,7 +21,7 @@ REGRESS_OPTS = --load-extension=consistent_ring
 ISOLATION = visibility concurrent_changes
 ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
 
-SHLIB_LINK = -lxxhash
+
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 
 EXTRA_CLEAN = output_iso results regression.diffs regression.out

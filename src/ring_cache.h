@@ -54,11 +54,11 @@ typedef struct CompiledRing
 	int			nowners;		/* nodes owning at least one token */
 
 	uint32		ntokens;		/* distinct tokens, ascending */
-	int64	   *tokens;
+	int64	   *tokens;			/* plus a PG_INT64_MAX sentinel at [ntokens] */
 	uint32	   *owners;			/* owners[i]: index into nodes of tokens[i] */
 	int			index_shift;	/* 64 - log2(number of buckets) */
 	uint32	   *index;			/* index[b]: first token in bucket b or
-								 * later; one extra entry = ntokens */
+								 * later (top bits of the biased position) */
 
 	int			refcount;		/* RingRefs pinning it */
 	bool		dead;			/* flushed: free when refcount drops to 0 */
@@ -119,18 +119,28 @@ ring_snap_same(const RingSnapId *id, Snapshot snap)
 }
 
 /*
+ * Whether ref's ring is still the answer for version under the active
+ * snapshot, the ring name being unchanged.
+ */
+static inline bool
+ring_ref_current(const RingRef *ref, int64 version)
+{
+	return ref->ring != NULL &&
+		ref->generation == ring_cache_generation &&
+		ref->version == version &&
+		ActiveSnapshotSet() &&
+		ring_snap_same(&ref->snapid, GetActiveSnapshot());
+}
+
+/*
  * The compiled ring for (name, version) as the running statement sees it.
  * The per-row path: a few comparisons, then the ring resolved last time.
  */
 static inline CompiledRing *
 ring_ref_get(RingRef *ref, const char *namedata, int namelen, int64 version)
 {
-	if (likely(ref->ring != NULL &&
-			   ref->generation == ring_cache_generation &&
-			   ref->version == version &&
+	if (likely(ring_ref_current(ref, version) &&
 			   ref->namelen == namelen &&
-			   ActiveSnapshotSet() &&
-			   ring_snap_same(&ref->snapid, GetActiveSnapshot()) &&
 			   memcmp(ref->name, namedata, namelen) == 0))
 		return ref->ring;
 	return ring_ref_resolve(ref, namedata, namelen, version);

@@ -6,7 +6,7 @@
  * A key's bytes are: a bytea's raw bytes; for every other type, its text
  * form in the database encoding (UTF-8 in practice), so that 42 and '42'
  * land together.  The position of a key is XXH3-64 (seed 0) of those bytes,
- * read as a signed 64-bit integer.  The hash comes from Debian's libxxhash.
+ * read as a signed 64-bit integer (ring_hash_bytes in ring_keys.h).
  *
  * The common types are converted without calling their output functions
  * and without allocating: integers are printed into a stack buffer, uuids
@@ -17,21 +17,12 @@
  */
 #include "postgres.h"
 
-#include <xxhash.h>
-
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
 #include "ring_keys.h"
-
-/* Position of a byte string in the token space. */
-int64
-ring_hash_bytes(const char *data, size_t len)
-{
-	return (int64) XXH3_64bits(data, len);
-}
 
 /* Decide once, for a key type, how its bytes are read. */
 void
@@ -91,9 +82,12 @@ uuid_position(const pg_uuid_t *uuid)
 	return ring_hash_bytes(buf, sizeof(buf));
 }
 
-/* The position of one key; allocates nothing except for RING_KEY_OTHER. */
+/*
+ * The position of a key that ring_key_position() does not handle inline;
+ * allocates nothing except for toasted values and RING_KEY_OTHER.
+ */
 int64
-ring_key_position(RingKeyReader *reader, Datum key)
+ring_key_position_slow(RingKeyReader *reader, Datum key)
 {
 	char		buf[MAXINT8LEN + 1];
 

@@ -28,6 +28,7 @@
 typedef struct LookupState
 {
 	RingKeyReader reader;
+	bool		ring_is_const;	/* the ring argument is a constant */
 	RingRef		ref;			/* the ring (old version for ring_move) */
 	RingRef		ref2;			/* new version, for ring_move */
 
@@ -42,25 +43,46 @@ typedef struct LookupState
 	int			taken_size;
 } LookupState;
 
-/* The call site's state, set up on its first call. */
-static LookupState *
+/* Whether argument argnum of the call is a constant in the query. */
+static bool
+arg_is_const(FmgrInfo *flinfo, int argnum)
+{
+	Node	   *expr = flinfo->fn_expr;
+	List	   *args;
+
+	if (expr == NULL || !IsA(expr, FuncExpr))
+		return false;
+	args = ((FuncExpr *) expr)->args;
+	return argnum < list_length(args) && IsA(list_nth(args, argnum), Const);
+}
+
+/* Set up the call site's state on its first call. */
+static pg_noinline LookupState *
+lookup_state_init(FunctionCallInfo fcinfo, int keyarg, bool has_ring_arg)
+{
+	MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+	Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, keyarg);
+	LookupState *st;
+
+	if (!OidIsValid(keytype))
+		elog(ERROR, "could not determine the data type of the key");
+	st = MemoryContextAllocZero(mcxt, sizeof(LookupState));
+	ring_key_reader_init(&st->reader, keytype, mcxt);
+	st->ring_is_const = has_ring_arg && arg_is_const(fcinfo->flinfo, 0);
+	ring_ref_init(&st->ref, mcxt);
+	ring_ref_init(&st->ref2, mcxt);
+	fcinfo->flinfo->fn_extra = st;
+	return st;
+}
+
+/* The call site's state. */
+static inline LookupState *
 lookup_state(FunctionCallInfo fcinfo, int keyarg)
 {
 	LookupState *st = (LookupState *) fcinfo->flinfo->fn_extra;
 
 	if (unlikely(st == NULL))
-	{
-		MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
-		Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, keyarg);
-
-		if (!OidIsValid(keytype))
-			elog(ERROR, "could not determine the data type of the key");
-		st = MemoryContextAllocZero(mcxt, sizeof(LookupState));
-		ring_key_reader_init(&st->reader, keytype, mcxt);
-		ring_ref_init(&st->ref, mcxt);
-		ring_ref_init(&st->ref2, mcxt);
-		fcinfo->flinfo->fn_extra = st;
-	}
+		st = lookup_state_init(fcinfo, keyarg, keyarg > 0);
 	return st;
 }
 
@@ -76,12 +98,18 @@ report_empty_ring(const CompiledRing *ring)
 			 errhint("Add a node with ring_add_node() or give one a weight with ring_set_weight().")));
 }
 
-/* The ring named by argument 0 at the given version. */
+/*
+ * The ring named by argument 0 at the given version.  A constant ring name
+ * (the usual case) is compared only when the ring is resolved.
+ */
 static inline CompiledRing *
-ring_arg(FunctionCallInfo fcinfo, RingRef *ref, int64 version)
+ring_arg(FunctionCallInfo fcinfo, LookupState *st, RingRef *ref, int64 version)
 {
-	text	   *name = PG_GETARG_TEXT_PP(0);
+	text	   *name;
 
+	if (likely(st->ring_is_const && ring_ref_current(ref, version)))
+		return ref->ring;
+	name = PG_GETARG_TEXT_PP(0);
 	return ring_ref_get(ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), version);
 }
 
@@ -101,7 +129,7 @@ ring_hash(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
 
-	(void) ring_arg(fcinfo, &st->ref, RING_VERSION_CURRENT);
+	(void) ring_arg(fcinfo, st, &st->ref, RING_VERSION_CURRENT);
 	PG_RETURN_INT64(ring_key_position(&st->reader, PG_GETARG_DATUM(1)));
 }
 
@@ -111,7 +139,7 @@ Datum
 ring_shard(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, &st->ref, RING_VERSION_CURRENT);
+	CompiledRing *ring = ring_arg(fcinfo, st, &st->ref, RING_VERSION_CURRENT);
 
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
 }
@@ -122,7 +150,7 @@ Datum
 ring_shard_at(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, &st->ref, PG_GETARG_INT32(2));
+	CompiledRing *ring = ring_arg(fcinfo, st, &st->ref, PG_GETARG_INT32(2));
 
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
 }
@@ -155,7 +183,7 @@ Datum
 ring_shards(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, &st->ref, RING_VERSION_CURRENT);
+	CompiledRing *ring = ring_arg(fcinfo, st, &st->ref, RING_VERSION_CURRENT);
 	int32		n = PG_GETARG_INT32(2);
 	int64		pos;
 	Datum	   *names;
@@ -246,8 +274,8 @@ Datum
 ring_move(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *from = ring_arg(fcinfo, &st->ref, PG_GETARG_INT32(2));
-	CompiledRing *to = ring_arg(fcinfo, &st->ref2, PG_GETARG_INT32(3));
+	CompiledRing *from = ring_arg(fcinfo, st, &st->ref, PG_GETARG_INT32(2));
+	CompiledRing *to = ring_arg(fcinfo, st, &st->ref2, PG_GETARG_INT32(3));
 	int64		pos;
 	uint32		a;
 	uint32		b;

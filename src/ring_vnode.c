@@ -73,7 +73,7 @@ build_index(CompiledRing *ring)
 		bits++;
 	nbuckets = UINT64CONST(1) << bits;
 	ring->index_shift = 64 - bits;
-	ring->index = palloc((nbuckets + 1) * sizeof(uint32));
+	ring->index = palloc(nbuckets * sizeof(uint32));
 
 	for (uint64 b = 0; b < nbuckets; b++)
 	{
@@ -84,7 +84,6 @@ build_index(CompiledRing *ring)
 			j++;
 		ring->index[b] = j;
 	}
-	ring->index[nbuckets] = ring->ntokens;
 }
 
 /*
@@ -172,7 +171,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 
 	/* distinct tokens; on a tie the first node by name keeps the token */
 	MemoryContextSwitchTo(ringcxt);
-	ring->tokens = palloc(Max(npairs, 1) * sizeof(int64));
+	ring->tokens = palloc((npairs + 1) * sizeof(int64));
 	ring->owners = palloc(Max(npairs, 1) * sizeof(uint32));
 	owns = palloc0(Max(ring->nnodes, 1) * sizeof(bool));
 	ring->ntokens = 0;
@@ -190,6 +189,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 		}
 	}
 	pfree(owns);
+	ring->tokens[ring->ntokens] = PG_INT64_MAX;	/* sentinel for ring_token_at */
 	build_index(ring);
 
 	MemoryContextSwitchTo(oldcxt);

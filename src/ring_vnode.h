@@ -19,27 +19,23 @@ extern CompiledRing *ring_compile(const RingHeader *hdr, int32 version,
  * Index of the token owning position pos: the smallest token >= pos,
  * wrapping to the first.  The ring must have at least one token.
  *
- * The bucket index narrows the search to the tokens whose top bits equal
- * pos's (one or two on average), so the cost barely depends on ring size.
+ * The bucket index gives the first token at or after the start of pos's
+ * bucket (on average one or two tokens before the answer); the scan from
+ * there is branch-free for the first two steps.  It cannot run off the end:
+ * tokens[ntokens] is a PG_INT64_MAX sentinel, and no position is above it.
  */
 static inline uint32
 ring_token_at(const CompiledRing *ring, int64 pos)
 {
 	uint64		upos = (uint64) pos ^ (UINT64CONST(1) << 63);
-	uint64		bucket = upos >> ring->index_shift;
-	uint32		lo = ring->index[bucket];
-	uint32		hi = ring->index[bucket + 1];
+	const int64 *tokens = ring->tokens;
+	uint32		i = ring->index[upos >> ring->index_shift];
 
-	while (lo < hi)
-	{
-		uint32		mid = lo + (hi - lo) / 2;
-
-		if (ring->tokens[mid] < pos)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo == ring->ntokens ? 0 : lo;
+	i += tokens[i] < pos;
+	i += tokens[i] < pos;
+	while (unlikely(tokens[i] < pos))
+		i++;
+	return i == ring->ntokens ? 0 : i;
 }
 
 /* Index into ring->nodes of the owner of pos, or RING_NO_OWNER if empty. */
