@@ -53,12 +53,21 @@ typedef struct CompiledRing
 	RingNodeInfo *nodes;		/* sorted by name bytes */
 	int			nowners;		/* nodes owning at least one token */
 
-	uint32		ntokens;		/* distinct tokens, ascending */
-	int64	   *tokens;			/* plus a PG_INT64_MAX sentinel at [ntokens] */
-	uint32	   *owners;			/* owners[i]: index into nodes of tokens[i] */
+	/*
+	 * The tokens, ascending, packed for lookups.  A token is kept as the
+	 * unsigned "biased" value u = token XOR 2^63 (so unsigned order is token
+	 * order): keys[i] holds u's upper 48 bits and, in its low 16 bits, the
+	 * index of the token's owner in nodes; lows[i] holds u's low 16 bits.
+	 * Entry ntokens is a sentinel above every position (keys = all ones,
+	 * lows = 0xFFFF), and keys has RING_SCAN - 1 more such entries so the
+	 * lookup's fixed-width scan never reads past the end.  See ring_vnode.h.
+	 */
+	uint32		ntokens;		/* distinct tokens */
+	uint64	   *keys;
+	uint16	   *lows;
 	int			index_shift;	/* 64 - log2(number of buckets) */
-	uint32	   *index;			/* index[b]: first token in bucket b or
-								 * later (top bits of the biased position) */
+	uint32	   *index;			/* index[b]: first token whose biased value
+								 * is at or after bucket b's start */
 
 	int			refcount;		/* RingRefs pinning it */
 	bool		dead;			/* flushed: free when refcount drops to 0 */

@@ -110,18 +110,18 @@ diff_rings(ReturnSetInfo *rsinfo, const CompiledRing *oldr, const CompiledRing *
 
 		/* the next boundary: the smaller of the two next tokens, or max */
 		if (ia < oldr->ntokens && ib < newr->ntokens)
-			end = Min(oldr->tokens[ia], newr->tokens[ib]);
+			end = Min(ring_token(oldr, ia), ring_token(newr, ib));
 		else if (ia < oldr->ntokens)
-			end = oldr->tokens[ia];
+			end = ring_token(oldr, ia);
 		else if (ib < newr->ntokens)
-			end = newr->tokens[ib];
+			end = ring_token(newr, ib);
 		else
 			end = PG_INT64_MAX;
 
 		a = oldr->ntokens == 0 ? RING_NO_OWNER :
-			oldr->owners[ia < oldr->ntokens ? ia : 0];
+			ring_token_owner(oldr, ia < oldr->ntokens ? ia : 0);
 		b = newr->ntokens == 0 ? RING_NO_OWNER :
-			newr->owners[ib < newr->ntokens ? ib : 0];
+			ring_token_owner(newr, ib < newr->ntokens ? ib : 0);
 
 		if (!same_node(oldr, a, newr, b))
 		{
@@ -139,9 +139,9 @@ diff_rings(ReturnSetInfo *rsinfo, const CompiledRing *oldr, const CompiledRing *
 			}
 		}
 
-		if (ia < oldr->ntokens && oldr->tokens[ia] == end)
+		if (ia < oldr->ntokens && ring_token(oldr, ia) == end)
 			ia++;
-		if (ib < newr->ntokens && newr->tokens[ib] == end)
+		if (ib < newr->ntokens && ring_token(newr, ib) == end)
 			ib++;
 		if (end == PG_INT64_MAX)
 			break;
@@ -235,11 +235,11 @@ ring_ownership(PG_FUNCTION_ARGS)
 		uint128		size;
 
 		if (i > 0)
-			size = (uint64) ring->tokens[i] - (uint64) ring->tokens[i - 1];
+			size = (uint64) ring_token(ring, i) - (uint64) ring_token(ring, i - 1);
 		else
 			size = ((uint128) 1 << 64) -
-				((uint64) ring->tokens[ring->ntokens - 1] - (uint64) ring->tokens[0]);
-		owned[ring->owners[i]] += size;
+				((uint64) ring_token(ring, ring->ntokens - 1) - (uint64) ring_token(ring, 0));
+		owned[ring_token_owner(ring, i)] += size;
 	}
 	for (int i = 0; i < ring->nnodes; i++)
 		total_weight += ring->nodes[i].weight;

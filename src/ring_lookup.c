@@ -119,7 +119,7 @@ owner_name(const CompiledRing *ring, int64 pos)
 {
 	if (unlikely(ring->ntokens == 0))
 		report_empty_ring(ring);
-	return ring->nodes[ring->owners[ring_token_at(ring, pos)]].name;
+	return ring->nodes[ring_token_owner(ring, ring_token_at(ring, pos))].name;
 }
 
 /* ring_hash(ring, key): the key's position in the ring's token space. */
@@ -214,7 +214,7 @@ ring_shards(PG_FUNCTION_ARGS)
 	t = ring_token_at(ring, pos);
 	while (found < n)
 	{
-		uint32		owner = ring->owners[t];
+		uint32		owner = ring_token_owner(ring, t);
 
 		if (!st->taken[owner])
 		{

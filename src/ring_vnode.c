@@ -60,7 +60,7 @@ node_name_cmp(const void *a, const void *b)
 	return (la > lb) - (la < lb);
 }
 
-/* Build the bucket index over ring->tokens. */
+/* Build the bucket index over the tokens: 4 to 8 tokens per bucket. */
 static void
 build_index(CompiledRing *ring)
 {
@@ -68,8 +68,7 @@ build_index(CompiledRing *ring)
 	uint64		nbuckets;
 	uint32		j = 0;
 
-	/* largest power of two <= ntokens, at least 2 buckets */
-	while (bits < 24 && (UINT64CONST(1) << (bits + 1)) <= ring->ntokens)
+	while (bits < 24 && (UINT64CONST(1) << (bits + 3)) <= ring->ntokens)
 		bits++;
 	nbuckets = UINT64CONST(1) << bits;
 	ring->index_shift = 64 - bits;
@@ -80,7 +79,7 @@ build_index(CompiledRing *ring)
 		uint64		start = b << ring->index_shift;
 
 		while (j < ring->ntokens &&
-			   ((uint64) ring->tokens[j] ^ (UINT64CONST(1) << 63)) < start)
+			   ((uint64) ring_token(ring, j) ^ RING_SIGN_BIT) < start)
 			j++;
 		ring->index[b] = j;
 	}
@@ -137,6 +136,14 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	}
 	qsort(ring->nodes, ring->nnodes, sizeof(RingNodeInfo), node_name_cmp);
 
+	if (ring->nnodes > RING_MAX_NODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("version %d of ring \"%s\" has too many nodes",
+						version, hdr->name),
+				 errdetail("It has %d nodes; the limit is %d.",
+						   ring->nnodes, RING_MAX_NODES)));
+
 	if (npairs > RING_MAX_RING_TOKENS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -171,16 +178,18 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 
 	/* distinct tokens; on a tie the first node by name keeps the token */
 	MemoryContextSwitchTo(ringcxt);
-	ring->tokens = palloc((npairs + 1) * sizeof(int64));
-	ring->owners = palloc(Max(npairs, 1) * sizeof(uint32));
+	ring->keys = palloc((npairs + RING_SCAN) * sizeof(uint64));
+	ring->lows = palloc((npairs + 1) * sizeof(uint16));
 	owns = palloc0(Max(ring->nnodes, 1) * sizeof(bool));
 	ring->ntokens = 0;
 	for (uint64 p = 0; p < npairs; p++)
 	{
-		if (ring->ntokens > 0 && ring->tokens[ring->ntokens - 1] == pairs[p].token)
+		uint64		u = (uint64) pairs[p].token ^ RING_SIGN_BIT;
+
+		if (p > 0 && pairs[p - 1].token == pairs[p].token)
 			continue;
-		ring->tokens[ring->ntokens] = pairs[p].token;
-		ring->owners[ring->ntokens] = pairs[p].node;
+		ring->keys[ring->ntokens] = (u & ~RING_LOW_MASK) | pairs[p].node;
+		ring->lows[ring->ntokens] = (uint16) (u & RING_LOW_MASK);
 		ring->ntokens++;
 		if (!owns[pairs[p].node])
 		{
@@ -189,7 +198,9 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 		}
 	}
 	pfree(owns);
-	ring->tokens[ring->ntokens] = PG_INT64_MAX;	/* sentinel for ring_token_at */
+	for (int s = 0; s < RING_SCAN; s++)
+		ring->keys[ring->ntokens + s] = PG_UINT64_MAX;
+	ring->lows[ring->ntokens] = (uint16) RING_LOW_MASK;
 	build_index(ring);
 
 	MemoryContextSwitchTo(oldcxt);
