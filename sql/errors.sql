@@ -48,6 +48,19 @@ SELECT ring_set_weight('e', 'n1', 262145);
 SELECT ring_create('huge', 'vnode', 65536);
 SELECT ring_add_node('huge', 'h' || i, 16) FROM generate_series(1, 17) i;
 
+-- error: a ring may not have more than 65535 nodes (rows written by hand
+-- here, to get there quickly)
+SELECT ring_create('crowd', 'vnode', 1);
+SELECT ring_add_node('crowd', 'c0');
+INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in)
+SELECT ring_id, 'c' || i, 1, 1 FROM consistent_ring.rings, generate_series(1, 65534) i
+ WHERE name = 'crowd';
+SELECT ring_add_node('crowd', 'one-too-many');
+-- error: and a version that has more anyway cannot be compiled
+INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in)
+SELECT ring_id, 'extra', 1, 1 FROM consistent_ring.rings WHERE name = 'crowd';
+SELECT ring_shard('crowd', 'k');
+
 -- error: bad vnodes
 SELECT ring_create('v', 'vnode', 0);
 SELECT ring_create('v', 'vnode', 65537);
@@ -102,4 +115,4 @@ INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in)
 SELECT ring_id, 'bad', -1, 0 FROM consistent_ring.rings WHERE name = 'e';
 \set VERBOSITY default
 
-SELECT ring_drop(r) FROM unnest(ARRAY['e', 'empty', 'zero', 'huge']) r;
+SELECT ring_drop(r) FROM unnest(ARRAY['e', 'empty', 'zero', 'huge', 'crowd']) r;

@@ -204,7 +204,7 @@ node_end(const RingChange *chg, text *node, int32 added_in, int32 version)
 			3, types, values, SPI_OK_UPDATE);
 }
 
-/* Reject a change that leaves the ring with too many virtual nodes. */
+/* Reject a change that leaves the ring with too many nodes or virtual nodes. */
 static void
 check_ring_size(const RingChange *chg)
 {
@@ -216,6 +216,11 @@ check_ring_size(const RingChange *chg)
 	n = run("SELECT weight FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL",
 			1, types, values, SPI_OK_SELECT);
+	if (n > RING_MAX_NODES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("ring \"%s\" would have too many nodes", chg->name),
+				 errdetail("A ring may have at most %d nodes.", RING_MAX_NODES)));
 	for (uint64 i = 0; i < n; i++)
 	{
 		bool		isnull;

@@ -17,6 +17,9 @@
 /* Largest vnodes setting of a ring. */
 #define RING_MAX_VNODES 65536
 
+/* Most nodes a ring version may have: owners are stored in 16 bits. */
+#define RING_MAX_NODES 65535
+
 /* Most virtual nodes one node, and one ring version, may have. */
 #define RING_MAX_NODE_TOKENS (1 << 20)
 #define RING_MAX_RING_TOKENS (1 << 24)

@@ -12,9 +12,6 @@
 
 #define RING_NO_OWNER PG_UINT32_MAX
 
-/* Most nodes a ring version may have: owners are stored in 16 bits. */
-#define RING_MAX_NODES 65535
-
 /* Entries the lookup compares at once, from the bucket's first token. */
 #define RING_SCAN 8
 
