@@ -60,19 +60,23 @@ node_name_cmp(const void *a, const void *b)
 	return (la > lb) - (la < lb);
 }
 
-/* Build the bucket index over the tokens: 4 to 8 tokens per bucket. */
+/* log2 of the number of buckets for n tokens: 4 to 8 tokens per bucket. */
+static int
+index_bits(uint64 n)
+{
+	int			bits = 1;
+
+	while (bits < 24 && (UINT64CONST(1) << (bits + 3)) <= n)
+		bits++;
+	return bits;
+}
+
+/* Build the bucket index over the ring's tokens. */
 static void
 build_index(CompiledRing *ring)
 {
-	int			bits = 1;
-	uint64		nbuckets;
+	uint64		nbuckets = UINT64CONST(1) << (64 - ring->index_shift);
 	uint32		j = 0;
-
-	while (bits < 24 && (UINT64CONST(1) << (bits + 3)) <= ring->ntokens)
-		bits++;
-	nbuckets = UINT64CONST(1) << bits;
-	ring->index_shift = 64 - bits;
-	ring->index = palloc(nbuckets * sizeof(uint32));
 
 	for (uint64 b = 0; b < nbuckets; b++)
 	{
@@ -83,6 +87,177 @@ build_index(CompiledRing *ring)
 			j++;
 		ring->index[b] = j;
 	}
+}
+
+/* The tokens of a node's virtual nodes, into out[0 .. node->vnodes). */
+static void
+node_tokens(const RingNodeInfo *node, char *buf, int64 *out)
+{
+	int			namelen = VARSIZE_ANY_EXHDR(node->name);
+
+	memcpy(buf, VARDATA_ANY(node->name), namelen);
+	buf[namelen] = '-';
+	for (int32 v = 0; v < node->vnodes; v++)
+		out[v] = ring_hash_bytes(buf, namelen + 1 + pg_ltoa(v, buf + namelen + 1));
+}
+
+/* The biased token of a packed entry. */
+static inline uint64
+entry_token(uint64 key, uint16 low)
+{
+	return (key & ~RING_LOW_MASK) | low;
+}
+
+/*
+ * Sort entries [lo, hi) by token, then owner.  Buckets hold a handful of
+ * uniformly spread hashes, so insertion sort; a large bucket (which hashes
+ * make vanishingly unlikely) goes through sort_token_pairs instead.
+ */
+static void
+sort_bucket(uint64 *keys, uint16 *lows, uint32 lo, uint32 hi)
+{
+	if (hi - lo > 64)
+	{
+		TokenPair  *pairs = palloc((hi - lo) * sizeof(TokenPair));
+
+		for (uint32 i = lo; i < hi; i++)
+		{
+			pairs[i - lo].token = (int64) (entry_token(keys[i], lows[i]) ^ RING_SIGN_BIT);
+			pairs[i - lo].node = (uint32) (keys[i] & RING_LOW_MASK);
+		}
+		sort_token_pairs(pairs, hi - lo);
+		for (uint32 i = lo; i < hi; i++)
+		{
+			uint64		u = (uint64) pairs[i - lo].token ^ RING_SIGN_BIT;
+
+			keys[i] = (u & ~RING_LOW_MASK) | pairs[i - lo].node;
+			lows[i] = (uint16) (u & RING_LOW_MASK);
+		}
+		pfree(pairs);
+		return;
+	}
+
+	for (uint32 i = lo + 1; i < hi; i++)
+	{
+		uint64		k = keys[i];
+		uint16		l = lows[i];
+		uint64		u = entry_token(k, l);
+		uint32		j = i;
+
+		while (j > lo)
+		{
+			uint64		up = entry_token(keys[j - 1], lows[j - 1]);
+
+			if (up < u || (up == u && (keys[j - 1] & RING_LOW_MASK) < (k & RING_LOW_MASK)))
+				break;
+			keys[j] = keys[j - 1];
+			lows[j] = lows[j - 1];
+			j--;
+		}
+		keys[j] = k;
+		lows[j] = l;
+	}
+}
+
+/*
+ * Place every virtual node's token into the ring's arrays, sorted: a
+ * counting sort on the bucket bits (hashing twice, which is cheaper than
+ * writing and reading back a pair array), then each bucket sorted alone.
+ * Equal tokens keep the node first by name.  Sets ntokens, nowners and the
+ * bucket index.
+ */
+static void
+place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(tmpcxt);
+	int			bits = index_bits(npairs);
+	uint64		nbuckets = UINT64CONST(1) << bits;
+	int32		maxvnodes = 1;
+	int			maxname = 0;
+	int64	   *tokens;
+	char	   *buf;
+	uint32	   *fill;
+	bool	   *owns;
+	uint32		n;
+	bool		dups = false;
+
+	ring->index_shift = 64 - bits;
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		maxvnodes = Max(maxvnodes, ring->nodes[i].vnodes);
+		maxname = Max(maxname, (int) VARSIZE_ANY_EXHDR(ring->nodes[i].name));
+	}
+	tokens = palloc(maxvnodes * sizeof(int64));
+	buf = palloc(maxname + 1 + MAXINT8LEN + 1);
+	fill = palloc0(nbuckets * sizeof(uint32));
+	owns = palloc0(Max(ring->nnodes, 1) * sizeof(bool));
+
+	MemoryContextSwitchTo(ring->mcxt);
+	ring->keys = palloc((npairs + RING_SCAN) * sizeof(uint64));
+	ring->lows = palloc((npairs + 1) * sizeof(uint16));
+	ring->index = palloc(nbuckets * sizeof(uint32));
+
+	/* count the tokens of each bucket; index[b] = where bucket b starts */
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		node_tokens(&ring->nodes[i], buf, tokens);
+		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
+			fill[((uint64) tokens[v] ^ RING_SIGN_BIT) >> ring->index_shift]++;
+	}
+	n = 0;
+	for (uint64 b = 0; b < nbuckets; b++)
+	{
+		ring->index[b] = n;
+		n += fill[b];
+		fill[b] = ring->index[b];
+	}
+
+	/* put each token in its bucket, nodes in name order */
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		node_tokens(&ring->nodes[i], buf, tokens);
+		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
+		{
+			uint64		u = (uint64) tokens[v] ^ RING_SIGN_BIT;
+			uint32		at = fill[u >> ring->index_shift]++;
+
+			ring->keys[at] = (u & ~RING_LOW_MASK) | (uint64) i;
+			ring->lows[at] = (uint16) (u & RING_LOW_MASK);
+		}
+	}
+	for (uint64 b = 0; b < nbuckets; b++)
+		sort_bucket(ring->keys, ring->lows, ring->index[b],
+					b + 1 < nbuckets ? ring->index[b + 1] : (uint32) npairs);
+
+	/* keep the first of equal tokens, count the nodes that own tokens */
+	n = 0;
+	for (uint32 p = 0; p < npairs; p++)
+	{
+		uint32		owner = (uint32) (ring->keys[p] & RING_LOW_MASK);
+
+		if (n > 0 && entry_token(ring->keys[n - 1], ring->lows[n - 1]) ==
+			entry_token(ring->keys[p], ring->lows[p]))
+		{
+			dups = true;
+			continue;
+		}
+		ring->keys[n] = ring->keys[p];
+		ring->lows[n] = ring->lows[p];
+		n++;
+		if (!owns[owner])
+		{
+			owns[owner] = true;
+			ring->nowners++;
+		}
+	}
+	ring->ntokens = n;
+	for (int s = 0; s < RING_SCAN; s++)
+		ring->keys[n + s] = PG_UINT64_MAX;
+	ring->lows[n] = (uint16) RING_LOW_MASK;
+	if (dups)
+		build_index(ring);
+
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
@@ -98,9 +273,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	CompiledRing *ring;
 	List	   *rows;
 	ListCell   *lc;
-	TokenPair  *pairs;
 	uint64		npairs = 0;
-	bool	   *owns;
 	int			i;
 
 	ringcxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -152,56 +325,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 				 errdetail("It has " UINT64_FORMAT " virtual nodes; the limit is %d.",
 						   npairs, RING_MAX_RING_TOKENS)));
 
-	/* every virtual node's token */
-	MemoryContextSwitchTo(tmpcxt);
-	pairs = palloc(Max(npairs, 1) * sizeof(TokenPair));
-	npairs = 0;
-	for (i = 0; i < ring->nnodes; i++)
-	{
-		RingNodeInfo *node = &ring->nodes[i];
-		int			namelen = VARSIZE_ANY_EXHDR(node->name);
-		char	   *buf = palloc(namelen + 1 + MAXINT8LEN + 1);
-
-		memcpy(buf, VARDATA_ANY(node->name), namelen);
-		buf[namelen] = '-';
-		for (int32 v = 0; v < node->vnodes; v++)
-		{
-			int			len = pg_ltoa(v, buf + namelen + 1);
-
-			pairs[npairs].token = ring_hash_bytes(buf, namelen + 1 + len);
-			pairs[npairs].node = i;
-			npairs++;
-		}
-		pfree(buf);
-	}
-	sort_token_pairs(pairs, npairs);
-
-	/* distinct tokens; on a tie the first node by name keeps the token */
-	MemoryContextSwitchTo(ringcxt);
-	ring->keys = palloc((npairs + RING_SCAN) * sizeof(uint64));
-	ring->lows = palloc((npairs + 1) * sizeof(uint16));
-	owns = palloc0(Max(ring->nnodes, 1) * sizeof(bool));
-	ring->ntokens = 0;
-	for (uint64 p = 0; p < npairs; p++)
-	{
-		uint64		u = (uint64) pairs[p].token ^ RING_SIGN_BIT;
-
-		if (p > 0 && pairs[p - 1].token == pairs[p].token)
-			continue;
-		ring->keys[ring->ntokens] = (u & ~RING_LOW_MASK) | pairs[p].node;
-		ring->lows[ring->ntokens] = (uint16) (u & RING_LOW_MASK);
-		ring->ntokens++;
-		if (!owns[pairs[p].node])
-		{
-			owns[pairs[p].node] = true;
-			ring->nowners++;
-		}
-	}
-	pfree(owns);
-	for (int s = 0; s < RING_SCAN; s++)
-		ring->keys[ring->ntokens + s] = PG_UINT64_MAX;
-	ring->lows[ring->ntokens] = (uint16) RING_LOW_MASK;
-	build_index(ring);
+	place_tokens(ring, npairs, tmpcxt);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(tmpcxt);
