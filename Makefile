@@ -21,14 +21,30 @@ REGRESS_OPTS = --load-extension=consistent_ring
 ISOLATION = visibility concurrent_changes
 ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
 
-
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 
 EXTRA_CLEAN = output_iso results regression.diffs regression.out
 
-PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+.DEFAULT_GOAL := all
+
+# The scripts install what is missing (server headers included), so these
+# work on a machine that cannot build yet.
+.PHONY: test bench demo
+test:
+	bash test/check.sh
+bench:
+	bash test/bench/bench.sh
+demo:
+	bash test/demo.sh
+
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 
 # every object depends on every header: the headers are few and small
 $(OBJS): $(wildcard src/*.h)
+else
+all install installcheck:
+	@echo "PostgreSQL 15 server headers are missing: run make test, or bash test/setup.sh" && exit 1
+endif

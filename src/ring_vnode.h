@@ -56,6 +56,7 @@ ring_token_at(const CompiledRing *ring, int64 pos)
 	uint32		below = 0;
 
 	/* keys[j] < high exactly when token j's upper bits are below pos's */
+#pragma GCC unroll 8
 	for (int j = 0; j < RING_SCAN; j++)
 		below += keys[i + j] < high;
 	i += below;

@@ -5,10 +5,14 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS consistent_ring;
 
--- 1M text keys 'song-N', and the same N as integer and as uuid
-CREATE TABLE keys AS
-SELECT 'song-' || i AS k, i, md5(i::text)::uuid AS u FROM generate_series(1, 1000000) i;
-VACUUM ANALYZE keys;
+-- 1M text keys 'song-N'; for the key-type rows, one-column tables of
+-- integers, uuids and their text forms (same bytes hashed)
+CREATE TABLE keys AS SELECT 'song-' || i AS k FROM generate_series(1, 1000000) i;
+CREATE TABLE int_keys AS SELECT i FROM generate_series(1, 1000000) i;
+CREATE TABLE int_text_keys AS SELECT i::text AS k FROM generate_series(1, 1000000) i;
+CREATE TABLE uuid_keys AS SELECT md5(i::text)::uuid AS u FROM generate_series(1, 1000000) i;
+CREATE TABLE uuid_text_keys AS SELECT md5(i::text)::uuid::text AS k FROM generate_series(1, 1000000) i;
+VACUUM ANALYZE keys, int_keys, int_text_keys, uuid_keys, uuid_text_keys;
 
 SELECT ring_create('r4to5');
 SELECT count(ring_add_node('r4to5', 'db' || i)) FROM generate_series(1, 4) i;
@@ -61,8 +65,10 @@ UNION ALL SELECT * FROM bench('ring_hash(r, k)', 'ring_hash(''r5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), 5 nodes x 256', 'ring_shard(''r5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), 1001 nodes x 256', 'ring_shard(''r1000'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k, version), 5 nodes', 'ring_shard(''r4to5'', k, 2)')
-UNION ALL SELECT * FROM bench('ring_shard(r, integer), 5 nodes', 'ring_shard(''r5'', i)')
-UNION ALL SELECT * FROM bench('ring_shard(r, uuid), 5 nodes', 'ring_shard(''r5'', u)')
+UNION ALL SELECT * FROM bench('ring_shard(r, integer), 5 nodes', 'ring_shard(''r5'', i)', 'int_keys')
+UNION ALL SELECT * FROM bench('ring_shard(r, text), same keys as text', 'ring_shard(''r5'', k)', 'int_text_keys')
+UNION ALL SELECT * FROM bench('ring_shard(r, uuid), 5 nodes', 'ring_shard(''r5'', u)', 'uuid_keys')
+UNION ALL SELECT * FROM bench('ring_shard(r, text), same keys as text', 'ring_shard(''r5'', k)', 'uuid_text_keys')
 UNION ALL SELECT * FROM bench('ring_shards(r, k, 3), 5 nodes', 'ring_shards(''r5'', k, 3)')
 UNION ALL SELECT b.* FROM sql_ring, bench('plain-SQL ring, width_bucket, 5 x 256',
     format('(%L::text[])[coalesce(nullif(width_bucket(ring_hash(''r5'', k), %L::bigint[]) + 1, 1281), 1)]',
@@ -95,3 +101,14 @@ SELECT time_ms('SELECT count(*) FROM ring_moves(''r1000'', 1, 2)') AS ring_moves
        (SELECT count(*) FROM ring_moves('r1000', 1, 2)) AS moving_ranges;
 SELECT ring, version, nodes, tokens, bytes, round(bytes::numeric / tokens, 1) AS bytes_per_token
   FROM ring_cache_info() WHERE ring IN ('r5', 'r1000') ORDER BY ring, version;
+
+\echo '== parallel query: count(ring_shard(r, k)) over 10M keys, 5 nodes (ms, median of 3)'
+CREATE TABLE big_keys AS SELECT 'song-' || i AS k FROM generate_series(1, 10000000) i;
+VACUUM ANALYZE big_keys;
+SET max_parallel_workers_per_gather = 0;
+SELECT time_ms('SELECT count(ring_shard(''r5'', k)) FROM big_keys', 3) AS no_workers_ms \gset
+SET max_parallel_workers_per_gather = 2;
+SELECT time_ms('SELECT count(ring_shard(''r5'', k)) FROM big_keys', 3) AS two_workers_ms \gset
+SELECT :no_workers_ms AS no_workers_ms, :two_workers_ms AS two_workers_ms,
+       round(:no_workers_ms / :two_workers_ms, 2) AS speedup;
+RESET max_parallel_workers_per_gather;
