@@ -9,6 +9,7 @@
 #define RING_KEYS_H
 
 #include "fmgr.h"
+#include "utils/uuid.h"
 
 /*
  * XXH3 from Debian's libxxhash-dev, compiled inline (its XXH_INLINE_ALL
@@ -39,6 +40,10 @@ extern void ring_key_reader_init(RingKeyReader *reader, Oid typid,
 								 MemoryContext mcxt);
 extern int64 ring_key_position_slow(RingKeyReader *reader, Datum key);
 
+/* "00" .. "99", and "00" .. "ff" in lower-case hex */
+extern PGDLLIMPORT const char ring_decimal_pairs[200];
+extern PGDLLIMPORT const char ring_hex_pairs[512];
+
 /* Position of a byte string in the token space: XXH3-64, seed 0, signed. */
 static inline int64
 ring_hash_bytes(const char *data, size_t len)
@@ -46,18 +51,110 @@ ring_hash_bytes(const char *data, size_t len)
 	return (int64) XXH3_64bits(data, len);
 }
 
-/* The position of one key; the common text case without a call. */
-static inline int64
+/*
+ * Write the decimal form of value so that it ends just before end, as
+ * int8out prints it; returns its length.
+ */
+static inline int
+ring_decimal(int64 value, char *end)
+{
+	uint64		u = value < 0 ? -(uint64) value : (uint64) value;
+	char	   *p = end;
+
+	while (u >= 100)
+	{
+		p -= 2;
+		memcpy(p, ring_decimal_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10)
+	{
+		p -= 2;
+		memcpy(p, ring_decimal_pairs + 2 * u, 2);
+	}
+	else
+		*--p = (char) ('0' + u);
+	if (value < 0)
+		*--p = '-';
+	return (int) (end - p);
+}
+
+/* Write a uuid's lower-case, hyphenated form (as uuid_out prints it). */
+static inline void
+ring_uuid_text(const unsigned char *d, char *buf)
+{
+#define RING_HEX(at, i) memcpy(buf + (at), ring_hex_pairs + 2 * d[i], 2)
+	RING_HEX(0, 0);
+	RING_HEX(2, 1);
+	RING_HEX(4, 2);
+	RING_HEX(6, 3);
+	buf[8] = '-';
+	RING_HEX(9, 4);
+	RING_HEX(11, 5);
+	buf[13] = '-';
+	RING_HEX(14, 6);
+	RING_HEX(16, 7);
+	buf[18] = '-';
+	RING_HEX(19, 8);
+	RING_HEX(21, 9);
+	buf[23] = '-';
+	RING_HEX(24, 10);
+	RING_HEX(26, 11);
+	RING_HEX(28, 12);
+	RING_HEX(30, 13);
+	RING_HEX(32, 14);
+	RING_HEX(34, 15);
+#undef RING_HEX
+}
+
+#define RING_UUID_TEXT_LEN 36
+
+/*
+ * The position of one key.  The common types are turned into their bytes
+ * here, without a call, and hashed at one place (so XXH3 is inlined once).
+ */
+static pg_attribute_always_inline int64
 ring_key_position(RingKeyReader *reader, Datum key)
 {
-	if (likely(reader->kind == RING_KEY_TEXT || reader->kind == RING_KEY_BYTEA))
-	{
-		struct varlena *v = (struct varlena *) DatumGetPointer(key);
+	char		buf[Max(MAXINT8LEN + 1, RING_UUID_TEXT_LEN)];
+	char	   *end = buf + sizeof(buf);
+	const char *data;
+	size_t		len;
 
-		if (likely(!VARATT_IS_EXTERNAL(v) && !VARATT_IS_COMPRESSED(v)))
-			return ring_hash_bytes(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+	switch (reader->kind)
+	{
+		case RING_KEY_TEXT:
+		case RING_KEY_BYTEA:
+			{
+				struct varlena *v = (struct varlena *) DatumGetPointer(key);
+
+				if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
+					return ring_key_position_slow(reader, key);
+				data = VARDATA_ANY(v);
+				len = VARSIZE_ANY_EXHDR(v);
+				break;
+			}
+		case RING_KEY_INT2:
+			len = ring_decimal(DatumGetInt16(key), end);
+			data = end - len;
+			break;
+		case RING_KEY_INT4:
+			len = ring_decimal(DatumGetInt32(key), end);
+			data = end - len;
+			break;
+		case RING_KEY_INT8:
+			len = ring_decimal(DatumGetInt64(key), end);
+			data = end - len;
+			break;
+		case RING_KEY_UUID:
+			ring_uuid_text(DatumGetUUIDP(key)->data, buf);
+			data = buf;
+			len = RING_UUID_TEXT_LEN;
+			break;
+		default:
+			return ring_key_position_slow(reader, key);
 	}
-	return ring_key_position_slow(reader, key);
+	return ring_hash_bytes(data, len);
 }
 
 #endif							/* RING_KEYS_H */
