@@ -23,11 +23,12 @@ SELECT ring_create('r1000');
 SELECT count(ring_add_node('r1000', 'node' || i)) FROM generate_series(1, 1000) i;
 SELECT ring_add_node('r1000', 'node1001');
 
--- the plain-SQL ring a strong SQL user can write: width_bucket over tokens
+-- the plain-SQL ring a strong SQL user can write: width_bucket over a
+-- sorted token array, owners as node numbers (fixed-width, O(1) subscript)
 CREATE TABLE sql_ring AS
 SELECT array_agg(t ORDER BY t) AS tokens, array_agg(n ORDER BY t) AS owners
-  FROM (SELECT ring_hash('r5', n || '-' || v) AS t, n
-          FROM unnest(ARRAY['db1', 'db2', 'db3', 'db4', 'db5']) n, generate_series(0, 255) v) s;
+  FROM (SELECT hashtextextended('db' || n || '-' || v, 0) AS t, n
+          FROM generate_series(1, 5) n, generate_series(0, 255) v) s;
 
 -- run SELECT count(expr) FROM from_clause: one warm-up, then `runs` timed runs
 CREATE FUNCTION bench(label text, expr text, from_clause text DEFAULT 'keys', runs int DEFAULT 5)
@@ -71,7 +72,7 @@ UNION ALL SELECT * FROM bench('ring_shard(r, uuid), 5 nodes', 'ring_shard(''r5''
 UNION ALL SELECT * FROM bench('ring_shard(r, text), same keys as text', 'ring_shard(''r5'', k)', 'uuid_text_keys')
 UNION ALL SELECT * FROM bench('ring_shards(r, k, 3), 5 nodes', 'ring_shards(''r5'', k, 3)')
 UNION ALL SELECT b.* FROM sql_ring, bench('plain-SQL ring, width_bucket, 5 x 256',
-    format('(%L::text[])[coalesce(nullif(width_bucket(ring_hash(''r5'', k), %L::bigint[]) + 1, 1281), 1)]',
+    format('(%L::int[])[coalesce(nullif(width_bucket(hashtextextended(k, 0), %L::bigint[]) + 1, 1281), 1)]',
            owners, tokens)) b
 UNION ALL SELECT * FROM bench('migration count, modulo 4 -> 5',
     'CASE WHEN abs(hashtextextended(k, 0)) % 4 <> abs(hashtextextended(k, 0)) % 5 THEN 1 END')
