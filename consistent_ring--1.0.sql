@@ -67,15 +67,18 @@ SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings_ring_id_seq', 
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.versions', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.nodes', '');
 
--- Anyone may look rings up (lookups read these tables as the calling user).
--- Changing them needs write access, which only the extension's owner has;
--- the ring_* change functions are not SECURITY DEFINER.
+-- Anyone may look rings up: lookups need SELECT on these tables, which
+-- they check.  Changing rings needs write access, which only the
+-- extension's owner has; the ring_* change functions are not SECURITY
+-- DEFINER.
 GRANT USAGE ON SCHEMA consistent_ring TO PUBLIC;
 GRANT SELECT ON consistent_ring.rings, consistent_ring.versions, consistent_ring.nodes TO PUBLIC;
 
 --
--- Cache invalidation: any change to the catalog, by these functions or by
--- hand, makes every backend recompile the rings it has cached.
+-- Cache invalidation: a change to the catalog makes every backend drop the
+-- rings it has compiled.  Change rings only through the ring_* functions:
+-- they never alter a committed version, which lets backends keep compiled
+-- versions across snapshots.
 --
 CREATE FUNCTION consistent_ring.invalidate_cache() RETURNS trigger
     AS 'MODULE_PATHNAME', 'ring_invalidate_cache'
@@ -93,7 +96,7 @@ CREATE TRIGGER nodes_invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.nodes
     FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
 
--- fire on logical replication subscribers too
+-- also fire when session_replication_role = replica
 ALTER TABLE consistent_ring.rings ENABLE ALWAYS TRIGGER rings_invalidate_cache;
 ALTER TABLE consistent_ring.versions ENABLE ALWAYS TRIGGER versions_invalidate_cache;
 ALTER TABLE consistent_ring.nodes ENABLE ALWAYS TRIGGER nodes_invalidate_cache;

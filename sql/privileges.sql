@@ -24,6 +24,22 @@ SELECT ring_drop('priv');
 UPDATE consistent_ring.nodes SET weight = 5;
 DELETE FROM consistent_ring.rings;
 
+-- error: lookups need SELECT on the catalog, like a query would
+RESET ROLE;
+REVOKE SELECT ON consistent_ring.nodes FROM PUBLIC;
+SET ROLE regress_ring_reader;
+SELECT ring_shard('priv', 'k');
+SELECT * FROM ring_ownership('priv');
+RESET ROLE;
+GRANT SELECT ON consistent_ring.nodes TO PUBLIC;
+REVOKE USAGE ON SCHEMA consistent_ring FROM PUBLIC;
+SET ROLE regress_ring_reader;
+SELECT ring_version('priv');
+RESET ROLE;
+GRANT USAGE ON SCHEMA consistent_ring TO PUBLIC;
+SET ROLE regress_ring_reader;
+SELECT ring_shard('priv', 'k');
+
 RESET ROLE;
 SELECT ring_version('priv');
 DROP ROLE regress_ring_reader;

@@ -16,7 +16,11 @@
 #error "consistent_ring requires PostgreSQL 15 or later"
 #endif
 
-/* InitMaterializedSRF() appeared in 15 (it was SetSingleFuncCall before). */
+/* InitMaterializedSRF() is 15.1's name for 15.0's SetSingleFuncCall(). */
+#if PG_VERSION_NUM < 150001
+#define RING_INIT_MATERIALIZED_SRF(fcinfo) SetSingleFuncCall((fcinfo), 0)
+#else
 #define RING_INIT_MATERIALIZED_SRF(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#endif
 
 #endif							/* CONSISTENT_RING_COMPAT_H */

@@ -29,6 +29,8 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -59,6 +61,7 @@
  */
 typedef struct RingCatalogOids
 {
+	Oid			schema;
 	Oid			rings;
 	Oid			rings_name_idx;
 	Oid			versions;
@@ -98,6 +101,7 @@ catalog_oids_fill(void)
 				 errmsg("schema \"%s\" does not exist", RING_SCHEMA),
 				 errhint("Run CREATE EXTENSION consistent_ring.")));
 
+	oids.schema = nsp;
 	oids.rings_name_idx = catalog_relid(nsp, "rings_name_key");
 	oids.versions = catalog_relid(nsp, "versions");
 	oids.nodes = catalog_relid(nsp, "nodes");
@@ -150,6 +154,27 @@ catalog_open(Oid *relid)
 }
 
 /*
+ * Lookups read the catalog directly, so check what a SELECT on it would:
+ * USAGE on the schema and SELECT on the tables.
+ */
+static void
+check_read_access(void)
+{
+	Oid			user = GetUserId();
+	AclResult	result;
+
+	result = pg_namespace_aclcheck(oids.schema, user, ACL_USAGE);
+	if (result != ACLCHECK_OK)
+		aclcheck_error(result, OBJECT_SCHEMA, RING_SCHEMA);
+	result = pg_class_aclcheck(oids.rings, user, ACL_SELECT);
+	if (result != ACLCHECK_OK)
+		aclcheck_error(result, OBJECT_TABLE, "rings");
+	result = pg_class_aclcheck(oids.nodes, user, ACL_SELECT);
+	if (result != ACLCHECK_OK)
+		aclcheck_error(result, OBJECT_TABLE, "nodes");
+}
+
+/*
  * Read the rings row of the ring called name, as snap sees it.  Raises
  * undefined_object if there is no such ring.
  */
@@ -165,6 +190,7 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	bool		found = false;
 
 	rel = catalog_open(&oids.rings);
+	check_read_access();
 	idx = index_open(oids.rings_name_idx, AccessShareLock);
 
 	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,

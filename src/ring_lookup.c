@@ -65,7 +65,9 @@ lookup_state_init(FunctionCallInfo fcinfo, int keyarg, bool has_ring_arg)
 	LookupState *st;
 
 	if (!OidIsValid(keytype))
-		elog(ERROR, "could not determine the data type of the key");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("could not determine the data type of the key")));
 	st = MemoryContextAllocZero(mcxt, sizeof(LookupState));
 	ring_key_reader_init(&st->reader, keytype, mcxt);
 	st->ring_is_const = has_ring_arg && arg_is_const(fcinfo->flinfo, 0);
