@@ -128,6 +128,26 @@ SELECT count(ring_shard('songs', id, 1)) + count(ring_shard('songs', id)) FROM s
 SELECT ring, version, nodes, tokens, bytes <= tokens * 16 + 65536 AS compact
   FROM ring_cache_info() WHERE ring = 'songs' ORDER BY version;
 
+-- statements after a change in the same transaction share one compiled ring
+CREATE TABLE acct AS SELECT i AS id, NULL::text AS shard FROM generate_series(1, 50) i;
+BEGIN;
+SELECT ring_add_node('songs', 'db7');
+DO $$ BEGIN FOR i IN 1..50 LOOP UPDATE acct SET shard = ring_shard('songs', id) WHERE id = i; END LOOP; END $$;
+SELECT count(*) AS compiled_copies FROM ring_cache_info()
+ WHERE ring = 'songs' AND version = ring_version('songs');
+SELECT count(*) FILTER (WHERE shard IS DISTINCT FROM ring_shard('songs', id)) AS wrong,
+       count(*) FILTER (WHERE shard = 'db7') > 0 AS db7_used FROM acct;
+ROLLBACK;
+DROP TABLE acct;
+
+-- the cache keeps at most 32 compiled rings
+SELECT ring_create('cap', 'vnode', 4);
+SELECT ring_add_node('cap', 'a');
+SELECT format('SELECT ring_set_weight(%L, %L, %s)', 'cap', 'a', i) FROM generate_series(2, 41) i \gexec
+SELECT count(ring_shard('cap', 'k', v)) FROM generate_series(1, ring_version('cap')) v;
+SELECT count(*) <= 32 AS capped FROM ring_cache_info();
+SELECT ring_drop('cap');
+
 -- NULL key, ring or version: NULL
 SELECT ring_shard('songs', NULL::text), ring_shard(NULL, 'k'), ring_shard('songs', 'k', NULL),
        ring_shards('songs', 'k', NULL), ring_hash(NULL, 'k');

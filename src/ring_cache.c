@@ -10,8 +10,12 @@
  * A committed version never changes, so a compiled committed version is
  * right for every snapshot that can see it; the OID in the key keeps a
  * dropped and recreated extension from hitting old entries.  A version that
- * this transaction is still building is keyed by the snapshot's command id
- * as well, since its content changes from one command to the next.
+ * this transaction is still building is keyed by a command id as well: the
+ * snapshot's, or, for snapshots taken after this transaction's last change
+ * to the catalog (which all see the same content), the command after that
+ * change; so a batch of statements after a change shares one compiled ring.
+ * At most RING_CACHE_MAX_ENTRIES rings are kept; beyond that the least
+ * recently resolved one that nobody pins is freed.
  *
  * Which version a lookup uses is not cached across snapshots: each call site
  * (RingRef, kept in fn_extra) remembers the snapshot it resolved the ring
@@ -62,12 +66,18 @@ typedef struct RingCacheEntry
 	CompiledRing *ring;
 } RingCacheEntry;
 
+#define RING_CACHE_MAX_ENTRIES 32
+
 uint64		ring_cache_generation = 1;
 
 static MemoryContext RingCacheContext = NULL;
 static HTAB *ring_cache = NULL;
 static bool flush_pending = false;
 static bool own_entries = false;
+static uint64 cache_clock = 0;
+
+/* Command id of this transaction's last change to the ring catalog. */
+static CommandId last_change_cid = InvalidCommandId;
 
 /* Relcache callback: note that the catalog changed; no work here. */
 static void
@@ -84,6 +94,10 @@ ring_cache_relcache_callback(Datum arg, Oid relid)
 static void
 ring_cache_xact_callback(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		last_change_cid = InvalidCommandId;
 	if (own_entries &&
 		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
@@ -153,6 +167,30 @@ ring_cache_prepare(void)
 	}
 }
 
+/* Free the least recently resolved ring that no RingRef pins. */
+static void
+ring_cache_evict(void)
+{
+	HASH_SEQ_STATUS status;
+	RingCacheEntry *entry;
+	RingCacheEntry *victim = NULL;
+
+	hash_seq_init(&status, ring_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		if (entry->ring->refcount == 0 &&
+			(victim == NULL || entry->ring->last_used < victim->ring->last_used))
+			victim = entry;
+	}
+	if (victim != NULL)
+	{
+		CompiledRing *ring = victim->ring;
+
+		hash_search(ring_cache, &victim->key, HASH_REMOVE, NULL);
+		MemoryContextDelete(ring->mcxt);
+	}
+}
+
 /* The compiled ring of one version, compiling it on first use. */
 static CompiledRing *
 ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
@@ -167,11 +205,20 @@ ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
 	key.catalog_id = hdr->catalog_id;
 	key.ring_id = hdr->ring_id;
 	key.version = version;
-	key.cid = own ? snap->curcid : InvalidCommandId;
+	key.cid = InvalidCommandId;
+	if (own)
+	{
+		key.cid = snap->curcid;
+		if (last_change_cid != InvalidCommandId && key.cid > last_change_cid)
+			key.cid = last_change_cid + 1;
+	}
 
 	entry = hash_search(ring_cache, &key, HASH_FIND, NULL);
 	if (entry != NULL)
 		return entry->ring;
+
+	if (hash_get_num_entries(ring_cache) >= RING_CACHE_MAX_ENTRIES)
+		ring_cache_evict();
 
 	ring = ring_compile(hdr, version, snap);
 	ring->key = key;
@@ -245,6 +292,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 
 	ring = ring_cache_fetch(&hdr, version, snap);
 
+	ring->last_used = ++cache_clock;
 	ring->refcount++;
 	if (ref->ring != NULL)
 		ring_unpin(ref->ring);
@@ -306,5 +354,6 @@ ring_invalidate_cache(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"invalidate_cache\" must be fired as a trigger")));
 	CacheInvalidateRelcache(trigdata->tg_relation);
+	last_change_cid = GetCurrentCommandId(false);
 	return PointerGetDatum(NULL);
 }

@@ -28,8 +28,9 @@ typedef struct RingCacheKey
 	int32		ring_id;
 	int32		version;
 	CommandId	cid;			/* InvalidCommandId once the version is
-								 * committed; the snapshot's command id while
-								 * it is being built by this transaction */
+								 * committed; while this transaction builds
+								 * it, the first command id whose snapshots
+								 * see the same content (ring_cache.c) */
 } RingCacheKey;
 
 /* One node of a compiled ring. */
@@ -69,6 +70,7 @@ typedef struct CompiledRing
 	uint32	   *index;			/* index[b]: first token whose biased value
 								 * is at or after bucket b's start */
 
+	uint64		last_used;		/* cache clock of its last resolution */
 	int			refcount;		/* RingRefs pinning it */
 	bool		dead;			/* flushed: free when refcount drops to 0 */
 } CompiledRing;
