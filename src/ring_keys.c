@@ -4,8 +4,9 @@
  *	  Key bytes and key positions.
  *
  * A key's bytes are: a bytea's raw bytes; for every other type, its text
- * form in the database encoding (UTF-8 in practice), so that 42 and '42'
- * land together.  The position of a key is XXH3-64 (seed 0) of those bytes,
+ * form in UTF-8, so that 42 and '42' land together.  In a database whose
+ * encoding is neither UTF-8 nor SQL_ASCII, text is converted to UTF-8 first
+ * (SQL_ASCII has no known encoding: its bytes are taken as they are).  The position of a key is XXH3-64 (seed 0) of those bytes,
  * read as a signed 64-bit integer (ring_hash_bytes in ring_keys.h).
  *
  * The common types are converted inline (ring_keys.h), without calling
@@ -19,10 +20,32 @@
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "mb/pg_wchar.h"
 #include "utils/lsyscache.h"
 #include "utils/uuid.h"
 
 #include "ring_keys.h"
+
+/* Whether text must be converted to UTF-8 before hashing. */
+bool
+ring_convert_to_utf8(void)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	return encoding != PG_UTF8 && encoding != PG_SQL_ASCII;
+}
+
+/* Position of text in the database encoding: XXH3 of its UTF-8 bytes. */
+int64
+ring_hash_text_utf8(const char *data, int len)
+{
+	char	   *utf8 = pg_server_to_any(data, len, PG_UTF8);
+	int64		pos = ring_hash_bytes(utf8, utf8 == data ? len : strlen(utf8));
+
+	if (utf8 != data)
+		pfree(utf8);
+	return pos;
+}
 
 /* Decide once, for a key type, how its bytes are read. */
 void
@@ -30,11 +53,13 @@ ring_key_reader_init(RingKeyReader *reader, Oid typid, MemoryContext mcxt)
 {
 	Oid			basetype = getBaseType(typid);
 
+	reader->to_utf8 = ring_convert_to_utf8();
+
 	switch (basetype)
 	{
 		case TEXTOID:
 		case VARCHAROID:
-			reader->kind = RING_KEY_TEXT;
+			reader->kind = reader->to_utf8 ? RING_KEY_TEXT_TO_UTF8 : RING_KEY_TEXT;
 			break;
 		case BYTEAOID:
 			reader->kind = RING_KEY_BYTEA;
@@ -98,10 +123,21 @@ ring_key_position_slow(RingKeyReader *reader, Datum key)
 				pfree(v);
 				return pos;
 			}
+		case RING_KEY_TEXT_TO_UTF8:
+			{
+				struct varlena *v = PG_DETOAST_DATUM_PACKED(key);
+				int64		pos = ring_hash_text_utf8(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v));
+
+				if ((Pointer) v != DatumGetPointer(key))
+					pfree(v);
+				return pos;
+			}
 		case RING_KEY_OTHER:
 			{
 				char	   *str = OutputFunctionCall(&reader->outfunc, key);
-				int64		pos = ring_hash_bytes(str, strlen(str));
+				int64		pos = reader->to_utf8 ?
+					ring_hash_text_utf8(str, strlen(str)) :
+					ring_hash_bytes(str, strlen(str));
 
 				pfree(str);
 				return pos;

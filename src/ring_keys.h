@@ -22,6 +22,7 @@
 typedef enum RingKeyKind
 {
 	RING_KEY_TEXT,				/* text, varchar: the string's bytes */
+	RING_KEY_TEXT_TO_UTF8,		/* the same, converted: not a UTF-8 database */
 	RING_KEY_BYTEA,				/* bytea: raw bytes */
 	RING_KEY_INT2,				/* integers: decimal text form */
 	RING_KEY_INT4,
@@ -33,12 +34,16 @@ typedef enum RingKeyKind
 typedef struct RingKeyReader
 {
 	RingKeyKind kind;
+	bool		to_utf8;		/* database encoding is not UTF-8 (nor
+								 * SQL_ASCII): convert text forms */
 	FmgrInfo	outfunc;		/* only for RING_KEY_OTHER */
 } RingKeyReader;
 
 extern void ring_key_reader_init(RingKeyReader *reader, Oid typid,
 								 MemoryContext mcxt);
 extern int64 ring_key_position_slow(RingKeyReader *reader, Datum key);
+extern bool ring_convert_to_utf8(void);
+extern int64 ring_hash_text_utf8(const char *data, int len);
 
 /* "00" .. "99", and "00" .. "ff" in lower-case hex */
 extern PGDLLIMPORT const char ring_decimal_pairs[200];

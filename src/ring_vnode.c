@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
@@ -89,13 +90,24 @@ build_index(CompiledRing *ring)
 	}
 }
 
-/* The tokens of a node's virtual nodes, into out[0 .. node->vnodes). */
+/*
+ * The tokens of a node's virtual nodes, into out[0 .. node->vnodes): the
+ * hash of the UTF-8 string "<name>-<i>".  buf has room for the name in
+ * UTF-8 (maxname bytes) and a number.
+ */
 static void
-node_tokens(const RingNodeInfo *node, char *buf, int64 *out)
+node_tokens(const RingNodeInfo *node, char *buf, int64 *out, bool to_utf8)
 {
+	const char *name = VARDATA_ANY(node->name);
 	int			namelen = VARSIZE_ANY_EXHDR(node->name);
 
-	memcpy(buf, VARDATA_ANY(node->name), namelen);
+	if (to_utf8)
+	{
+		name = pg_server_to_any(name, namelen, PG_UTF8);
+		if (name != VARDATA_ANY(node->name))
+			namelen = strlen(name);
+	}
+	memcpy(buf, name, namelen);
 	buf[namelen] = '-';
 	for (int32 v = 0; v < node->vnodes; v++)
 		out[v] = ring_hash_bytes(buf, namelen + 1 + pg_ltoa(v, buf + namelen + 1));
@@ -174,6 +186,7 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	uint64		nbuckets = UINT64CONST(1) << bits;
 	int32		maxvnodes = 1;
 	int			maxname = 0;
+	bool		to_utf8 = ring_convert_to_utf8();
 	int64	   *tokens;
 	char	   *buf;
 	uint32	   *fill;
@@ -186,6 +199,9 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	{
 		maxvnodes = Max(maxvnodes, ring->nodes[i].vnodes);
 		maxname = Max(maxname, (int) VARSIZE_ANY_EXHDR(ring->nodes[i].name));
+	/* a character grows to at most 4 bytes in UTF-8 */
+	if (to_utf8)
+		maxname *= MAX_MULTIBYTE_CHAR_LEN;
 	}
 	tokens = palloc(maxvnodes * sizeof(int64));
 	buf = palloc(maxname + 1 + MAXINT8LEN + 1);
@@ -200,7 +216,7 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	/* count the tokens of each bucket; index[b] = where bucket b starts */
 	for (int i = 0; i < ring->nnodes; i++)
 	{
-		node_tokens(&ring->nodes[i], buf, tokens);
+		node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
 		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
 			fill[((uint64) tokens[v] ^ RING_SIGN_BIT) >> ring->index_shift]++;
 	}
@@ -215,7 +231,7 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	/* put each token in its bucket, nodes in name order */
 	for (int i = 0; i < ring->nnodes; i++)
 	{
-		node_tokens(&ring->nodes[i], buf, tokens);
+		node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
 		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
 		{
 			uint64		u = (uint64) tokens[v] ^ RING_SIGN_BIT;
