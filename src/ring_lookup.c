@@ -25,12 +25,19 @@
 #include "ring_keys.h"
 #include "ring_vnode.h"
 
+#define RING_REF_SLOTS 4
+
 typedef struct LookupState
 {
 	RingKeyReader reader;
 	bool		ring_is_const;	/* the ring argument is a constant */
-	RingRef		ref;			/* the ring (old version for ring_move) */
-	RingRef		ref2;			/* new version, for ring_move */
+	/*
+	 * The rings this call site resolved last, one per (name, version): a
+	 * few, so that ring_move's two versions, or ring names that vary from
+	 * row to row among a handful, do not read the catalog per row.
+	 */
+	RingRef		refs[RING_REF_SLOTS];
+	int			next_victim;
 
 	/* ring_move: for each node of map_from, its index in map_to or NO_OWNER */
 	CompiledRing *map_from;
@@ -71,8 +78,8 @@ lookup_state_init(FunctionCallInfo fcinfo, int keyarg, bool has_ring_arg)
 	st = MemoryContextAllocZero(mcxt, sizeof(LookupState));
 	ring_key_reader_init(&st->reader, keytype, mcxt);
 	st->ring_is_const = has_ring_arg && arg_is_const(fcinfo->flinfo, 0);
-	ring_ref_init(&st->ref, mcxt);
-	ring_ref_init(&st->ref2, mcxt);
+	for (int i = 0; i < RING_REF_SLOTS; i++)
+		ring_ref_init(&st->refs[i], mcxt);
 	fcinfo->flinfo->fn_extra = st;
 	return st;
 }
@@ -101,18 +108,62 @@ report_empty_ring(const CompiledRing *ring)
 }
 
 /*
- * The ring named by argument 0 at the given version.  A constant ring name
- * (the usual case) is compared only when the ring is resolved.
+ * Resolve the ring named by argument 0 at version into a slot other than
+ * keep (a slot whose ring the caller is still using), round robin.
+ */
+static pg_noinline CompiledRing *
+ring_arg_resolve(FunctionCallInfo fcinfo, LookupState *st, int64 version,
+				 int keep, int *slot)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	int			victim = st->next_victim;
+
+	if (victim == keep)
+		victim = (victim + 1) % RING_REF_SLOTS;
+	st->next_victim = (victim + 1) % RING_REF_SLOTS;
+	*slot = victim;
+	return ring_ref_resolve(&st->refs[victim], VARDATA_ANY(name),
+							VARSIZE_ANY_EXHDR(name), version);
+}
+
+/*
+ * The ring named by argument 0 at the given version, and the slot holding
+ * it.  A constant ring name (the usual case) is compared only when the ring
+ * is resolved.
  */
 static inline CompiledRing *
-ring_arg(FunctionCallInfo fcinfo, LookupState *st, RingRef *ref, int64 version)
+ring_arg_slot(FunctionCallInfo fcinfo, LookupState *st, int64 version,
+			  int keep, int *slot)
 {
-	text	   *name;
+	text	   *name = NULL;
 
-	if (likely(st->ring_is_const && ring_ref_current(ref, version)))
+	for (int i = 0; i < RING_REF_SLOTS; i++)
+	{
+		RingRef    *ref = &st->refs[i];
+
+		if (!ring_ref_current(ref, version))
+			continue;
+		if (!st->ring_is_const)
+		{
+			if (name == NULL)
+				name = PG_GETARG_TEXT_PP(0);
+			if (ref->namelen != VARSIZE_ANY_EXHDR(name) ||
+				memcmp(ref->name, VARDATA_ANY(name), ref->namelen) != 0)
+				continue;
+		}
+		*slot = i;
 		return ref->ring;
-	name = PG_GETARG_TEXT_PP(0);
-	return ring_ref_get(ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), version);
+	}
+	return ring_arg_resolve(fcinfo, st, version, keep, slot);
+}
+
+/* The ring named by argument 0 at the given version. */
+static inline CompiledRing *
+ring_arg(FunctionCallInfo fcinfo, LookupState *st, int64 version)
+{
+	int			slot;
+
+	return ring_arg_slot(fcinfo, st, version, -1, &slot);
 }
 
 /* The node owning the key in a ring that must not be empty. */
@@ -131,7 +182,7 @@ ring_hash(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
 
-	(void) ring_arg(fcinfo, st, &st->ref, RING_VERSION_CURRENT);
+	(void) ring_arg(fcinfo, st, RING_VERSION_CURRENT);
 	PG_RETURN_INT64(ring_key_position(&st->reader, PG_GETARG_DATUM(1)));
 }
 
@@ -141,7 +192,7 @@ Datum
 ring_shard(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, st, &st->ref, RING_VERSION_CURRENT);
+	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
 
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
 }
@@ -152,7 +203,7 @@ Datum
 ring_shard_at(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, st, &st->ref, PG_GETARG_INT32(2));
+	CompiledRing *ring = ring_arg(fcinfo, st, PG_GETARG_INT32(2));
 
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
 }
@@ -172,7 +223,7 @@ ring_shard_default(PG_FUNCTION_ARGS)
 				 errmsg("no default ring is set"),
 				 errhint("Set consistent_ring.default_ring to the name of a ring, or pass the ring as the first argument.")));
 
-	ring = ring_ref_get(&st->ref, name, strlen(name), RING_VERSION_CURRENT);
+	ring = ring_ref_get(&st->refs[0], name, strlen(name), RING_VERSION_CURRENT);
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(0))));
 }
 
@@ -185,7 +236,7 @@ Datum
 ring_shards(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, st, &st->ref, RING_VERSION_CURRENT);
+	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
 	int32		n = PG_GETARG_INT32(2);
 	int64		pos;
 	Datum	   *names;
@@ -276,8 +327,10 @@ Datum
 ring_move(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *from = ring_arg(fcinfo, st, &st->ref, PG_GETARG_INT32(2));
-	CompiledRing *to = ring_arg(fcinfo, st, &st->ref2, PG_GETARG_INT32(3));
+	int			from_slot;
+	int			to_slot;
+	CompiledRing *from = ring_arg_slot(fcinfo, st, PG_GETARG_INT32(2), -1, &from_slot);
+	CompiledRing *to = ring_arg_slot(fcinfo, st, PG_GETARG_INT32(3), from_slot, &to_slot);
 	int64		pos;
 	uint32		a;
 	uint32		b;

@@ -66,6 +66,8 @@ UNION ALL SELECT * FROM bench('ring_hash(r, k)', 'ring_hash(''r5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), 5 nodes x 256', 'ring_shard(''r5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), 1001 nodes x 256', 'ring_shard(''r1000'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k, version), 5 nodes', 'ring_shard(''r4to5'', k, 2)')
+UNION ALL SELECT * FROM bench('ring_shard, ring name varying per row (2 rings)',
+    'ring_shard(CASE WHEN right(k, 1) < ''5'' THEN ''r5'' ELSE ''r4to5'' END, k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, integer), 5 nodes', 'ring_shard(''r5'', i)', 'int_keys')
 UNION ALL SELECT * FROM bench('ring_shard(r, text), same keys as text', 'ring_shard(''r5'', k)', 'int_text_keys')
 UNION ALL SELECT * FROM bench('ring_shard(r, uuid), 5 nodes', 'ring_shard(''r5'', u)', 'uuid_keys')
