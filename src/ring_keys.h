@@ -140,15 +140,11 @@ ring_key_position(RingKeyReader *reader, Datum key)
 				break;
 			}
 		case RING_KEY_INT2:
-			len = ring_decimal(DatumGetInt16(key), end);
-			data = end - len;
-			break;
 		case RING_KEY_INT4:
-			len = ring_decimal(DatumGetInt32(key), end);
-			data = end - len;
-			break;
 		case RING_KEY_INT8:
-			len = ring_decimal(DatumGetInt64(key), end);
+			len = ring_decimal(reader->kind == RING_KEY_INT8 ? DatumGetInt64(key) :
+							   reader->kind == RING_KEY_INT4 ? DatumGetInt32(key) :
+							   DatumGetInt16(key), end);
 			data = end - len;
 			break;
 		case RING_KEY_UUID:
