@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test suite, against the server in the PG* environment (run by
 # test/check.sh inside a throw-away cluster): pg_regress (sql/, expected/),
-# isolation (test/specs/, test/expected/), and the churn test (test/churn/).
+# isolation (test/specs/, test/expected/), the churn test (test/churn/) and
+# the dump and restore test (test/dump/).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -9,4 +10,5 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 rc=0
 make -s PG_CONFIG="$PG_CONFIG" installcheck || rc=1
 bash test/churn/run.sh || rc=1
+bash test/dump/run.sh || rc=1
 exit $rc

@@ -1,0 +1,16 @@
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+CREATE EXTENSION consistent_ring;
+SELECT ring_create('songs');
+BEGIN;
+SELECT ring_add_node('songs', 'db' || i) FROM generate_series(1, 4) i;
+COMMIT;
+SELECT ring_add_node('songs', 'db5', 2);
+SELECT ring_set_weight('songs', 'db2', 0);
+SELECT ring_remove_node('songs', 'db3');
+SELECT ring_create('cache', 'vnode', 40);
+SELECT ring_add_node('cache', '10.0.0.' || i || ':11211', i * 0.5) FROM generate_series(1, 6) i;
+SELECT ring_create('gone');
+SELECT ring_add_node('gone', 'x');
+SELECT ring_drop('gone');
+SELECT ring_create('empty');
