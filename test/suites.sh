@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test suite, against the server in the PG* environment (run by
 # test/check.sh inside a throw-away cluster): pg_regress (sql/, expected/),
-# isolation (test/specs/, test/expected/), the churn test (test/churn/) and
-# the dump and restore test (test/dump/).
+# isolation (test/specs/, test/expected/), the churn test (test/churn/),
+# the dump and restore test (test/dump/) and the crash test (test/crash/,
+# which stops and starts the cluster, so it runs last).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -11,4 +12,5 @@ rc=0
 make -s PG_CONFIG="$PG_CONFIG" installcheck || rc=1
 bash test/churn/run.sh || rc=1
 bash test/dump/run.sh || rc=1
+bash test/crash/run.sh || rc=1
 exit $rc
