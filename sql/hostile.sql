@@ -1,0 +1,156 @@
+--
+-- Hostile input: thousands of random calls of every public function with
+-- random rings, nodes, weights, vnodes, versions and keys of every type.
+-- Each call either succeeds with a correct answer (checked against a
+-- reference written here in SQL from the catalog) or fails with one of the
+-- documented SQLSTATEs; never an internal error.
+--
+SELECT setseed(0.4242);
+
+SELECT ring_create('h1', 'vnode', 8);
+SELECT ring_create('h2', 'vnode', 1);
+SELECT ring_create('h3', 'vnode', 32);
+SELECT ring_add_node('h1', n) FROM unnest(ARRAY['a', 'b', 'c']) n;
+SELECT ring_add_node('h2', n, 2) FROM unnest(ARRAY['a', 'd']) n;
+SELECT ring_add_node('h3', n, 0.5) FROM unnest(ARRAY['b', 'c', 'nœud']) n;
+
+-- pools of hostile values
+CREATE TEMP TABLE ring_pool (v text);
+INSERT INTO ring_pool VALUES ('h1'), ('h2'), ('h3'), ('h1'), ('h2'), ('h3'), ('nope'), (''),
+    (repeat('r', 200)), (repeat('r', 201)), (repeat('x', 10000)), ('é日本'), (E'bin\x01\x7f'), (NULL);
+CREATE TEMP TABLE node_pool (v text);
+INSERT INTO node_pool VALUES ('a'), ('b'), ('c'), ('d'), ('a-1'), ('a-1-0'), ('nœud'), (''), (' '),
+    (repeat('n', 200)), (repeat('n', 201)), (repeat('é', 100)), (repeat('é', 101)), (E'\x01\x02'), (NULL);
+CREATE TEMP TABLE weight_pool (v float8);
+INSERT INTO weight_pool VALUES (1), (2), (0.5), (0), ('-0'), (1e-300), (3.7), (-1), ('NaN'), ('Infinity'),
+    ('-Infinity'), (1e308), (5000), (NULL);
+CREATE TEMP TABLE int_pool (v int);
+INSERT INTO int_pool VALUES (-2147483648), (-1), (0), (1), (2), (3), (5), (10), (1000), (65536), (65537),
+    (2147483647), (NULL);
+
+-- a random value of a pool, as an SQL literal (numbers unquoted)
+CREATE FUNCTION pick(tab regclass) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    EXECUTE format('SELECT CASE WHEN pg_typeof(v) = ''integer''::regtype THEN coalesce(v::text, ''NULL'')
+                                ELSE quote_nullable(v) END
+                      FROM %s ORDER BY random() LIMIT 1', tab) INTO r;
+    RETURN r;
+END $$;
+
+-- a key literal of a random type
+CREATE FUNCTION pick_key() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (ARRAY[
+        quote_literal('k' || floor(random() * 1e6)) || '::text',
+        quote_literal(repeat('z', floor(random() * 3000)::int)) || '::text',
+        quote_literal('é' || floor(random() * 100)) || '::text',
+        floor(random() * 65536 - 32768)::text || '::smallint',
+        floor(random() * 4294967296 - 2147483648)::bigint::text || '::integer',
+        '(' || floor(random() * 1.8e19 - 9e18)::numeric::text || ')::bigint',
+        '''-9223372036854775808''::bigint',
+        quote_literal(md5(random()::text)::uuid) || '::uuid',
+        quote_literal(decode(md5(random()::text), 'hex')) || '::bytea',
+        '''''::bytea',
+        (random() * 1000)::numeric(10, 3)::text || '::numeric',
+        quote_literal(now()::date + floor(random() * 1000)::int) || '::date',
+        'NULL::text', 'NULL::integer'])[1 + floor(random() * 14)::int];
+END $$;
+
+-- the owner of position pos in version ver of ring, from the catalog
+CREATE FUNCTION ref_owner(ring text, ver int, pos bigint) RETURNS text LANGUAGE sql STABLE AS $$
+    WITH t AS (
+        SELECT ring_hash(ring, n.node || '-' || i) AS token, n.node
+          FROM consistent_ring.rings r
+          JOIN consistent_ring.nodes n ON n.ring_id = r.ring_id AND n.added_in <= ver
+                                      AND (n.removed_in IS NULL OR n.removed_in > ver)
+          CROSS JOIN LATERAL generate_series(0,
+                CASE WHEN n.weight > 0 THEN greatest(1, floor(r.vnodes * n.weight + 0.5))::int ELSE 0 END - 1) i
+         WHERE r.name = ring)
+    SELECT coalesce((SELECT node FROM t WHERE token >= pos ORDER BY token, node COLLATE "C" LIMIT 1),
+                    (SELECT node FROM t ORDER BY token, node COLLATE "C" LIMIT 1))
+$$;
+
+CREATE TEMP TABLE outcomes (fn text, state text, checked bool, wrong bool);
+
+CREATE FUNCTION hostile(n int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    fn text; sql text; ring text; key text; ver text; result text; res_arr text[];
+    st text; wrong bool; checked bool; rname text; v int; v2 int; pos bigint; expect text;
+BEGIN
+    FOR i IN 1..n LOOP
+        fn := (ARRAY['ring_create', 'ring_add_node', 'ring_remove_node', 'ring_set_weight',
+                     'ring_drop', 'ring_version', 'ring_hash', 'ring_shard', 'ring_shard_at',
+                     'ring_shards', 'ring_move', 'ring_moves', 'ring_ownership',
+                     'ring_shard', 'ring_shard', 'ring_move', 'ring_shards'])[1 + floor(random() * 17)::int];
+        ring := pick('ring_pool'); key := pick_key(); ver := pick('int_pool');
+        IF random() < 0.5 THEN ver := floor(random() * 12)::text; END IF;
+        v2 := floor(random() * 12)::int;
+        sql := CASE fn
+            WHEN 'ring_create' THEN format('SELECT ring_create(%s, %s, %s)::text',
+                  quote_nullable('j' || pick('node_pool')), (ARRAY['''vnode''', '''modulo''', 'NULL', ''''''])[1 + floor(random() * 4)::int],
+                  pick('int_pool'))
+            WHEN 'ring_add_node' THEN format('SELECT ring_add_node(%s, %s, %s)::text', ring, pick('node_pool'), pick('weight_pool'))
+            WHEN 'ring_remove_node' THEN format('SELECT ring_remove_node(%s, %s)::text', ring, pick('node_pool'))
+            WHEN 'ring_set_weight' THEN format('SELECT ring_set_weight(%s, %s, %s)::text', ring, pick('node_pool'), pick('weight_pool'))
+            WHEN 'ring_drop' THEN format('SELECT ring_drop(%s)::text', quote_nullable('j' || pick('node_pool')))
+            WHEN 'ring_version' THEN format('SELECT ring_version(%s)::text', ring)
+            WHEN 'ring_hash' THEN format('SELECT ring_hash(%s, %s)::text', ring, key)
+            WHEN 'ring_shard' THEN format('SELECT ring_shard(%s, %s)', ring, key)
+            WHEN 'ring_shard_at' THEN format('SELECT ring_shard(%s, %s, %s)', ring, key, ver)
+            WHEN 'ring_shards' THEN format('SELECT ring_shards(%s, %s, %s)::text', ring, key, pick('int_pool'))
+            WHEN 'ring_move' THEN format('SELECT ring_move(%s, %s, %s, %s)::text', ring, key, ver, v2)
+            WHEN 'ring_moves' THEN format('SELECT count(*)::text FROM ring_moves(%s, %s, %s)', ring, ver, floor(random() * 12))
+            WHEN 'ring_ownership' THEN format('SELECT count(*)::text FROM ring_ownership(%s, %s)', ring, ver)
+        END;
+        st := 'ok'; checked := false; wrong := false;
+        BEGIN
+            EXECUTE sql INTO result;
+            -- check lookups that answered against the reference
+            IF fn IN ('ring_shard', 'ring_shard_at', 'ring_shards', 'ring_move')
+               AND ring <> 'NULL' AND key NOT LIKE 'NULL%'
+               AND NOT (fn IN ('ring_shard_at', 'ring_move') AND ver = 'NULL')
+               AND NOT (fn = 'ring_shards' AND result IS NULL) THEN
+                EXECUTE format('SELECT %s, ring_hash(%s, %s)', ring, ring, key) INTO rname, pos;
+                v := CASE WHEN fn IN ('ring_shard_at', 'ring_move') THEN ver::int ELSE ring_version(rname) END;
+                checked := true;
+                expect := CASE fn
+                    WHEN 'ring_shards' THEN NULL
+                    WHEN 'ring_move' THEN
+                        CASE WHEN ref_owner(rname, v, pos) IS NOT DISTINCT FROM ref_owner(rname, v2, pos) THEN NULL
+                             ELSE ROW(ref_owner(rname, v, pos), ref_owner(rname, v2, pos))::ring_move_result::text END
+                    ELSE ref_owner(rname, v, pos) END;
+                IF fn = 'ring_shards' THEN
+                    EXECUTE format('SELECT (%L::text[])[1]', result) INTO result;
+                    expect := ref_owner(rname, v, pos);
+                END IF;
+                wrong := result IS DISTINCT FROM expect;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            st := SQLSTATE;
+        END;
+        INSERT INTO outcomes VALUES (fn, st, checked, wrong);
+    END LOOP;
+END $$;
+
+SET client_min_messages = warning;
+SELECT hostile(5000);
+RESET client_min_messages;
+
+-- no internal error, no undocumented SQLSTATE, no wrong answer
+SELECT count(*) AS calls,
+       count(*) FILTER (WHERE state = 'ok') AS succeeded,
+       count(*) FILTER (WHERE checked) AS answers_checked,
+       count(*) FILTER (WHERE wrong) AS wrong_answers,
+       count(*) FILTER (WHERE state NOT IN ('ok', '42704', '42710', '22023', '55000', '54000')) AS undocumented
+  FROM outcomes;
+SELECT state, count(*) FROM outcomes GROUP BY 1 ORDER BY 1;
+SELECT fn, state FROM outcomes WHERE state NOT IN ('ok', '42704', '42710', '22023', '55000', '54000')
+ GROUP BY 1, 2 ORDER BY 1, 2;
+
+-- the rings are still consistent: every version's node set is readable
+SELECT count(*) > 0 AS versions_readable FROM consistent_ring.rings r,
+       LATERAL generate_series(0, r.version) v, LATERAL ring_ownership(r.name, v) o;
+
+SELECT count(*) AS dropped FROM (SELECT ring_drop(name) FROM consistent_ring.rings) s;
+DROP FUNCTION hostile(int), ref_owner(text, int, bigint), pick(regclass), pick_key();
