@@ -17,6 +17,9 @@ CREATE TABLE consistent_ring.rings (
     vnodes      integer NOT NULL,
     version     integer NOT NULL DEFAULT 0,
     created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    owner       regrole NOT NULL,
+    public_lookup boolean NOT NULL DEFAULT true,
+    readers     regrole[] NOT NULL DEFAULT '{}',
     CONSTRAINT rings_pkey PRIMARY KEY (ring_id),
     CONSTRAINT rings_name_key UNIQUE (name),
     CONSTRAINT rings_name_check
@@ -29,7 +32,8 @@ CREATE TABLE consistent_ring.rings (
 CREATE SEQUENCE consistent_ring.rings_ring_id_seq AS integer OWNED BY consistent_ring.rings.ring_id;
 ALTER TABLE consistent_ring.rings
     ALTER COLUMN ring_id SET DEFAULT pg_catalog.nextval('consistent_ring.rings_ring_id_seq'::pg_catalog.regclass);
-COMMENT ON TABLE consistent_ring.rings IS 'one row per ring: its algorithm and newest version';
+COMMENT ON TABLE consistent_ring.rings IS
+    'one row per ring: its algorithm, newest version, owner and who may look it up';
 
 CREATE TABLE consistent_ring.versions (
     ring_id     integer NOT NULL REFERENCES consistent_ring.rings (ring_id) ON DELETE CASCADE,
@@ -67,12 +71,12 @@ SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings_ring_id_seq', 
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.versions', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.nodes', '');
 
--- Anyone may look rings up: lookups need SELECT on these tables, which
--- they check.  Changing rings needs write access, which only the
--- extension's owner has; the ring_* change functions are not SECURITY
--- DEFINER.
+-- Nobody but the extension's owner reads or writes these tables directly.
+-- The ring_* functions check the ring's owner (changes) or its lookup
+-- rights (lookups) for the calling user, then read and write the tables as
+-- the tables' owner.  The views show each user the rings they may look up.
+-- USAGE on the schema lets the views call consistent_ring.* functions.
 GRANT USAGE ON SCHEMA consistent_ring TO PUBLIC;
-GRANT SELECT ON consistent_ring.rings, consistent_ring.versions, consistent_ring.nodes TO PUBLIC;
 
 --
 -- Cache invalidation: a change to the catalog makes every backend drop the
@@ -100,6 +104,14 @@ CREATE TRIGGER nodes_invalidate_cache
 ALTER TABLE consistent_ring.rings ENABLE ALWAYS TRIGGER rings_invalidate_cache;
 ALTER TABLE consistent_ring.versions ENABLE ALWAYS TRIGGER versions_invalidate_cache;
 ALTER TABLE consistent_ring.nodes ENABLE ALWAYS TRIGGER nodes_invalidate_cache;
+
+-- STABLE: it depends on the current user's role memberships
+CREATE FUNCTION consistent_ring.may_look_up(owner regrole, public_lookup boolean, readers regrole[])
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ring_may_look_up'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION consistent_ring.may_look_up(regrole, boolean, regrole[]) IS
+    'whether the current user may look up a ring with this owner and these lookup rights';
 
 CREATE FUNCTION consistent_ring.virtual_nodes(vnodes integer, weight double precision)
     RETURNS integer
@@ -137,6 +149,20 @@ CREATE FUNCTION ring_set_weight(ring text, node text, weight double precision)
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ring_set_weight(text, text, double precision) IS
     'change the weight of a node (0 drains it); returns the version of the change';
+
+CREATE FUNCTION ring_grant(ring text, role text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ring_grant'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_grant(text, text) IS
+    'let a role (or public) look a ring up';
+
+CREATE FUNCTION ring_revoke(ring text, role text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ring_revoke'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_revoke(text, text) IS
+    'take back a role''s (or public''s) right to look a ring up';
 
 CREATE FUNCTION ring_drop(ring text)
     RETURNS void
@@ -458,7 +484,7 @@ COMMENT ON FUNCTION ring_cache_info() IS
 --
 -- Views for browsing.
 --
-CREATE VIEW ring_nodes AS
+CREATE VIEW ring_nodes WITH (security_barrier) AS
     SELECT r.name AS ring,
            n.node,
            n.weight,
@@ -466,10 +492,11 @@ CREATE VIEW ring_nodes AS
            n.added_in AS since_version
       FROM consistent_ring.rings r
       JOIN consistent_ring.nodes n ON n.ring_id OPERATOR(pg_catalog.=) r.ring_id
-     WHERE n.removed_in IS NULL;
+     WHERE n.removed_in IS NULL
+       AND consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
 COMMENT ON VIEW ring_nodes IS 'nodes of the newest version of every ring';
 
-CREATE VIEW ring_versions AS
+CREATE VIEW ring_versions WITH (security_barrier) AS
     SELECT r.name AS ring,
            v.version,
            v.created_at,
@@ -486,5 +513,17 @@ CREATE VIEW ring_versions AS
                AND (n.removed_in IS NULL OR n.removed_in OPERATOR(pg_catalog.>) v.version)) AS total_weight,
            v.version OPERATOR(pg_catalog.=) r.version AS is_current
       FROM consistent_ring.rings r
-      JOIN consistent_ring.versions v ON v.ring_id OPERATOR(pg_catalog.=) r.ring_id;
+      JOIN consistent_ring.versions v ON v.ring_id OPERATOR(pg_catalog.=) r.ring_id
+     WHERE consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
+
+CREATE VIEW ring_list WITH (security_barrier) AS
+    SELECT r.name AS ring, r.algorithm, r.vnodes, r.version, r.owner, r.created_at,
+           CASE WHEN r.public_lookup THEN '{public}'::text[] ELSE '{}'::text[] END
+               OPERATOR(pg_catalog.||) r.readers::text[] AS lookup
+      FROM consistent_ring.rings r
+     WHERE consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
+COMMENT ON VIEW ring_list IS 'every ring the current user may look up, with its owner and lookup rights';
 COMMENT ON VIEW ring_versions IS 'every version of every ring, with its node count';
+
+-- the views filter by lookup rights, so everyone may query them
+GRANT SELECT ON ring_nodes, ring_versions, ring_list TO PUBLIC;

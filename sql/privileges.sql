@@ -1,46 +1,81 @@
 --
--- Privileges: anyone may look rings up; changing them needs write access to
--- the catalog tables.
+-- Privileges: a ring belongs to its creator; only the owner (a member of
+-- the owning role, or a superuser) may change, drop or share it; anyone may
+-- look it up unless the owner revokes public lookups; nobody but the
+-- extension's owner reads or writes the catalog tables directly.
 --
-SELECT ring_create('priv');
-SELECT ring_add_node('priv', 'a');
+CREATE ROLE regress_ring_alice;
+CREATE ROLE regress_ring_bob;
+CREATE ROLE regress_ring_carol;
+CREATE ROLE regress_ring_team;
+GRANT regress_ring_team TO regress_ring_bob;
 
-CREATE ROLE regress_ring_reader;
-SET ROLE regress_ring_reader;
+SET ROLE regress_ring_alice;
+SELECT ring_create('alice_ring');
+SELECT ring_add_node('alice_ring', 'a');
+SELECT ring, version, created_by FROM ring_versions WHERE ring = 'alice_ring' ORDER BY version;
+SELECT ring, owner, lookup FROM ring_list;
 
--- lookups work for everyone
-SELECT ring_shard('priv', 'k'), ring_version('priv'), ring_hash('priv', 'k') IS NOT NULL AS hashed;
-SELECT count(*) FROM ring_moves('priv', 0, 1);
-SELECT node FROM ring_ownership('priv');
-SELECT ring, node FROM ring_nodes WHERE ring = 'priv';
+-- anyone may look it up
+SET ROLE regress_ring_bob;
+SELECT ring_shard('alice_ring', 'k'), ring_version('alice_ring');
+SELECT node FROM ring_nodes WHERE ring = 'alice_ring';
 
--- error: changes need write access to the catalog
-SELECT ring_create('mine');
-SELECT ring_add_node('priv', 'b');
-SELECT ring_remove_node('priv', 'a');
-SELECT ring_set_weight('priv', 'a', 2);
-SELECT ring_drop('priv');
--- error: and so does writing the catalog tables directly
+-- error: only the owner may change it
+SELECT ring_add_node('alice_ring', 'b');
+SELECT ring_remove_node('alice_ring', 'a');
+SELECT ring_set_weight('alice_ring', 'a', 2);
+SELECT ring_grant('alice_ring', 'regress_ring_bob');
+SELECT ring_revoke('alice_ring', 'public');
+SELECT ring_drop('alice_ring');
+
+-- error: nor may anyone but the extension's owner touch the catalog
+SELECT count(*) FROM consistent_ring.rings;
 UPDATE consistent_ring.nodes SET weight = 5;
 DELETE FROM consistent_ring.rings;
+INSERT INTO consistent_ring.versions VALUES (1, 99);
 
--- error: lookups need SELECT on the catalog, like a query would
-RESET ROLE;
-REVOKE SELECT ON consistent_ring.nodes FROM PUBLIC;
-SET ROLE regress_ring_reader;
-SELECT ring_shard('priv', 'k');
-SELECT * FROM ring_ownership('priv');
-RESET ROLE;
-GRANT SELECT ON consistent_ring.nodes TO PUBLIC;
-REVOKE USAGE ON SCHEMA consistent_ring FROM PUBLIC;
-SET ROLE regress_ring_reader;
-SELECT ring_version('priv');
-RESET ROLE;
-GRANT USAGE ON SCHEMA consistent_ring TO PUBLIC;
-SET ROLE regress_ring_reader;
-SELECT ring_shard('priv', 'k');
+-- the owner makes the ring private and shares it with carol
+SET ROLE regress_ring_alice;
+SELECT ring_revoke('alice_ring', 'public');
+SELECT ring_grant('alice_ring', 'regress_ring_carol');
+SELECT ring_grant('alice_ring', 'regress_ring_carol');   -- once is enough
+SELECT ring, lookup FROM ring_list;
+SELECT ring_shard('alice_ring', 'k');
 
+-- error: bob may no longer look it up, nor see it in the views
+SET ROLE regress_ring_bob;
+SELECT ring_shard('alice_ring', 'k');
+SELECT ring_version('alice_ring');
+SELECT * FROM ring_moves('alice_ring', 0, 1);
+SELECT count(*) FROM ring_nodes WHERE ring = 'alice_ring';
+SELECT count(*) FROM ring_versions WHERE ring = 'alice_ring';
+SELECT count(*) FROM ring_list WHERE ring = 'alice_ring';
+
+SET ROLE regress_ring_carol;
+SELECT ring_shard('alice_ring', 'k');
+SELECT count(*) FROM ring_nodes WHERE ring = 'alice_ring';
+
+-- error: unknown role
+SET ROLE regress_ring_alice;
+SELECT ring_grant('alice_ring', 'regress_ring_nobody');
+
+-- a ring owned by a group role may be changed by its members
+SET ROLE regress_ring_team;
+SELECT ring_create('team_ring');
+SET ROLE regress_ring_bob;
+SELECT ring_add_node('team_ring', 'x');
+SELECT created_by FROM ring_versions WHERE ring = 'team_ring' AND version = 1;
 RESET ROLE;
-SELECT ring_version('priv');
-DROP ROLE regress_ring_reader;
-SELECT ring_drop('priv');
+
+-- a superuser may change any ring
+SELECT ring_add_node('alice_ring', 'su');
+SELECT ring_shard('alice_ring', 'k') IS NOT NULL AS looked_up;
+SELECT ring_grant('alice_ring', 'PUBLIC');
+SET ROLE regress_ring_bob;
+SELECT ring_shard('alice_ring', 'k') IS NOT NULL AS looked_up_again;
+RESET ROLE;
+
+SELECT ring_drop('alice_ring');
+SELECT ring_drop('team_ring');
+DROP ROLE regress_ring_alice, regress_ring_bob, regress_ring_carol, regress_ring_team;

@@ -11,9 +11,11 @@
  * is given to the next committed change; committed numbers never repeat.
  * Version 0 of every ring is the empty ring ring_create() made.
  *
- * Changes go through SPI with fully qualified names, so they are checked
- * against the catalog tables' privileges like any other write, and fire the
- * tables' invalidation triggers.
+ * Privileges: a ring's owner (its creator), members of the owning role and
+ * superusers may change or drop it and grant or revoke lookups.  After that
+ * check, the changes go through SPI as the owner of the catalog tables
+ * (which nobody else may write), in a security-restricted operation, with
+ * fully qualified names; they fire the tables' invalidation triggers.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,6 +27,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 
 #include "ring_catalog.h"
@@ -37,7 +41,49 @@ typedef struct RingChange
 	int32		vnodes;
 	bool		version_is_own; /* newest version made by this transaction */
 	const char *name;
+	RingAccess	access;
 } RingChange;
+
+/* The calling user, saved while running as the catalog's owner. */
+typedef struct RingCaller
+{
+	Oid			user;
+	int			sec_context;
+} RingCaller;
+
+/*
+ * Connect to SPI and act as the owner of the catalog tables.  An error
+ * restores the caller's identity with the transaction's abort.
+ */
+static void
+begin_as_catalog_owner(RingCaller *caller)
+{
+	Oid			owner = ring_catalog_owner();
+
+	SPI_connect();
+	GetUserIdAndSecContext(&caller->user, &caller->sec_context);
+	SetUserIdAndSecContext(owner, caller->sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+}
+
+/* Back to the calling user; disconnect from SPI. */
+static void
+end_as_catalog_owner(RingCaller *caller)
+{
+	SetUserIdAndSecContext(caller->user, caller->sec_context);
+	SPI_finish();
+}
+
+/* insufficient_privilege unless the caller may change the ring. */
+static void
+check_ring_owner(const RingCaller *caller, const RingChange *chg)
+{
+	if (!has_privs_of_role(caller->user, chg->access.owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of ring \"%s\"", chg->name)));
+}
 
 /* Reject an empty or too long ring or node name. */
 static void
@@ -89,36 +135,51 @@ run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
 	return SPI_processed;
 }
 
-/* Lock the ring called name for a change; undefined_object if missing. */
+/*
+ * Lock the ring called name for a change (undefined_object if missing) and
+ * check the caller owns it.  Whether the newest version is this
+ * transaction's own comes from its versions row, which nothing updates.
+ */
 static void
-ring_lock(text *ring, RingChange *chg)
+ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {PointerGetDatum(ring)};
+	HeapTuple	row;
+	TupleDesc	desc;
 	bool		isnull;
 	TransactionId xmin;
 
-	if (run("SELECT ring_id, version, vnodes, xmin FROM consistent_ring.rings"
-			" WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+	if (run("SELECT r.ring_id, r.version, r.vnodes, v.xmin, r.owner, r.public_lookup, r.readers"
+			" FROM consistent_ring.rings r JOIN consistent_ring.versions v"
+			" ON v.ring_id OPERATOR(pg_catalog.=) r.ring_id AND v.version OPERATOR(pg_catalog.=) r.version"
+			" WHERE r.name OPERATOR(pg_catalog.=) $1 FOR UPDATE OF r",
 			1, types, values, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ring \"%s\" does not exist", text_to_cstring(ring))));
 
-	chg->ring_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	chg->version = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	chg->vnodes = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	chg->ring_id = DatumGetInt32(SPI_getbinval(row, desc, 1, &isnull));
+	chg->version = DatumGetInt32(SPI_getbinval(row, desc, 2, &isnull));
+	chg->vnodes = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
+	xmin = DatumGetTransactionId(SPI_getbinval(row, desc, 4, &isnull));
 	chg->version_is_own = chg->version > 0 && TransactionIdIsCurrentTransactionId(xmin);
 	chg->name = text_to_cstring(ring);
+	ring_access_from_datums(SPI_getbinval(row, desc, 5, &isnull),
+							SPI_getbinval(row, desc, 6, &isnull),
+							SPI_getbinval(row, desc, 7, &isnull),
+							&chg->access);
+	check_ring_owner(caller, chg);
 }
 
 /* The version this transaction's changes go to, creating it if needed. */
 static int32
-ring_change_version(RingChange *chg)
+ring_change_version(RingChange *chg, const RingCaller *caller)
 {
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2];
+	Oid			types[3] = {INT4OID, INT4OID, NAMEOID};
+	Datum		values[3];
 
 	if (chg->version_is_own)
 		return chg->version;
@@ -130,8 +191,10 @@ ring_change_version(RingChange *chg)
 
 	values[0] = Int32GetDatum(chg->ring_id);
 	values[1] = Int32GetDatum(chg->version + 1);
-	run("INSERT INTO consistent_ring.versions (ring_id, version) VALUES ($1, $2)",
-		2, types, values, SPI_OK_INSERT);
+	values[2] = DirectFunctionCall1(namein,
+									CStringGetDatum(GetUserNameFromId(caller->user, false)));
+	run("INSERT INTO consistent_ring.versions (ring_id, version, created_by) VALUES ($1, $2, $3)",
+		3, types, values, SPI_OK_INSERT);
 	run("UPDATE consistent_ring.rings SET version = $2"
 		" WHERE ring_id OPERATOR(pg_catalog.=) $1",
 		2, types, values, SPI_OK_UPDATE);
@@ -245,9 +308,11 @@ ring_create(PG_FUNCTION_ARGS)
 	char	   *algname = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	int32		vnodes = PG_GETARG_INT32(2);
 	RingAlgorithm algorithm;
-	Oid			types[3] = {TEXTOID, TEXTOID, INT4OID};
-	Datum		values[3];
+	Oid			types[4] = {TEXTOID, TEXTOID, INT4OID, OIDOID};
+	Datum		values[4];
 	bool		isnull;
+	RingCaller	caller;
+	RingChange	chg;
 
 	check_name("ring", ring);
 	algorithm = ring_algorithm_parse(algname);
@@ -257,22 +322,25 @@ ring_create(PG_FUNCTION_ARGS)
 				 errmsg("vnodes must be between 1 and %d", RING_MAX_VNODES),
 				 errdetail("The value given was %d.", vnodes)));
 
-	SPI_connect();
+	begin_as_catalog_owner(&caller);
 	values[0] = PointerGetDatum(ring);
 	values[1] = CStringGetTextDatum(ring_algorithm_name(algorithm));
 	values[2] = Int32GetDatum(vnodes);
-	if (run("INSERT INTO consistent_ring.rings (name, algorithm, vnodes)"
-			" VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING RETURNING ring_id",
-			3, types, values, SPI_OK_INSERT_RETURNING) == 0)
+	values[3] = ObjectIdGetDatum(caller.user);
+	if (run("INSERT INTO consistent_ring.rings (name, algorithm, vnodes, owner)"
+			" VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING ring_id",
+			4, types, values, SPI_OK_INSERT_RETURNING) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("ring \"%s\" already exists", text_to_cstring(ring))));
 
-	types[0] = INT4OID;
-	values[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	run("INSERT INTO consistent_ring.versions (ring_id, version) VALUES ($1, 0)",
-		1, types, values, SPI_OK_INSERT);
-	SPI_finish();
+	/* version 0, the empty ring */
+	chg.ring_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	chg.version = -1;
+	chg.version_is_own = false;
+	chg.name = text_to_cstring(ring);
+	(void) ring_change_version(&chg, &caller);
+	end_as_catalog_owner(&caller);
 
 	PG_RETURN_VOID();
 }
@@ -286,13 +354,14 @@ ring_add_node(PG_FUNCTION_ARGS)
 	text	   *node = PG_GETARG_TEXT_PP(1);
 	double		weight = PG_GETARG_FLOAT8(2);
 	RingChange	chg;
+	RingCaller	caller;
 	double		oldweight;
 	int32		added_in;
 	int32		version;
 
 	check_name("node", node);
-	SPI_connect();
-	ring_lock(ring, &chg);
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
 	if (node_current(&chg, node, &oldweight, &added_in))
 		ereport(ERROR,
@@ -301,10 +370,10 @@ ring_add_node(PG_FUNCTION_ARGS)
 						text_to_cstring(node), chg.name),
 				 errhint("Use ring_set_weight() to change its weight.")));
 
-	version = ring_change_version(&chg);
+	version = ring_change_version(&chg, &caller);
 	node_insert(&chg, node, weight, version);
 	check_ring_size(&chg);
-	SPI_finish();
+	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
 }
@@ -317,18 +386,19 @@ ring_remove_node(PG_FUNCTION_ARGS)
 	text	   *ring = PG_GETARG_TEXT_PP(0);
 	text	   *node = PG_GETARG_TEXT_PP(1);
 	RingChange	chg;
+	RingCaller	caller;
 	double		weight;
 	int32		added_in;
 	int32		version;
 
-	SPI_connect();
-	ring_lock(ring, &chg);
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
 	if (!node_current(&chg, node, &weight, &added_in))
 		report_missing_node(&chg, node);
 
-	version = ring_change_version(&chg);
+	version = ring_change_version(&chg, &caller);
 	node_end(&chg, node, added_in, version);
-	SPI_finish();
+	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
 }
@@ -346,12 +416,13 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	text	   *node = PG_GETARG_TEXT_PP(1);
 	double		weight = PG_GETARG_FLOAT8(2);
 	RingChange	chg;
+	RingCaller	caller;
 	double		oldweight;
 	int32		added_in;
 	int32		version;
 
-	SPI_connect();
-	ring_lock(ring, &chg);
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
 	if (!node_current(&chg, node, &oldweight, &added_in))
 		report_missing_node(&chg, node);
@@ -360,12 +431,12 @@ ring_set_weight(PG_FUNCTION_ARGS)
 		version = chg.version;
 	else
 	{
-		version = ring_change_version(&chg);
+		version = ring_change_version(&chg, &caller);
 		node_end(&chg, node, added_in, version);
 		node_insert(&chg, node, weight, version);
 		check_ring_size(&chg);
 	}
-	SPI_finish();
+	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
 }
@@ -376,18 +447,88 @@ Datum
 ring_drop(PG_FUNCTION_ARGS)
 {
 	text	   *ring = PG_GETARG_TEXT_PP(0);
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {PointerGetDatum(ring)};
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+	RingCaller	caller;
+	RingChange	chg;
 
-	SPI_connect();
-	if (run("DELETE FROM consistent_ring.rings WHERE name OPERATOR(pg_catalog.=) $1",
-			1, types, values, SPI_OK_DELETE) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("ring \"%s\" does not exist", text_to_cstring(ring))));
-	SPI_finish();
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	values[0] = Int32GetDatum(chg.ring_id);
+	run("DELETE FROM consistent_ring.rings WHERE ring_id OPERATOR(pg_catalog.=) $1",
+		1, types, values, SPI_OK_DELETE);
+	end_as_catalog_owner(&caller);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * Change who may look a ring up: role 'public' (any case) is everyone, any
+ * other name a role whose members may.  Not a ring version: placement does
+ * not change.
+ */
+static void
+set_lookup_right(text *ring, text *role, bool allow)
+{
+	char	   *rolename = text_to_cstring(role);
+	RingCaller	caller;
+	RingChange	chg;
+	Oid			types[2] = {INT4OID, OIDOID};
+	Datum		values[2];
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	values[0] = Int32GetDatum(chg.ring_id);
+	if (pg_strcasecmp(rolename, "public") == 0)
+	{
+		values[1] = BoolGetDatum(allow);
+		types[1] = BOOLOID;
+		run("UPDATE consistent_ring.rings SET public_lookup = $2"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1",
+			2, types, values, SPI_OK_UPDATE);
+	}
+	else
+	{
+		values[1] = ObjectIdGetDatum(get_role_oid(rolename, false));
+		run(allow ?
+			"UPDATE consistent_ring.rings SET readers = pg_catalog.array_append("
+			"pg_catalog.array_remove(readers, $2::pg_catalog.regrole), $2::pg_catalog.regrole)"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1" :
+			"UPDATE consistent_ring.rings SET readers = pg_catalog.array_remove(readers, $2::pg_catalog.regrole)"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1",
+			2, types, values, SPI_OK_UPDATE);
+	}
+	end_as_catalog_owner(&caller);
+}
+
+/* ring_grant(ring, role): let role (or public) look the ring up. */
+PG_FUNCTION_INFO_V1(ring_grant);
+Datum
+ring_grant(PG_FUNCTION_ARGS)
+{
+	set_lookup_right(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), true);
+	PG_RETURN_VOID();
+}
+
+/* ring_revoke(ring, role): take back role's (or public's) lookup right. */
+PG_FUNCTION_INFO_V1(ring_revoke);
+Datum
+ring_revoke(PG_FUNCTION_ARGS)
+{
+	set_lookup_right(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), false);
+	PG_RETURN_VOID();
+}
+
+/* consistent_ring.may_look_up(owner, public_lookup, readers): for the views. */
+PG_FUNCTION_INFO_V1(ring_may_look_up);
+Datum
+ring_may_look_up(PG_FUNCTION_ARGS)
+{
+	RingAccess	access;
+
+	ring_access_from_datums(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
+							PG_GETARG_DATUM(2), &access);
+	PG_RETURN_BOOL(ring_may_look_up_as(GetUserId(), &access));
 }
 
 /* ring_version(ring): the newest version the statement's snapshot sees. */

@@ -29,12 +29,16 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/array.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 #include "utils/snapmgr.h"
 
 #include "ring_catalog.h"
@@ -47,6 +51,9 @@
 #define Anum_rings_algorithm	3
 #define Anum_rings_vnodes		4
 #define Anum_rings_version		5
+#define Anum_rings_owner		7
+#define Anum_rings_public_lookup 8
+#define Anum_rings_readers		9
 
 /* Column numbers of consistent_ring.nodes */
 #define Anum_nodes_ring_id		1
@@ -61,7 +68,6 @@
  */
 typedef struct RingCatalogOids
 {
-	Oid			schema;
 	Oid			rings;
 	Oid			rings_name_idx;
 	Oid			versions;
@@ -101,7 +107,6 @@ catalog_oids_fill(void)
 				 errmsg("schema \"%s\" does not exist", RING_SCHEMA),
 				 errhint("Run CREATE EXTENSION consistent_ring.")));
 
-	oids.schema = nsp;
 	oids.rings_name_idx = catalog_relid(nsp, "rings_name_key");
 	oids.versions = catalog_relid(nsp, "versions");
 	oids.nodes = catalog_relid(nsp, "nodes");
@@ -153,30 +158,62 @@ catalog_open(Oid *relid)
 	return rel;
 }
 
-/*
- * Lookups read the catalog directly, so check what a SELECT on it would:
- * USAGE on the schema and SELECT on the tables.
- */
-static void
-check_read_access(void)
+/* Read a ring's owner and lookup rights from their column values. */
+void
+ring_access_from_datums(Datum owner, Datum public_lookup, Datum readers,
+						RingAccess *access)
 {
-	Oid			user = GetUserId();
-	AclResult	result;
+	ArrayType  *arr = DatumGetArrayTypeP(readers);
+	Datum	   *elems;
+	int			n;
 
-	result = pg_namespace_aclcheck(oids.schema, user, ACL_USAGE);
-	if (result != ACLCHECK_OK)
-		aclcheck_error(result, OBJECT_SCHEMA, RING_SCHEMA);
-	result = pg_class_aclcheck(oids.rings, user, ACL_SELECT);
-	if (result != ACLCHECK_OK)
-		aclcheck_error(result, OBJECT_TABLE, "rings");
-	result = pg_class_aclcheck(oids.nodes, user, ACL_SELECT);
-	if (result != ACLCHECK_OK)
-		aclcheck_error(result, OBJECT_TABLE, "nodes");
+	access->owner = DatumGetObjectId(owner);
+	access->public_lookup = DatumGetBool(public_lookup);
+	deconstruct_array(arr, REGROLEOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &elems, NULL, &n);
+	access->nreaders = n;
+	access->readers = palloc(Max(n, 1) * sizeof(Oid));
+	for (int i = 0; i < n; i++)
+		access->readers[i] = DatumGetObjectId(elems[i]);
+}
+
+/*
+ * Whether user may look up a ring: it is public, or user has the
+ * privileges of its owner or of one of its readers (superusers have all).
+ */
+bool
+ring_may_look_up_as(Oid user, const RingAccess *access)
+{
+	if (access->public_lookup || has_privs_of_role(user, access->owner))
+		return true;
+	for (int i = 0; i < access->nreaders; i++)
+	{
+		if (has_privs_of_role(user, access->readers[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Owner of the catalog tables, as whom the ring_* functions write them. */
+Oid
+ring_catalog_owner(void)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	catalog_oids_fill();
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(oids.rings));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", oids.rings);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
 }
 
 /*
  * Read the rings row of the ring called name, as snap sees it.  Raises
- * undefined_object if there is no such ring.
+ * undefined_object if there is no such ring, insufficient_privilege if the
+ * current user may not look it up.
  */
 void
 ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
@@ -188,9 +225,10 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	HeapTuple	tuple;
 	text	   *name_text = cstring_to_text_with_len(name, namelen);
 	bool		found = false;
+	bool		allowed = false;
+	RingAccess	access;
 
 	rel = catalog_open(&oids.rings);
-	check_read_access();
 	idx = index_open(oids.rings_name_idx, AccessShareLock);
 
 	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
@@ -220,6 +258,12 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data));
 		memcpy(hdr->name, name, namelen);
 		hdr->name[namelen] = '\0';
+
+		ring_access_from_datums(heap_getattr(tuple, Anum_rings_owner, desc, &isnull),
+								heap_getattr(tuple, Anum_rings_public_lookup, desc, &isnull),
+								heap_getattr(tuple, Anum_rings_readers, desc, &isnull),
+								&access);
+		allowed = ring_may_look_up_as(GetUserId(), &access);
 	}
 	systable_endscan_ordered(scan);
 	index_close(idx, AccessShareLock);
@@ -230,6 +274,11 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ring \"%s\" does not exist", pnstrdup(name, namelen))));
+	if (!allowed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for ring \"%s\"", hdr->name),
+				 errhint("The ring's owner can allow lookups with ring_grant().")));
 }
 
 /*

@@ -41,6 +41,15 @@ typedef struct RingHeader
 	char		name[RING_NAME_MAXLEN + 1];
 } RingHeader;
 
+/* Who owns a ring and who may look it up. */
+typedef struct RingAccess
+{
+	Oid			owner;
+	bool		public_lookup;
+	int			nreaders;
+	Oid		   *readers;
+} RingAccess;
+
 /* One node of one version. */
 typedef struct RingNodeRow
 {
@@ -53,6 +62,10 @@ extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,
 extern List *ring_catalog_nodes(const RingHeader *hdr, int32 version,
 								Snapshot snap);
 extern bool ring_catalog_is_ring_table(Oid relid);
+extern Oid	ring_catalog_owner(void);
+extern bool ring_may_look_up_as(Oid user, const RingAccess *access);
+extern void ring_access_from_datums(Datum owner, Datum public_lookup,
+									Datum readers, RingAccess *access);
 extern void ring_catalog_forget(void);
 
 extern RingAlgorithm ring_algorithm_parse(const char *name);
