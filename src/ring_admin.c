@@ -145,15 +145,16 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 {
 	Oid			types[1] = {TEXTOID};
 	Datum		values[1] = {PointerGetDatum(ring)};
+	Oid			vtypes[2];
+	Datum		vvalues[2];
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
 	TransactionId xmin;
 
-	if (run("SELECT r.ring_id, r.version, r.vnodes, v.xmin, r.owner, r.public_lookup, r.readers"
-			" FROM consistent_ring.rings r JOIN consistent_ring.versions v"
-			" ON v.ring_id OPERATOR(pg_catalog.=) r.ring_id AND v.version OPERATOR(pg_catalog.=) r.version"
-			" WHERE r.name OPERATOR(pg_catalog.=) $1 FOR UPDATE OF r",
+	/* lock the rings row alone: a join would defeat READ COMMITTED's recheck */
+	if (run("SELECT ring_id, version, vnodes, owner, public_lookup, readers"
+			" FROM consistent_ring.rings WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 			1, types, values, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -164,13 +165,25 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 	chg->ring_id = DatumGetInt32(SPI_getbinval(row, desc, 1, &isnull));
 	chg->version = DatumGetInt32(SPI_getbinval(row, desc, 2, &isnull));
 	chg->vnodes = DatumGetInt32(SPI_getbinval(row, desc, 3, &isnull));
-	xmin = DatumGetTransactionId(SPI_getbinval(row, desc, 4, &isnull));
-	chg->version_is_own = chg->version > 0 && TransactionIdIsCurrentTransactionId(xmin);
 	chg->name = text_to_cstring(ring);
-	ring_access_from_datums(SPI_getbinval(row, desc, 5, &isnull),
+	ring_access_from_datums(SPI_getbinval(row, desc, 4, &isnull),
+							SPI_getbinval(row, desc, 5, &isnull),
 							SPI_getbinval(row, desc, 6, &isnull),
-							SPI_getbinval(row, desc, 7, &isnull),
 							&chg->access);
+
+	/* the newest version's row, written once by the transaction that made it */
+	vtypes[0] = INT4OID;
+	vtypes[1] = INT4OID;
+	vvalues[0] = Int32GetDatum(chg->ring_id);
+	vvalues[1] = Int32GetDatum(chg->version);
+	if (run("SELECT xmin FROM consistent_ring.versions"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+			2, vtypes, vvalues, SPI_OK_SELECT) != 1)
+		elog(ERROR, "version %d of ring \"%s\" has no versions row",
+			 chg->version, chg->name);
+	xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0],
+											   SPI_tuptable->tupdesc, 1, &isnull));
+	chg->version_is_own = chg->version > 0 && TransactionIdIsCurrentTransactionId(xmin);
 	check_ring_owner(caller, chg);
 }
 
