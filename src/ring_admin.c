@@ -30,6 +30,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 
 #include "ring_catalog.h"
 
@@ -49,11 +50,13 @@ typedef struct RingCaller
 {
 	Oid			user;
 	int			sec_context;
+	int			guc_nest_level;
 } RingCaller;
 
 /*
- * Connect to SPI and act as the owner of the catalog tables.  An error
- * restores the caller's identity with the transaction's abort.
+ * Connect to SPI and act as the owner of the catalog tables, with
+ * search_path pinned to pg_catalog (every name is qualified anyway).  An
+ * error restores the caller's identity and settings with the abort.
  */
 static void
 begin_as_catalog_owner(RingCaller *caller)
@@ -65,12 +68,17 @@ begin_as_catalog_owner(RingCaller *caller)
 	SetUserIdAndSecContext(owner, caller->sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
+	caller->guc_nest_level = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 }
 
-/* Back to the calling user; disconnect from SPI. */
+/* Back to the calling user and settings; disconnect from SPI. */
 static void
 end_as_catalog_owner(RingCaller *caller)
 {
+	AtEOXact_GUC(true, caller->guc_nest_level);
 	SetUserIdAndSecContext(caller->user, caller->sec_context);
 	SPI_finish();
 }
