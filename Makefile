@@ -18,7 +18,7 @@ DATA = consistent_ring--1.0.sql
 REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership encoding privileges search_path errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring
 
-ISOLATION = visibility concurrent_changes
+ISOLATION = visibility concurrent_changes extension_recreate
 ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
 
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers

@@ -79,7 +79,10 @@ static uint64 cache_clock = 0;
 /* Command id of this transaction's last change to the ring catalog. */
 static CommandId last_change_cid = InvalidCommandId;
 
-/* Relcache callback: note that the catalog changed; no work here. */
+/*
+ * Relcache callback: note that the catalog changed and forget its OIDs; no
+ * catalog access or allocation here.
+ */
 static void
 ring_cache_relcache_callback(Datum arg, Oid relid)
 {
@@ -87,6 +90,7 @@ ring_cache_relcache_callback(Datum arg, Oid relid)
 	{
 		ring_cache_generation++;
 		flush_pending = true;
+		ring_catalog_forget();
 	}
 }
 
@@ -153,7 +157,6 @@ ring_cache_prepare(void)
 		RingCacheEntry *entry;
 
 		flush_pending = false;
-		ring_catalog_forget();
 		hash_seq_init(&status, ring_cache);
 		while ((entry = hash_seq_search(&status)) != NULL)
 		{

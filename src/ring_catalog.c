@@ -91,14 +91,18 @@ catalog_relid(Oid nsp, const char *relname)
 	return relid;
 }
 
-/* Make sure the catalog OIDs are known. */
-static void
-catalog_oids_fill(void)
+/*
+ * The catalog OIDs, looked up if they are not known.  Callers work on the
+ * returned copy: an invalidation that arrives while they open the tables
+ * (ring_catalog_forget) must not change the OIDs under them.
+ */
+static RingCatalogOids
+catalog_oids(void)
 {
 	Oid			nsp;
 
 	if (OidIsValid(oids.rings))
-		return;
+		return oids;
 
 	nsp = get_namespace_oid(RING_SCHEMA, true);
 	if (!OidIsValid(nsp))
@@ -113,9 +117,14 @@ catalog_oids_fill(void)
 	oids.nodes_pkey = catalog_relid(nsp, "nodes_pkey");
 	/* set last: a valid rings OID means all are valid */
 	oids.rings = catalog_relid(nsp, "rings");
+	return oids;
 }
 
-/* Forget the catalog OIDs; they are looked up again on next use. */
+/*
+ * Forget the catalog OIDs; they are looked up again on next use.  Called
+ * from the relcache callback when a catalog table is invalidated (the
+ * extension may have been dropped and created again): no catalog access.
+ */
 void
 ring_catalog_forget(void)
 {
@@ -141,20 +150,24 @@ ring_current_snapshot(void)
 	return GetTransactionSnapshot();
 }
 
-/* Open a catalog table, retrying once with fresh OIDs if it went away. */
+/*
+ * Open the catalog table and index the caller needs, from a fresh copy of
+ * the OIDs, retrying once with OIDs looked up again if the table went away.
+ */
 static Relation
-catalog_open(Oid *relid)
+catalog_open(bool nodes_table, Relation *index)
 {
+	RingCatalogOids cat = catalog_oids();
 	Relation	rel;
 
-	catalog_oids_fill();
-	rel = try_table_open(*relid, AccessShareLock);
+	rel = try_table_open(nodes_table ? cat.nodes : cat.rings, AccessShareLock);
 	if (rel == NULL)
 	{
 		ring_catalog_forget();
-		catalog_oids_fill();
-		rel = table_open(*relid, AccessShareLock);
+		cat = catalog_oids();
+		rel = table_open(nodes_table ? cat.nodes : cat.rings, AccessShareLock);
 	}
+	*index = index_open(nodes_table ? cat.nodes_pkey : cat.rings_name_idx, AccessShareLock);
 	return rel;
 }
 
@@ -198,13 +211,13 @@ ring_may_look_up_as(Oid user, const RingAccess *access)
 Oid
 ring_catalog_owner(void)
 {
+	Oid			rings = catalog_oids().rings;
 	HeapTuple	tuple;
 	Oid			owner;
 
-	catalog_oids_fill();
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(oids.rings));
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(rings));
 	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", oids.rings);
+		elog(ERROR, "cache lookup failed for relation %u", rings);
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 	return owner;
@@ -228,8 +241,7 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	bool		allowed = false;
 	RingAccess	access;
 
-	rel = catalog_open(&oids.rings);
-	idx = index_open(oids.rings_name_idx, AccessShareLock);
+	rel = catalog_open(false, &idx);
 
 	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
 				PointerGetDatum(name_text));
@@ -296,8 +308,7 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 	TupleDesc	desc;
 	List	   *result = NIL;
 
-	rel = catalog_open(&oids.nodes);
-	idx = index_open(oids.nodes_pkey, AccessShareLock);
+	rel = catalog_open(true, &idx);
 	desc = RelationGetDescr(rel);
 
 	ScanKeyInit(&key, Anum_nodes_ring_id, BTEqualStrategyNumber, F_INT4EQ,
