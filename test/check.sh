@@ -10,7 +10,7 @@ bash test/setup.sh || exit 1
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 rm -rf results output_iso regression.diffs regression.out
 log=$(mktemp)
-pg_virtualenv -t -v 15 bash test/suites.sh 2>&1 | tee "$log"
+pg_virtualenv -t -v 15 -o wal_level=logical bash test/suites.sh 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
 for diffs in regression.diffs output_iso/regression.diffs; do
