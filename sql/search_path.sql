@@ -41,4 +41,31 @@ SELECT ring, lookup FROM ring_list;
 SELECT ring_drop('sp');
 
 RESET search_path;
+
+-- an unprivileged role with its own look-alikes first on its search_path:
+-- the ring functions work on the catalog as its owner, and must not run
+-- the role's code while they do
+CREATE ROLE regress_ring_evil;
+CREATE SCHEMA evil_own AUTHORIZATION regress_ring_evil;
+SET ROLE regress_ring_evil;
+CREATE FUNCTION evil_own.eq(integer, integer) RETURNS boolean LANGUAGE plpgsql AS
+    $$BEGIN RAISE EXCEPTION 'hijacked = as %', current_user; END$$;
+CREATE OPERATOR evil_own.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = evil_own.eq);
+CREATE FUNCTION evil_own.texteq(text, text) RETURNS boolean LANGUAGE plpgsql AS
+    $$BEGIN RAISE EXCEPTION 'hijacked text = as %', current_user; END$$;
+CREATE OPERATOR evil_own.= (LEFTARG = text, RIGHTARG = text, FUNCTION = evil_own.texteq);
+CREATE FUNCTION evil_own.array_remove(regrole[], regrole) RETURNS regrole[] LANGUAGE plpgsql AS
+    $$BEGIN RAISE EXCEPTION 'hijacked array_remove() as %', current_user; END$$;
+SET search_path = evil_own, pg_catalog, public;
+SELECT ring_create('evil_ring');
+SELECT ring_add_node('evil_ring', 'a'), ring_set_weight('evil_ring', 'a', 2);
+SELECT ring_grant('evil_ring', 'regress_ring_evil'), ring_revoke('evil_ring', 'regress_ring_evil');
+SELECT ring_shard('evil_ring', 'k'), ring_version('evil_ring');
+SELECT ring, node FROM ring_nodes;
+SELECT ring_remove_node('evil_ring', 'a');
+SELECT ring_drop('evil_ring');
+RESET search_path;
+RESET ROLE;
 DROP SCHEMA evil CASCADE;
+DROP SCHEMA evil_own CASCADE;
+DROP ROLE regress_ring_evil;
