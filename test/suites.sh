@@ -4,7 +4,8 @@
 # isolation (test/specs/, test/expected/), the churn test (test/churn/),
 # the dump and restore test (test/dump/), the upgrade test (test/upgrade/),
 # the logical replication test (test/replication/, which needs wal_level =
-# logical), a valgrind run of a single-user backend (test/valgrind/) and the
+# logical), backend memory over 15M rows (test/memory/), a valgrind run of
+# a single-user backend (test/valgrind/) and the
 # crash test (test/crash/, which stops and starts the cluster, so it runs
 # last).
 set -uo pipefail
@@ -17,6 +18,7 @@ bash test/churn/run.sh || rc=1
 bash test/dump/run.sh || rc=1
 bash test/upgrade/run.sh || rc=1
 bash test/replication/run.sh || rc=1
+bash test/memory/run.sh || rc=1
 bash test/valgrind/run.sh || rc=1
 bash test/crash/run.sh || rc=1
 exit $rc
