@@ -7,4 +7,4 @@ cd "$(dirname "$0")/../.."
 
 bash test/setup.sh
 pg_virtualenv -t -v 15 -o shared_buffers=512MB \
-    bash -c 'psql -X -q -f test/bench/bench.sql && bash test/bench/compile_time.sh && bash test/bench/memory.sh'
+    bash -c 'psql -X -q -f test/bench/bench.sql && bash test/bench/compile_time.sh && bash test/memory/run.sh'
