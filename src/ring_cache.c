@@ -5,8 +5,8 @@
  *
  * Protocol
  * --------
- * What is cached: compiled rings (sorted tokens, owners, a bucket index),
- * keyed by (OID of consistent_ring.rings, ring id, version, command id).
+ * What is cached: compiled rings (packed sorted tokens with their owners,
+ * a bucket index; see ring_vnode.h), keyed by (OID of consistent_ring.rings, ring id, version, command id).
  * A committed version never changes, so a compiled committed version is
  * right for every snapshot that can see it; the OID in the key keeps a
  * dropped and recreated extension from hitting old entries.  A version that
@@ -29,8 +29,13 @@
  * relcache invalidation of that table (transactional: sent to other backends
  * at commit, seen by this backend at the next command, discarded on abort).
  * The relcache callback, registered once in _PG_init, only bumps
- * ring_cache_generation and sets flush_pending; InvalidOid (cache reset)
- * counts as a change too.  The next resolution frees the flushed entries.
+ * ring_cache_generation, sets flush_pending and forgets the catalog's OIDs
+ * (the extension may have been recreated); InvalidOid (cache reset) counts
+ * as a change too.  The next resolution frees the flushed entries.  The
+ * invalidation only frees memory early: correctness does not depend on it,
+ * since each statement reads the ring's newest version under its own
+ * snapshot (so a logical replication subscriber, whose apply worker fires
+ * no statement triggers, still follows every change).
  * Entries built from this transaction's own changes are also flushed at
  * transaction end, so nothing built from aborted data is ever found again.
  *
