@@ -31,11 +31,13 @@
  * The relcache callback, registered once in _PG_init, only bumps
  * ring_cache_generation, sets flush_pending and forgets the catalog's OIDs
  * (the extension may have been recreated); InvalidOid (cache reset) counts
- * as a change too.  The next resolution frees the flushed entries.  The
- * invalidation only frees memory early: correctness does not depend on it,
- * since each statement reads the ring's newest version under its own
- * snapshot (so a logical replication subscriber, whose apply worker fires
- * no statement triggers, still follows every change).
+ * as a change too.  The next resolution frees the flushed entries.  For
+ * other transactions' committed changes the invalidation only frees memory
+ * early, since each statement reads the ring's newest version under its own
+ * snapshot anyway (so a logical replication subscriber, whose apply worker
+ * fires no statement triggers, still follows every change); for this
+ * transaction's own changes, and a rolled-back subtransaction's, the local
+ * invalidation is what drops compiled copies of data that changed.
  * Entries built from this transaction's own changes are also flushed at
  * transaction end, so nothing built from aborted data is ever found again.
  *
