@@ -100,10 +100,21 @@ CREATE TRIGGER nodes_invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.nodes
     FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
 
--- also fire when session_replication_role = replica
-ALTER TABLE consistent_ring.rings ENABLE ALWAYS TRIGGER rings_invalidate_cache;
-ALTER TABLE consistent_ring.versions ENABLE ALWAYS TRIGGER versions_invalidate_cache;
-ALTER TABLE consistent_ring.nodes ENABLE ALWAYS TRIGGER nodes_invalidate_cache;
+-- A logical replication subscriber's apply worker fires row triggers that
+-- are enabled for replicas, and no statement triggers: these tell the
+-- subscriber's backends about applied changes.
+CREATE TRIGGER rings_invalidate_cache_replica
+    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.rings
+    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER versions_invalidate_cache_replica
+    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.versions
+    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER nodes_invalidate_cache_replica
+    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.nodes
+    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
+ALTER TABLE consistent_ring.rings ENABLE REPLICA TRIGGER rings_invalidate_cache_replica;
+ALTER TABLE consistent_ring.versions ENABLE REPLICA TRIGGER versions_invalidate_cache_replica;
+ALTER TABLE consistent_ring.nodes ENABLE REPLICA TRIGGER nodes_invalidate_cache_replica;
 
 -- STABLE: it depends on the current user's role memberships
 CREATE FUNCTION consistent_ring.may_look_up(owner regrole, public_lookup boolean, readers regrole[])

@@ -25,8 +25,9 @@
  * COMMITTED, the transaction's in REPEATABLE READ and SERIALIZABLE, and its
  * own uncommitted changes.
  *
- * Invalidation: a statement-level trigger on each catalog table registers a
- * relcache invalidation of that table (transactional: sent to other backends
+ * Invalidation: a statement-level trigger on each catalog table (and, on a
+ * logical replication subscriber, a row trigger enabled for replicas)
+ * registers a relcache invalidation of that table (transactional: sent to other backends
  * at commit, seen by this backend at the next command, discarded on abort).
  * The relcache callback, registered once in _PG_init, only bumps
  * ring_cache_generation, sets flush_pending and forgets the catalog's OIDs
@@ -34,8 +35,7 @@
  * as a change too.  The next resolution frees the flushed entries.  For
  * other transactions' committed changes the invalidation only frees memory
  * early, since each statement reads the ring's newest version under its own
- * snapshot anyway (so a logical replication subscriber, whose apply worker
- * fires no statement triggers, still follows every change); for this
+ * snapshot anyway; for this
  * transaction's own changes, and a rolled-back subtransaction's, the local
  * invalidation is what drops compiled copies of data that changed.
  * Entries built from this transaction's own changes are also flushed at
@@ -349,9 +349,10 @@ ring_cache_report(ReturnSetInfo *rsinfo)
 }
 
 /*
- * Statement-level trigger on the catalog tables: register a relcache
- * invalidation of the changed table.  It reaches this backend at the next
- * command and the others when the transaction commits; an abort drops it.
+ * Trigger on the catalog tables (per statement; per row on logical
+ * replication subscribers): register a relcache invalidation of the changed
+ * table.  It reaches this backend at the next command and the others when
+ * the transaction commits; an abort drops it.
  */
 PG_FUNCTION_INFO_V1(ring_invalidate_cache);
 Datum

@@ -34,7 +34,7 @@ sub -c "CREATE SUBSCRIPTION rings CONNECTION 'host=127.0.0.1 port=$PGPORT dbname
 # the subscriber session: for each version as it arrives, compare its
 # lookups with the publisher's answers for that version
 cat > "$tmp/follow.sql" <<'SQL'
-CREATE TEMP TABLE seen (version int, keys int, wrong int);
+CREATE TEMP TABLE seen (version int, keys int, wrong int, cached int);
 DO $$
 DECLARE
     v int;
@@ -48,13 +48,14 @@ BEGIN
            AND ring_version('rep') = v THEN
             SELECT count(*) FILTER (WHERE e.owner IS DISTINCT FROM ring_shard('rep', e.k)) INTO n
               FROM expected e WHERE e.version = v;
-            INSERT INTO seen VALUES (v, 500, n);
+            INSERT INTO seen VALUES (v, 500, n, (SELECT count(*) FROM ring_cache_info()));
             EXIT WHEN v >= 30;
         END IF;
         PERFORM pg_sleep(0.02);
     END LOOP;
 END $$;
-SELECT count(*), coalesce(sum(keys), 0), coalesce(sum(wrong), 0), coalesce(max(version), 0) FROM seen;
+SELECT count(*), coalesce(sum(keys), 0), coalesce(sum(wrong), 0), coalesce(max(version), 0),
+       coalesce(max(cached), 0) FROM seen;
 SQL
 sub -f "$tmp/follow.sql" > "$tmp/follow.out" &
 follower=$!
@@ -70,12 +71,12 @@ for v in $(seq 1 30); do
     sleep 0.3
 done
 wait "$follower"
-read -r versions keys wrong last < <(tr '|' ' ' < "$tmp/follow.out")
+read -r versions keys wrong last cached < <(tr '|' ' ' < "$tmp/follow.out")
 
 sub -c "DROP SUBSCRIPTION rings"
 psql -X -q -c "DROP DATABASE ring_pub"
-echo "replication: 30 ring versions on the publisher; the subscriber session checked $versions versions as they arrived (last $last), $keys lookups, $wrong wrong"
-if [ "$wrong" = 0 ] && [ "$versions" -ge 10 ] && [ "$last" = 30 ]; then
+echo "replication: 30 ring versions on the publisher; the subscriber session checked $versions versions as they arrived (last $last), $keys lookups, $wrong wrong; at most $cached compiled rings kept (applied changes invalidate the cache)"
+if [ "$wrong" = 0 ] && [ "$versions" -ge 10 ] && [ "$last" = 30 ] && [ "$cached" -le 3 ]; then
     echo "replication test ... ok"
 else
     echo "replication test ... FAILED"; exit 1
