@@ -5,7 +5,6 @@
 # report not suppressed in postgres.supp (PostgreSQL's own) fails the run.
 set -euo pipefail
 cd "$(dirname "$0")"
-command -v valgrind > /dev/null || apt-get install -y -qq valgrind > /dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 chown postgres "$tmp"
