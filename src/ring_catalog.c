@@ -242,6 +242,11 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	RingAccess	access;
 
 	rel = catalog_open(false, &idx);
+	if (RelationGetDescr(rel)->natts < Anum_rings_readers)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the consistent_ring catalog does not match the installed library"),
+				 errhint("Run ALTER EXTENSION consistent_ring UPDATE.")));
 
 	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
 				PointerGetDatum(name_text));
