@@ -451,6 +451,48 @@ CREATE FUNCTION ring_move(ring text, key anyelement, old_version integer, new_ve
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ring_move(text, anyelement, integer, integer) IS 'old and new owner of a key if it moves between two versions, else null';
 
+CREATE FUNCTION ring_spread(ring text, key text, fanout integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_spread'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_spread(text, text, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
+
+CREATE FUNCTION ring_spread(ring text, key bytea, fanout integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_spread'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_spread(text, bytea, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
+
+CREATE FUNCTION ring_spread(ring text, key smallint, fanout integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_spread'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_spread(text, smallint, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
+
+CREATE FUNCTION ring_spread(ring text, key integer, fanout integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_spread'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_spread(text, integer, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
+
+CREATE FUNCTION ring_spread(ring text, key bigint, fanout integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_spread'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_spread(text, bigint, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
+
+CREATE FUNCTION ring_spread(ring text, key uuid, fanout integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_spread'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_spread(text, uuid, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
+
+CREATE FUNCTION ring_spread(ring text, key anyelement, fanout integer)
+    RETURNS text[]
+    AS 'MODULE_PATHNAME', 'ring_spread'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_spread(text, anyelement, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
+
 --
 -- Whole-ring functions.
 --

@@ -147,3 +147,58 @@ ring_key_position_slow(RingKeyReader *reader, Datum key)
 	}
 	pg_unreachable();
 }
+
+/*
+ * Append a key's bytes (what its position is the hash of) to out.  Not on
+ * a per-row fast path: used where the bytes themselves are needed.
+ */
+void
+ring_key_bytes(RingKeyReader *reader, Datum key, StringInfo out)
+{
+	char		buf[Max(MAXINT8LEN + 1, RING_UUID_TEXT_LEN)];
+	char	   *end = buf + sizeof(buf);
+	int			len;
+
+	switch (reader->kind)
+	{
+		case RING_KEY_TEXT:
+		case RING_KEY_BYTEA:
+		case RING_KEY_TEXT_TO_UTF8:
+			{
+				struct varlena *v = PG_DETOAST_DATUM_PACKED(key);
+				const char *data = VARDATA_ANY(v);
+
+				len = VARSIZE_ANY_EXHDR(v);
+				if (reader->kind == RING_KEY_TEXT_TO_UTF8)
+				{
+					data = pg_server_to_any(data, len, PG_UTF8);
+					if (data != VARDATA_ANY(v))
+						len = strlen(data);
+				}
+				appendBinaryStringInfo(out, data, len);
+				return;
+			}
+		case RING_KEY_INT2:
+		case RING_KEY_INT4:
+		case RING_KEY_INT8:
+			len = ring_decimal(reader->kind == RING_KEY_INT8 ? DatumGetInt64(key) :
+							   reader->kind == RING_KEY_INT4 ? DatumGetInt32(key) :
+							   DatumGetInt16(key), end);
+			appendBinaryStringInfo(out, end - len, len);
+			return;
+		case RING_KEY_UUID:
+			ring_uuid_text(DatumGetUUIDP(key)->data, buf);
+			appendBinaryStringInfo(out, buf, RING_UUID_TEXT_LEN);
+			return;
+		case RING_KEY_OTHER:
+			{
+				char	   *str = OutputFunctionCall(&reader->outfunc, key);
+				char	   *utf8 = reader->to_utf8 ?
+					pg_server_to_any(str, strlen(str), PG_UTF8) : str;
+
+				appendStringInfoString(out, utf8);
+				return;
+			}
+	}
+	pg_unreachable();
+}

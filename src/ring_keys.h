@@ -9,6 +9,7 @@
 #define RING_KEYS_H
 
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "utils/uuid.h"
 
 /*
@@ -43,6 +44,7 @@ extern void ring_key_reader_init(RingKeyReader *reader, Oid typid,
 								 MemoryContext mcxt);
 extern int64 ring_key_position_slow(RingKeyReader *reader, Datum key);
 extern bool ring_convert_to_utf8(void);
+extern void ring_key_bytes(RingKeyReader *reader, Datum key, StringInfo out);
 extern int64 ring_hash_text_utf8(const char *data, int len);
 
 /* "00" .. "99", and "00" .. "ff" in lower-case hex */

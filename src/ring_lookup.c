@@ -27,6 +27,9 @@
 
 #define RING_REF_SLOTS 4
 
+/* Most salted keys ring_spread() looks at. */
+#define RING_MAX_FANOUT 1024
+
 typedef struct LookupState
 {
 	RingKeyReader reader;
@@ -279,6 +282,64 @@ ring_shards(PG_FUNCTION_ARGS)
 	}
 
 	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID, -1, false,
+										  TYPALIGN_INT));
+}
+
+/*
+ * ring_spread(ring, key, fanout): the distinct owners of the salted keys
+ * "<key>#0" .. "<key>#<fanout-1>" (key bytes as in placement), in that
+ * order.  For hot keys: a writer stores the key under one salted key, a
+ * reader gathers from all of these nodes.
+ */
+PG_FUNCTION_INFO_V1(ring_spread);
+Datum
+ring_spread(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
+	int32		fanout = PG_GETARG_INT32(2);
+	StringInfoData salted;
+	int			base;
+	Datum	   *names;
+	int			found = 0;
+
+	if (fanout < 1 || fanout > RING_MAX_FANOUT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("fanout must be between 1 and %d", RING_MAX_FANOUT),
+				 errdetail("The value given was %d.", fanout)));
+	if (ring->ntokens == 0)
+		report_empty_ring(ring);
+
+	if (st->taken_size < ring->nnodes)
+	{
+		if (st->taken)
+			pfree(st->taken);
+		st->taken = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
+									   ring->nnodes * sizeof(bool));
+		st->taken_size = ring->nnodes;
+	}
+	memset(st->taken, 0, ring->nnodes * sizeof(bool));
+
+	initStringInfo(&salted);
+	ring_key_bytes(&st->reader, PG_GETARG_DATUM(1), &salted);
+	base = salted.len;
+	names = palloc(Min(fanout, ring->nowners) * sizeof(Datum));
+	for (int32 i = 0; i < fanout && found < ring->nowners; i++)
+	{
+		uint32		owner;
+
+		salted.len = base;
+		appendStringInfo(&salted, "#%d", i);
+		owner = ring_token_owner(ring, ring_token_at(ring, ring_hash_bytes(salted.data, salted.len)));
+		if (!st->taken[owner])
+		{
+			st->taken[owner] = true;
+			names[found++] = PointerGetDatum(ring->nodes[owner].name);
+		}
+	}
+
+	PG_RETURN_ARRAYTYPE_P(construct_array(names, found, TEXTOID, -1, false,
 										  TYPALIGN_INT));
 }
 

@@ -10,6 +10,7 @@ SELECT count(ring_shard('v', i::numeric)), count(ring_shard('v', now()::date + i
 SELECT count(ring_hash('v', repeat('x', i))) FROM generate_series(0, 300) i;
 SELECT count(ring_shard('v', 'k' || i, 1 + i % 3)) FROM generate_series(1, 5000) i;
 SELECT count(ring_shards('v', 'k' || i, 1 + i % 5)) FROM generate_series(1, 5000) i;
+SELECT count(ring_spread('v', 'k' || i, 1 + i % 9)), count(ring_spread('v', i, 3)), count(ring_spread('v', md5(i::text)::uuid, 4)) FROM generate_series(1, 2000) i;
 SELECT count(ring_move('v', 'k' || i, i % 4, 3)) FROM generate_series(1, 5000) i;
 SELECT count(ring_shard(CASE WHEN i % 3 = 0 THEN 'v' ELSE 'v' || '' END, i)) FROM generate_series(1, 2000) i;
 SELECT count(*) FROM ring_moves('v', 0, 3);
