@@ -50,6 +50,7 @@ CREATE TABLE consistent_ring.nodes (
     weight      double precision NOT NULL,
     added_in    integer NOT NULL,
     removed_in  integer,
+    zone        text COLLATE "C",
     CONSTRAINT nodes_pkey PRIMARY KEY (ring_id, node, added_in),
     CONSTRAINT nodes_version_fkey FOREIGN KEY (ring_id, added_in)
         REFERENCES consistent_ring.versions (ring_id, version) ON DELETE CASCADE,
@@ -60,7 +61,10 @@ CREATE TABLE consistent_ring.nodes (
         CHECK (weight OPERATOR(pg_catalog.>=) 0
                AND weight OPERATOR(pg_catalog.<) 'Infinity'::double precision),
     CONSTRAINT nodes_span_check
-        CHECK (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) added_in)
+        CHECK (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) added_in),
+    CONSTRAINT nodes_zone_check
+        CHECK (pg_catalog.octet_length(zone) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.octet_length(zone) OPERATOR(pg_catalog.<=) 200)
 );
 COMMENT ON TABLE consistent_ring.nodes IS
     'node history: a row belongs to versions added_in <= v < removed_in';
@@ -140,12 +144,14 @@ CREATE FUNCTION ring_create(ring text, algorithm text DEFAULT 'vnode', vnodes in
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ring_create(text, text, integer) IS 'create an empty ring (version 0)';
 
-CREATE FUNCTION ring_add_node(ring text, node text, weight double precision DEFAULT 1)
+-- not STRICT: zone may be NULL (no zone); a NULL ring, node or weight gives NULL
+CREATE FUNCTION ring_add_node(ring text, node text, weight double precision DEFAULT 1,
+                              zone text DEFAULT NULL)
     RETURNS integer
     AS 'MODULE_PATHNAME', 'ring_add_node'
-    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION ring_add_node(text, text, double precision) IS
-    'add a node to a ring; returns the version of the change';
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_add_node(text, text, double precision, text) IS
+    'add a node (optionally in a zone) to a ring; returns the version of the change';
 
 CREATE FUNCTION ring_remove_node(ring text, node text)
     RETURNS integer
@@ -542,6 +548,7 @@ CREATE VIEW ring_nodes WITH (security_barrier) AS
            n.node,
            n.weight,
            consistent_ring.virtual_nodes(r.vnodes, n.weight) AS vnodes,
+           n.zone,
            n.added_in AS since_version
       FROM consistent_ring.rings r
       JOIN consistent_ring.nodes n ON n.ring_id OPERATOR(pg_catalog.=) r.ring_id

@@ -224,21 +224,28 @@ ring_change_version(RingChange *chg, const RingCaller *caller)
 	return chg->version;
 }
 
-/* Find a node's current row: its weight and the version it came in. */
+/* Find a node's current row: its weight, the version it came in, its zone. */
 static bool
-node_current(const RingChange *chg, text *node, double *weight, int32 *added_in)
+node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
+			 text **zone)
 {
 	Oid			types[2] = {INT4OID, TEXTOID};
 	Datum		values[2] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node)};
 	bool		isnull;
 
-	if (run("SELECT weight, added_in FROM consistent_ring.nodes"
+	if (run("SELECT weight, added_in, zone FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2"
 			" AND removed_in IS NULL",
 			2, types, values, SPI_OK_SELECT) == 0)
 		return false;
 	*weight = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	*added_in = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	if (zone)
+	{
+		Datum		z = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull);
+
+		*zone = isnull ? NULL : DatumGetTextPCopy(z);
+	}
 	return true;
 }
 
@@ -254,15 +261,20 @@ report_missing_node(const RingChange *chg, text *node)
 
 /* Insert a node row that starts at version. */
 static void
-node_insert(const RingChange *chg, text *node, double weight, int32 version)
+node_insert(const RingChange *chg, text *node, double weight, int32 version,
+			text *zone)
 {
-	Oid			types[4] = {INT4OID, TEXTOID, FLOAT8OID, INT4OID};
-	Datum		values[4] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node),
-	Float8GetDatum(weight), Int32GetDatum(version)};
+	Oid			types[5] = {INT4OID, TEXTOID, FLOAT8OID, INT4OID, TEXTOID};
+	Datum		values[5] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node),
+	Float8GetDatum(weight), Int32GetDatum(version), PointerGetDatum(zone)};
+	char		nulls[5] = {' ', ' ', ' ', ' ', zone == NULL ? 'n' : ' '};
+	int			ret;
 
-	run("INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in)"
-		" VALUES ($1, $2, $3, $4)",
-		4, types, values, SPI_OK_INSERT);
+	ret = SPI_execute_with_args("INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in, zone)"
+								" VALUES ($1, $2, $3, $4, $5)",
+								5, types, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 }
 
 /*
@@ -366,25 +378,37 @@ ring_create(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-/* ring_add_node(ring, node, weight): add a node; returns the version. */
+/*
+ * ring_add_node(ring, node, weight, zone): add a node, in a zone or none;
+ * returns the version.  Not strict (zone may be NULL): a NULL ring, node or
+ * weight gives NULL.
+ */
 PG_FUNCTION_INFO_V1(ring_add_node);
 Datum
 ring_add_node(PG_FUNCTION_ARGS)
 {
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-	text	   *node = PG_GETARG_TEXT_PP(1);
-	double		weight = PG_GETARG_FLOAT8(2);
+	text	   *ring;
+	text	   *node;
+	double		weight;
+	text	   *zone = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
 	RingChange	chg;
 	RingCaller	caller;
 	double		oldweight;
 	int32		added_in;
 	int32		version;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_NULL();
+	ring = PG_GETARG_TEXT_PP(0);
+	node = PG_GETARG_TEXT_PP(1);
+	weight = PG_GETARG_FLOAT8(2);
 	check_name("node", node);
+	if (zone != NULL)
+		check_name("zone", zone);
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
-	if (node_current(&chg, node, &oldweight, &added_in))
+	if (node_current(&chg, node, &oldweight, &added_in, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("node \"%s\" already exists in ring \"%s\"",
@@ -392,7 +416,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 				 errhint("Use ring_set_weight() to change its weight.")));
 
 	version = ring_change_version(&chg, &caller);
-	node_insert(&chg, node, weight, version);
+	node_insert(&chg, node, weight, version, zone);
 	check_ring_size(&chg);
 	end_as_catalog_owner(&caller);
 
@@ -414,7 +438,7 @@ ring_remove_node(PG_FUNCTION_ARGS)
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
-	if (!node_current(&chg, node, &weight, &added_in))
+	if (!node_current(&chg, node, &weight, &added_in, NULL))
 		report_missing_node(&chg, node);
 
 	version = ring_change_version(&chg, &caller);
@@ -441,11 +465,12 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	double		oldweight;
 	int32		added_in;
 	int32		version;
+	text	   *zone;
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
-	if (!node_current(&chg, node, &oldweight, &added_in))
+	if (!node_current(&chg, node, &oldweight, &added_in, &zone))
 		report_missing_node(&chg, node);
 
 	if (oldweight == weight)
@@ -454,7 +479,7 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	{
 		version = ring_change_version(&chg, &caller);
 		node_end(&chg, node, added_in, version);
-		node_insert(&chg, node, weight, version);
+		node_insert(&chg, node, weight, version, zone);
 		check_ring_size(&chg);
 	}
 	end_as_catalog_owner(&caller);

@@ -39,6 +39,7 @@ typedef struct RingNodeInfo
 	text	   *name;
 	double		weight;
 	int32		vnodes;			/* virtual nodes it was given */
+	int32		zone;			/* index of its zone, or -1 for none */
 } RingNodeInfo;
 
 /* One version of one ring, ready for lookups. */
@@ -53,6 +54,7 @@ typedef struct CompiledRing
 	int			nnodes;			/* all nodes, weight 0 included */
 	RingNodeInfo *nodes;		/* sorted by name bytes */
 	int			nowners;		/* nodes owning at least one token */
+	int			nzones;			/* distinct zones of the nodes (0: none) */
 
 	/*
 	 * The tokens, ascending, packed for lookups.  A token is kept as the

@@ -61,6 +61,7 @@
 #define Anum_nodes_weight		3
 #define Anum_nodes_added_in		4
 #define Anum_nodes_removed_in	5
+#define Anum_nodes_zone			6
 
 /*
  * OIDs of the catalog relations, looked up on first use and forgotten when
@@ -324,6 +325,7 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 		bool		isnull;
 		int32		added_in;
 		Datum		removed_in;
+		Datum		zone;
 		RingNodeRow *row;
 
 		added_in = DatumGetInt32(heap_getattr(tuple, Anum_nodes_added_in, desc, &isnull));
@@ -334,6 +336,8 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 		row = palloc(sizeof(RingNodeRow));
 		row->name = DatumGetTextPCopy(heap_getattr(tuple, Anum_nodes_node, desc, &isnull));
 		row->weight = DatumGetFloat8(heap_getattr(tuple, Anum_nodes_weight, desc, &isnull));
+		zone = heap_getattr(tuple, Anum_nodes_zone, desc, &isnull);
+		row->zone = isnull ? NULL : DatumGetTextPCopy(zone);
 		result = lappend(result, row);
 	}
 	systable_endscan_ordered(scan);

@@ -55,6 +55,7 @@ typedef struct RingNodeRow
 {
 	text	   *name;
 	double		weight;
+	text	   *zone;			/* NULL: no zone */
 } RingNodeRow;
 
 extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,

@@ -48,9 +48,11 @@ typedef struct LookupState
 	uint32	   *map;
 	TupleDesc	move_desc;
 
-	/* ring_shards: which nodes were already taken */
-	bool	   *taken;
-	int			taken_size;
+	/* ring_shards, ring_spread: scratch arrays, sized for scratch_size nodes */
+	bool	   *taken;			/* node already in the result, or skipped */
+	bool	   *zone_used;		/* zone already in the result */
+	uint32	   *deferred;		/* nodes skipped for their zone, in order */
+	int			scratch_size;
 } LookupState;
 
 /* Whether argument argnum of the call is a constant in the query. */
@@ -169,6 +171,31 @@ ring_arg(FunctionCallInfo fcinfo, LookupState *st, int64 version)
 	return ring_arg_slot(fcinfo, st, version, -1, &slot);
 }
 
+/* Clear the call site's scratch arrays, growing them for ring if needed. */
+static void
+scratch_reset(FunctionCallInfo fcinfo, LookupState *st, const CompiledRing *ring)
+{
+	int			size = Max(ring->nnodes, 1);
+
+	if (st->scratch_size < size)
+	{
+		MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
+
+		if (st->taken)
+		{
+			pfree(st->taken);
+			pfree(st->zone_used);
+			pfree(st->deferred);
+		}
+		st->taken = MemoryContextAlloc(mcxt, size * sizeof(bool));
+		st->zone_used = MemoryContextAlloc(mcxt, size * sizeof(bool));
+		st->deferred = MemoryContextAlloc(mcxt, size * sizeof(uint32));
+		st->scratch_size = size;
+	}
+	memset(st->taken, 0, ring->nnodes * sizeof(bool));
+	memset(st->zone_used, 0, ring->nzones * sizeof(bool));
+}
+
 /* The node owning the key in a ring that must not be empty. */
 static inline text *
 owner_name(const CompiledRing *ring, int64 pos)
@@ -244,6 +271,8 @@ ring_shards(PG_FUNCTION_ARGS)
 	int64		pos;
 	Datum	   *names;
 	int			found = 0;
+	int			seen = 0;
+	int			ndeferred = 0;
 	uint32		t;
 
 	if (n < 1)
@@ -254,32 +283,41 @@ ring_shards(PG_FUNCTION_ARGS)
 	if (ring->ntokens == 0)
 		report_empty_ring(ring);
 
-	if (st->taken_size < ring->nnodes)
-	{
-		if (st->taken)
-			pfree(st->taken);
-		st->taken = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-									   ring->nnodes * sizeof(bool));
-		st->taken_size = ring->nnodes;
-	}
-	memset(st->taken, 0, ring->nnodes * sizeof(bool));
-
+	scratch_reset(fcinfo, st, ring);
 	n = Min(n, ring->nowners);
 	names = palloc(n * sizeof(Datum));
 	pos = ring_key_position(&st->reader, PG_GETARG_DATUM(1));
 	t = ring_token_at(ring, pos);
-	while (found < n)
+
+	/*
+	 * Clockwise from the key, each node once; with zones, a node whose zone
+	 * is already in the result is skipped for now (Cassandra's rack rule),
+	 * and the skipped ones fill up the result, in order, if too few zones.
+	 */
+	while (found < n && seen < ring->nowners)
 	{
 		uint32		owner = ring_token_owner(ring, t);
 
 		if (!st->taken[owner])
 		{
+			int32		zone = ring->nodes[owner].zone;
+
 			st->taken[owner] = true;
-			names[found++] = PointerGetDatum(ring->nodes[owner].name);
+			seen++;
+			if (zone < 0 || !st->zone_used[zone])
+			{
+				if (zone >= 0)
+					st->zone_used[zone] = true;
+				names[found++] = PointerGetDatum(ring->nodes[owner].name);
+			}
+			else
+				st->deferred[ndeferred++] = owner;
 		}
 		if (++t == ring->ntokens)
 			t = 0;
 	}
+	for (int i = 0; found < n && i < ndeferred; i++)
+		names[found++] = PointerGetDatum(ring->nodes[st->deferred[i]].name);
 
 	PG_RETURN_ARRAYTYPE_P(construct_array(names, n, TEXTOID, -1, false,
 										  TYPALIGN_INT));
@@ -311,16 +349,7 @@ ring_spread(PG_FUNCTION_ARGS)
 	if (ring->ntokens == 0)
 		report_empty_ring(ring);
 
-	if (st->taken_size < ring->nnodes)
-	{
-		if (st->taken)
-			pfree(st->taken);
-		st->taken = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
-									   ring->nnodes * sizeof(bool));
-		st->taken_size = ring->nnodes;
-	}
-	memset(st->taken, 0, ring->nnodes * sizeof(bool));
-
+	scratch_reset(fcinfo, st, ring);
 	initStringInfo(&salted);
 	ring_key_bytes(&st->reader, PG_GETARG_DATUM(1), &salted);
 	base = salted.len;

@@ -46,19 +46,74 @@ token_pair_cmp(const TokenPair *a, const TokenPair *b)
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
-/* Byte order of node names; a proper prefix sorts first. */
+/* Byte order of two texts; a proper prefix sorts first. */
 static int
-node_name_cmp(const void *a, const void *b)
+text_bytes_cmp(const text *a, const text *b)
 {
-	const text *ta = ((const RingNodeInfo *) a)->name;
-	const text *tb = ((const RingNodeInfo *) b)->name;
-	int			la = VARSIZE_ANY_EXHDR(ta);
-	int			lb = VARSIZE_ANY_EXHDR(tb);
-	int			c = memcmp(VARDATA_ANY(ta), VARDATA_ANY(tb), Min(la, lb));
+	int			la = VARSIZE_ANY_EXHDR(a);
+	int			lb = VARSIZE_ANY_EXHDR(b);
+	int			c = memcmp(VARDATA_ANY(a), VARDATA_ANY(b), Min(la, lb));
 
 	if (c != 0)
 		return c;
 	return (la > lb) - (la < lb);
+}
+
+/* Order of nodes by zone (bytes); the nodes without a zone come last. */
+static int
+node_zone_cmp(const void *a, const void *b)
+{
+	const RingNodeRow *ra = *(const RingNodeRow *const *) a;
+	const RingNodeRow *rb = *(const RingNodeRow *const *) b;
+
+	if (ra->zone == NULL || rb->zone == NULL)
+		return (ra->zone == NULL) - (rb->zone == NULL);
+	return text_bytes_cmp(ra->zone, rb->zone);
+}
+
+static int node_name_cmp(const void *a, const void *b);
+
+/*
+ * Number the distinct zones of the nodes (in zone byte order) and set each
+ * node's zone index; -1 for a node without a zone.  ring->nodes must be
+ * sorted by name already.
+ */
+static void
+assign_zones(CompiledRing *ring, List *rows)
+{
+	int			n = list_length(rows);
+	RingNodeRow **byzone = palloc(Max(n, 1) * sizeof(RingNodeRow *));
+	int			i = 0;
+	ListCell   *lc;
+
+	foreach(lc, rows)
+		byzone[i++] = lfirst(lc);
+	qsort(byzone, n, sizeof(RingNodeRow *), node_zone_cmp);
+
+	ring->nzones = 0;
+	for (i = 0; i < n && byzone[i]->zone != NULL; i++)
+	{
+		RingNodeInfo key;
+		RingNodeInfo *node;
+
+		if (i > 0 && text_bytes_cmp(byzone[i - 1]->zone, byzone[i]->zone) != 0)
+			ring->nzones++;
+		key.name = byzone[i]->name;
+		node = bsearch(&key, ring->nodes, ring->nnodes, sizeof(RingNodeInfo), node_name_cmp);
+		Assert(node != NULL);
+		node->zone = ring->nzones;
+	}
+	if (i > 0)
+		ring->nzones++;
+	pfree(byzone);
+}
+
+/* Byte order of node names; a proper prefix sorts first. */
+static int
+node_name_cmp(const void *a, const void *b)
+{
+	return text_bytes_cmp(((const RingNodeInfo *) a)->name,
+						  ((const RingNodeInfo *) b)->name);
 }
 
 /* log2 of the number of buckets for n tokens: 4 to 8 tokens per bucket. */
@@ -319,11 +374,13 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 		RingNodeInfo *node = &ring->nodes[i++];
 
 		node->name = DatumGetTextPCopy(PointerGetDatum(row->name));
+		node->zone = -1;
 		node->weight = row->weight;
 		node->vnodes = ring_virtual_nodes(hdr->vnodes, row->weight);
 		npairs += node->vnodes;
 	}
 	qsort(ring->nodes, ring->nnodes, sizeof(RingNodeInfo), node_name_cmp);
+	assign_zones(ring, rows);
 
 	if (ring->nnodes > RING_MAX_NODES)
 		ereport(ERROR,
