@@ -155,50 +155,40 @@ ring_key_position_slow(RingKeyReader *reader, Datum key)
 void
 ring_key_bytes(RingKeyReader *reader, Datum key, StringInfo out)
 {
-	char		buf[Max(MAXINT8LEN + 1, RING_UUID_TEXT_LEN)];
-	char	   *end = buf + sizeof(buf);
-	int			len;
+	char		buf[RING_KEY_BUFLEN];
+	const char *data;
+	size_t		len;
 
-	switch (reader->kind)
+	if (ring_key_plain_bytes(reader, key, buf, &data, &len))
 	{
-		case RING_KEY_TEXT:
-		case RING_KEY_BYTEA:
-		case RING_KEY_TEXT_TO_UTF8:
-			{
-				struct varlena *v = PG_DETOAST_DATUM_PACKED(key);
-				const char *data = VARDATA_ANY(v);
-
-				len = VARSIZE_ANY_EXHDR(v);
-				if (reader->kind == RING_KEY_TEXT_TO_UTF8)
-				{
-					data = pg_server_to_any(data, len, PG_UTF8);
-					if (data != VARDATA_ANY(v))
-						len = strlen(data);
-				}
-				appendBinaryStringInfo(out, data, len);
-				return;
-			}
-		case RING_KEY_INT2:
-		case RING_KEY_INT4:
-		case RING_KEY_INT8:
-			len = ring_decimal(reader->kind == RING_KEY_INT8 ? DatumGetInt64(key) :
-							   reader->kind == RING_KEY_INT4 ? DatumGetInt32(key) :
-							   DatumGetInt16(key), end);
-			appendBinaryStringInfo(out, end - len, len);
-			return;
-		case RING_KEY_UUID:
-			ring_uuid_text(DatumGetUUIDP(key)->data, buf);
-			appendBinaryStringInfo(out, buf, RING_UUID_TEXT_LEN);
-			return;
-		case RING_KEY_OTHER:
-			{
-				char	   *str = OutputFunctionCall(&reader->outfunc, key);
-				char	   *utf8 = reader->to_utf8 ?
-					pg_server_to_any(str, strlen(str), PG_UTF8) : str;
-
-				appendStringInfoString(out, utf8);
-				return;
-			}
+		appendBinaryStringInfo(out, data, len);
+		return;
 	}
-	pg_unreachable();
+
+	if (reader->kind == RING_KEY_OTHER)
+	{
+		char	   *str = OutputFunctionCall(&reader->outfunc, key);
+
+		data = str;
+		len = strlen(str);
+	}
+	else
+	{
+		/* toasted, or text to convert */
+		struct varlena *v = PG_DETOAST_DATUM_PACKED(key);
+
+		data = VARDATA_ANY(v);
+		len = VARSIZE_ANY_EXHDR(v);
+	}
+	if (reader->to_utf8 && reader->kind != RING_KEY_BYTEA)
+	{
+		const char *utf8 = pg_server_to_any(data, len, PG_UTF8);
+
+		if (utf8 != data)
+		{
+			data = utf8;
+			len = strlen(utf8);
+		}
+	}
+	appendBinaryStringInfo(out, data, len);
 }

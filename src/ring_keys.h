@@ -116,17 +116,19 @@ ring_uuid_text(const unsigned char *d, char *buf)
 
 #define RING_UUID_TEXT_LEN 36
 
+#define RING_KEY_BUFLEN Max(MAXINT8LEN + 1, RING_UUID_TEXT_LEN)
+
 /*
- * The position of one key.  The common types are turned into their bytes
- * here, without a call, and hashed at one place (so XXH3 is inlined once).
+ * The bytes of a key of the common kinds, without a call or an allocation:
+ * sets *data and *len (pointing into the key or into buf, which has
+ * RING_KEY_BUFLEN bytes) and returns true; false for a toasted value, text
+ * to convert to UTF-8, or a type read through its output function.
  */
-static pg_attribute_always_inline int64
-ring_key_position(RingKeyReader *reader, Datum key)
+static pg_attribute_always_inline bool
+ring_key_plain_bytes(RingKeyReader *reader, Datum key, char *buf,
+					 const char **data, size_t *len)
 {
-	char		buf[Max(MAXINT8LEN + 1, RING_UUID_TEXT_LEN)];
-	char	   *end = buf + sizeof(buf);
-	const char *data;
-	size_t		len;
+	char	   *end = buf + RING_KEY_BUFLEN;
 
 	switch (reader->kind)
 	{
@@ -136,28 +138,43 @@ ring_key_position(RingKeyReader *reader, Datum key)
 				struct varlena *v = (struct varlena *) DatumGetPointer(key);
 
 				if (unlikely(VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v)))
-					return ring_key_position_slow(reader, key);
-				data = VARDATA_ANY(v);
-				len = VARSIZE_ANY_EXHDR(v);
-				break;
+					return false;
+				*data = VARDATA_ANY(v);
+				*len = VARSIZE_ANY_EXHDR(v);
+				return true;
 			}
 		case RING_KEY_INT2:
 		case RING_KEY_INT4:
 		case RING_KEY_INT8:
-			len = ring_decimal(reader->kind == RING_KEY_INT8 ? DatumGetInt64(key) :
-							   reader->kind == RING_KEY_INT4 ? DatumGetInt32(key) :
-							   DatumGetInt16(key), end);
-			data = end - len;
-			break;
+			*len = ring_decimal(reader->kind == RING_KEY_INT8 ? DatumGetInt64(key) :
+								reader->kind == RING_KEY_INT4 ? DatumGetInt32(key) :
+								DatumGetInt16(key), end);
+			*data = end - *len;
+			return true;
 		case RING_KEY_UUID:
 			ring_uuid_text(DatumGetUUIDP(key)->data, buf);
-			data = buf;
-			len = RING_UUID_TEXT_LEN;
-			break;
+			*data = buf;
+			*len = RING_UUID_TEXT_LEN;
+			return true;
 		default:
-			return ring_key_position_slow(reader, key);
+			return false;
 	}
-	return ring_hash_bytes(data, len);
+}
+
+/*
+ * The position of one key.  The common types are turned into their bytes
+ * here, without a call, and hashed at one place (so XXH3 is inlined once).
+ */
+static pg_attribute_always_inline int64
+ring_key_position(RingKeyReader *reader, Datum key)
+{
+	char		buf[RING_KEY_BUFLEN];
+	const char *data;
+	size_t		len;
+
+	if (likely(ring_key_plain_bytes(reader, key, buf, &data, &len)))
+		return ring_hash_bytes(data, len);
+	return ring_key_position_slow(reader, key);
 }
 
 #endif							/* RING_KEYS_H */

@@ -258,8 +258,9 @@ ring_shard_default(PG_FUNCTION_ARGS)
 }
 
 /*
- * ring_shards(ring, key, n): the first n distinct nodes clockwise from the
- * key (the owner first), fewer if the ring has fewer nodes.
+ * ring_shards(ring, key, n): n replicas, distinct nodes clockwise from the
+ * key (the owner first), preferring distinct zones; fewer if the ring has
+ * fewer nodes.
  */
 PG_FUNCTION_INFO_V1(ring_shards);
 Datum
