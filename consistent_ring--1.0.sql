@@ -531,6 +531,18 @@ CREATE FUNCTION ring_ownership(ring text, version integer DEFAULT NULL,
 COMMENT ON FUNCTION ring_ownership(text, integer) IS
     'exact share of the token space each node owns, against its weight share';
 
+-- not STRICT: a NULL version means the newest one
+CREATE FUNCTION ring_quality(ring text, version integer DEFAULT NULL,
+                             OUT nodes integer, OUT max_share_ratio double precision,
+                             OUT min_share_ratio double precision,
+                             OUT add_moved double precision, OUT add_ideal double precision,
+                             OUT remove_moved double precision, OUT remove_ideal double precision)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_quality'
+    LANGUAGE C STABLE PARALLEL SAFE ROWS 1;
+COMMENT ON FUNCTION ring_quality(text, integer) IS
+    'balance (share / ideal share) and what would move on adding or removing a node';
+
 -- VOLATILE: it reports this backend's cache, which changes under it
 CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
                                 OUT tokens bigint, OUT bytes bigint)

@@ -20,8 +20,13 @@
 #include "utils/tuplestore.h"
 
 #include "compat.h"
+#include "mb/pg_wchar.h"
 #include "ring_cache.h"
+#include "ring_keys.h"
 #include "ring_vnode.h"
+
+/* Name of the hypothetical node ring_quality() adds. */
+#define RING_QUALITY_NEW_NODE "(new node)"
 
 /* Both rings of a ring_moves call, pinned for the duration of the query. */
 typedef struct DiffState
@@ -205,6 +210,26 @@ ring_moves_rings(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* Size of the token ranges each node owns; they add up to 2^64. */
+static uint128 *
+owned_sizes(const CompiledRing *ring)
+{
+	uint128    *owned = palloc0(Max(ring->nnodes, 1) * sizeof(uint128));
+
+	for (uint32 i = 0; i < ring->ntokens; i++)
+	{
+		uint128		size;
+
+		if (i > 0)
+			size = (uint64) ring_token(ring, i) - (uint64) ring_token(ring, i - 1);
+		else
+			size = ((uint128) 1 << 64) -
+				((uint64) ring_token(ring, ring->ntokens - 1) - (uint64) ring_token(ring, 0));
+		owned[ring_token_owner(ring, i)] += size;
+	}
+	return owned;
+}
+
 /*
  * ring_ownership(ring, version): each node's weight, virtual nodes, exact
  * share of the token space, and ideal share (weight / total weight).
@@ -228,19 +253,7 @@ ring_ownership(PG_FUNCTION_ARGS)
 	ring = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
 						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
 
-	/* sizes of the ranges each node owns; they add up to 2^64 */
-	owned = palloc0(Max(ring->nnodes, 1) * sizeof(uint128));
-	for (uint32 i = 0; i < ring->ntokens; i++)
-	{
-		uint128		size;
-
-		if (i > 0)
-			size = (uint64) ring_token(ring, i) - (uint64) ring_token(ring, i - 1);
-		else
-			size = ((uint128) 1 << 64) -
-				((uint64) ring_token(ring, ring->ntokens - 1) - (uint64) ring_token(ring, 0));
-		owned[ring_token_owner(ring, i)] += size;
-	}
+	owned = owned_sizes(ring);
 	for (int i = 0; i < ring->nnodes; i++)
 		total_weight += ring->nodes[i].weight;
 
@@ -270,5 +283,145 @@ ring_cache_info(PG_FUNCTION_ARGS)
 {
 	RING_INIT_MATERIALIZED_SRF(fcinfo);
 	ring_cache_report((ReturnSetInfo *) fcinfo->resultinfo);
+	return (Datum) 0;
+}
+
+/* Compare two int64 tokens, for qsort. */
+static int
+token_cmp(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The fraction of the token space a node with this name and weight would
+ * take if added to ring: the arcs its tokens cut from the tokens before them.
+ */
+static double
+added_share(const CompiledRing *ring, const char *name, double weight)
+{
+	RingNodeInfo node;
+	int64	   *tokens;
+	char	   *buf;
+	uint128		taken = 0;
+
+	node.name = cstring_to_text(name);
+	node.weight = weight;
+	node.vnodes = ring_virtual_nodes(ring->vnodes, weight);
+	node.zone = -1;
+	if (node.vnodes == 0)
+		return 0;
+	tokens = palloc(node.vnodes * sizeof(int64));
+	buf = palloc(strlen(name) * MAX_MULTIBYTE_CHAR_LEN + 1 + MAXINT8LEN + 1);
+	ring_node_tokens(&node, buf, tokens, ring_convert_to_utf8());
+	qsort(tokens, node.vnodes, sizeof(int64), token_cmp);
+
+	for (int32 i = 0; i < node.vnodes; i++)
+	{
+		uint64		t = (uint64) tokens[i];
+		uint128		arc = (uint128) 1 << 64;
+
+		/* clockwise distance from the token before t: an old one ... */
+		if (ring->ntokens > 0)
+		{
+			uint32		next = ring_token_at(ring, tokens[i]);
+			uint32		prev = next == 0 ? ring->ntokens - 1 : next - 1;
+
+			if (ring_token(ring, next) == tokens[i])
+				arc = 0;		/* an equal token is there already */
+			else
+				arc = Min(arc, (uint128) (t - (uint64) ring_token(ring, prev)));
+		}
+		/* ... or one of its own */
+		if (node.vnodes > 1)
+		{
+			uint64		d = t - (uint64) tokens[i == 0 ? node.vnodes - 1 : i - 1];
+
+			arc = Min(arc, (uint128) d);
+		}
+		taken += arc;
+	}
+	return (double) taken / 18446744073709551616.0;
+}
+
+/*
+ * ring_quality(ring, version): balance and movement figures for a version:
+ * the largest and smallest share / ideal share of the nodes with weight; the
+ * fraction a new node of the mean weight would take when added (what moves)
+ * against its ideal share 1/(N+1); and the largest share one node holds
+ * (what moves when it is removed) against that node's ideal share.
+ */
+PG_FUNCTION_INFO_V1(ring_quality);
+Datum
+ring_quality(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DiffState  *st;
+	text	   *name;
+	CompiledRing *ring;
+	uint128    *owned;
+	double		total_weight = 0;
+	int			n = 0;
+	double		max_ratio = 0;
+	double		min_ratio = 0;
+	double		remove_share = 0;
+	double		remove_ideal = 0;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	st = diff_state(fcinfo);
+	name = PG_GETARG_TEXT_PP(0);
+	ring = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
+
+	owned = owned_sizes(ring);
+	for (int i = 0; i < ring->nnodes; i++)
+		total_weight += ring->nodes[i].weight;
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		double		share = (double) owned[i] / 18446744073709551616.0;
+		double		ideal;
+		double		ratio;
+
+		if (!(ring->nodes[i].weight > 0))
+			continue;
+		ideal = ring->nodes[i].weight / total_weight;
+		ratio = share / ideal;
+		if (n == 0 || ratio > max_ratio)
+			max_ratio = ratio;
+		if (n == 0 || ratio < min_ratio)
+			min_ratio = ratio;
+		if (n == 0 || share > remove_share)
+		{
+			remove_share = share;
+			remove_ideal = ideal;
+		}
+		n++;
+	}
+
+	values[0] = Int32GetDatum(n);
+	if (n == 0)
+	{
+		for (int i = 1; i < 7; i++)
+			nulls[i] = true;
+	}
+	else
+	{
+		double		mean = total_weight / n;
+
+		values[1] = Float8GetDatum(max_ratio);
+		values[2] = Float8GetDatum(min_ratio);
+		values[3] = Float8GetDatum(added_share(ring, RING_QUALITY_NEW_NODE, mean));
+		values[4] = Float8GetDatum(mean / (total_weight + mean));
+		values[5] = Float8GetDatum(remove_share);
+		values[6] = Float8GetDatum(remove_ideal);
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	return (Datum) 0;
 }

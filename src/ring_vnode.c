@@ -150,8 +150,8 @@ build_index(CompiledRing *ring)
  * hash of the UTF-8 string "<name>-<i>".  buf has room for the name in
  * UTF-8 (maxname bytes) and a number.
  */
-static void
-node_tokens(const RingNodeInfo *node, char *buf, int64 *out, bool to_utf8)
+void
+ring_node_tokens(const RingNodeInfo *node, char *buf, int64 *out, bool to_utf8)
 {
 	const char *name = VARDATA_ANY(node->name);
 	int			namelen = VARSIZE_ANY_EXHDR(node->name);
@@ -271,7 +271,7 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	/* count the tokens of each bucket; index[b] = where bucket b starts */
 	for (int i = 0; i < ring->nnodes; i++)
 	{
-		node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
+		ring_node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
 		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
 			fill[((uint64) tokens[v] ^ RING_SIGN_BIT) >> ring->index_shift]++;
 	}
@@ -286,7 +286,7 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	/* put each token in its bucket, nodes in name order */
 	for (int i = 0; i < ring->nnodes; i++)
 	{
-		node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
+		ring_node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
 		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
 		{
 			uint64		u = (uint64) tokens[v] ^ RING_SIGN_BIT;

@@ -20,6 +20,8 @@
 
 extern CompiledRing *ring_compile(const RingHeader *hdr, int32 version,
 								  Snapshot snap);
+extern void ring_node_tokens(const RingNodeInfo *node, char *buf, int64 *out,
+							 bool to_utf8);
 
 /* Token i of a ring (i == ntokens gives the PG_INT64_MAX sentinel). */
 static inline int64

@@ -17,6 +17,8 @@ SELECT count(*) FROM ring_moves('v', 0, 3);
 SELECT count(*) FROM ring_moves('v', 3, 1);
 SELECT * FROM ring_ownership('v');
 SELECT * FROM ring_ownership('v', 2);
+SELECT * FROM ring_quality('v');
+SELECT * FROM ring_quality('v', 1);
 SELECT * FROM ring_nodes;
 SELECT * FROM ring_versions;
 SELECT ring, owner, lookup FROM ring_list;
