@@ -543,6 +543,20 @@ CREATE FUNCTION ring_quality(ring text, version integer DEFAULT NULL,
 COMMENT ON FUNCTION ring_quality(text, integer) IS
     'balance (share / ideal share) and what would move on adding or removing a node';
 
+-- not STRICT: a NULL version means the newest one
+CREATE FUNCTION ring_svg(ring text, version integer DEFAULT NULL)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_svg'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ring_svg(text, integer) IS 'an SVG picture of a ring version';
+
+CREATE FUNCTION ring_svg(ring text, old_version integer, new_version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_svg_moves'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_svg(text, integer, integer) IS
+    'an SVG picture of what moves between two versions of a ring';
+
 -- VOLATILE: it reports this backend's cache, which changes under it
 CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
                                 OUT tokens bigint, OUT bytes bigint)

@@ -22,6 +22,7 @@
 #include "compat.h"
 #include "mb/pg_wchar.h"
 #include "ring_cache.h"
+#include "ring_diff.h"
 #include "ring_keys.h"
 #include "ring_vnode.h"
 
@@ -35,15 +36,6 @@ typedef struct DiffState
 	RingRef		new_ref;
 } DiffState;
 
-/* A run of ranges being coalesced. */
-typedef struct MoveRun
-{
-	bool		open;
-	int64		start;
-	int64		end;
-	uint32		from;
-	uint32		to;
-} MoveRun;
 
 static DiffState *
 diff_state(FunctionCallInfo fcinfo)
@@ -77,11 +69,12 @@ same_node(const CompiledRing *oldr, uint32 a, const CompiledRing *newr, uint32 b
 		memcmp(VARDATA_ANY(ta), VARDATA_ANY(tb), VARSIZE_ANY_EXHDR(ta)) == 0;
 }
 
-/* Write out a finished run. */
+/* MoveSink for ring_moves: a row per run. */
 static void
-emit_run(ReturnSetInfo *rsinfo, const MoveRun *run,
-		 const CompiledRing *oldr, const CompiledRing *newr)
+emit_run(const MoveRun *run, const CompiledRing *oldr, const CompiledRing *newr,
+		 void *arg)
 {
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
@@ -98,9 +91,13 @@ emit_run(ReturnSetInfo *rsinfo, const MoveRun *run,
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-/* Emit every range whose owner differs between oldr and newr. */
-static void
-diff_rings(ReturnSetInfo *rsinfo, const CompiledRing *oldr, const CompiledRing *newr)
+/*
+ * Hand sink every maximal run of ranges whose owner differs between oldr
+ * and newr, in ascending order.
+ */
+void
+ring_diff_rings(const CompiledRing *oldr, const CompiledRing *newr,
+				MoveSink sink, void *arg)
 {
 	uint32		ia = 0;
 	uint32		ib = 0;
@@ -135,7 +132,7 @@ diff_rings(ReturnSetInfo *rsinfo, const CompiledRing *oldr, const CompiledRing *
 			else
 			{
 				if (run.open)
-					emit_run(rsinfo, &run, oldr, newr);
+					sink(&run, oldr, newr, arg);
 				run.open = true;
 				run.start = start;
 				run.end = end;
@@ -153,7 +150,7 @@ diff_rings(ReturnSetInfo *rsinfo, const CompiledRing *oldr, const CompiledRing *
 		start = end + 1;
 	}
 	if (run.open)
-		emit_run(rsinfo, &run, oldr, newr);
+		sink(&run, oldr, newr, arg);
 }
 
 /* Check two rings place keys in the same token space. */
@@ -185,7 +182,7 @@ ring_moves(PG_FUNCTION_ARGS)
 						PG_GETARG_INT32(1));
 	newr = ring_ref_get(&st->new_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
 						PG_GETARG_INT32(2));
-	diff_rings((ReturnSetInfo *) fcinfo->resultinfo, oldr, newr);
+	ring_diff_rings(oldr, newr, emit_run, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 
@@ -206,13 +203,13 @@ ring_moves_rings(PG_FUNCTION_ARGS)
 	newr = ring_ref_get(&st->new_ref, VARDATA_ANY(newname), VARSIZE_ANY_EXHDR(newname),
 						RING_VERSION_CURRENT);
 	check_comparable(oldr, newr);
-	diff_rings((ReturnSetInfo *) fcinfo->resultinfo, oldr, newr);
+	ring_diff_rings(oldr, newr, emit_run, fcinfo->resultinfo);
 	return (Datum) 0;
 }
 
 /* Size of the token ranges each node owns; they add up to 2^64. */
-static uint128 *
-owned_sizes(const CompiledRing *ring)
+uint128 *
+ring_owned_sizes(const CompiledRing *ring)
 {
 	uint128    *owned = palloc0(Max(ring->nnodes, 1) * sizeof(uint128));
 
@@ -253,7 +250,7 @@ ring_ownership(PG_FUNCTION_ARGS)
 	ring = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
 						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
 
-	owned = owned_sizes(ring);
+	owned = ring_owned_sizes(ring);
 	for (int i = 0; i < ring->nnodes; i++)
 		total_weight += ring->nodes[i].weight;
 
@@ -380,7 +377,7 @@ ring_quality(PG_FUNCTION_ARGS)
 	ring = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
 						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
 
-	owned = owned_sizes(ring);
+	owned = ring_owned_sizes(ring);
 	for (int i = 0; i < ring->nnodes; i++)
 		total_weight += ring->nodes[i].weight;
 	for (int i = 0; i < ring->nnodes; i++)

@@ -19,6 +19,7 @@ SELECT * FROM ring_ownership('v');
 SELECT * FROM ring_ownership('v', 2);
 SELECT * FROM ring_quality('v');
 SELECT * FROM ring_quality('v', 1);
+SELECT length(ring_svg('v')) > 0, length(ring_svg('v', 1, 3)) > 0, length(ring_svg('v', 0)) > 0;
 SELECT * FROM ring_nodes;
 SELECT * FROM ring_versions;
 SELECT ring, owner, lookup FROM ring_list;

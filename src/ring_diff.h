@@ -1,0 +1,31 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_diff.h
+ *	  Comparing two compiled rings range by range.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RING_DIFF_H
+#define RING_DIFF_H
+
+#include "ring_cache.h"
+
+/* A maximal run of token ranges with the same (from, to) owners. */
+typedef struct MoveRun
+{
+	bool		open;
+	int64		start;
+	int64		end;
+	uint32		from;			/* index into the old ring's nodes, or
+								 * RING_NO_OWNER */
+	uint32		to;				/* the same in the new ring */
+} MoveRun;
+
+typedef void (*MoveSink) (const MoveRun *run, const CompiledRing *oldr,
+						  const CompiledRing *newr, void *arg);
+
+extern uint128 *ring_owned_sizes(const CompiledRing *ring);
+extern void ring_diff_rings(const CompiledRing *oldr, const CompiledRing *newr,
+							MoveSink sink, void *arg);
+
+#endif							/* RING_DIFF_H */
