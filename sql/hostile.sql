@@ -85,7 +85,8 @@ BEGIN
                      'ring_drop', 'ring_version', 'ring_hash', 'ring_shard', 'ring_shard_at',
                      'ring_shards', 'ring_move', 'ring_moves', 'ring_ownership',
                      'ring_shard', 'ring_shard', 'ring_move', 'ring_shards',
-                     'ring_spread', 'ring_add_zoned', 'ring_grant', 'ring_revoke'])[1 + floor(random() * 21)::int];
+                     'ring_spread', 'ring_add_zoned', 'ring_grant', 'ring_revoke',
+                     'ring_quality', 'ring_svg', 'ring_svg_moves'])[1 + floor(random() * 24)::int];
         ring := pick('ring_pool'); key := pick_key(); ver := pick('int_pool');
         IF random() < 0.5 THEN ver := floor(random() * 12)::text; END IF;
         v2 := floor(random() * 12)::int;
@@ -105,6 +106,9 @@ BEGIN
             WHEN 'ring_move' THEN format('SELECT ring_move(%s, %s, %s, %s)::text', ring, key, ver, v2)
             WHEN 'ring_moves' THEN format('SELECT count(*)::text FROM ring_moves(%s, %s, %s)', ring, ver, floor(random() * 12))
             WHEN 'ring_ownership' THEN format('SELECT count(*)::text FROM ring_ownership(%s, %s)', ring, ver)
+            WHEN 'ring_quality' THEN format('SELECT count(*)::text FROM ring_quality(%s, %s)', ring, ver)
+            WHEN 'ring_svg' THEN format('SELECT length(ring_svg(%s, %s))::text', ring, ver)
+            WHEN 'ring_svg_moves' THEN format('SELECT (ring_svg(%s, %s, %s)::xml IS DOCUMENT)::text', ring, ver, v2)
             WHEN 'ring_spread' THEN format('SELECT ring_spread(%s, %s, %s)::text', ring, key, pick('int_pool'))
             WHEN 'ring_add_zoned' THEN format('SELECT ring_add_node(%s, %s, %s, %s)::text', ring,
                                               pick('node_pool'), pick('weight_pool'), pick('node_pool'))
