@@ -565,6 +565,8 @@ CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes in
     LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION ring_cache_info() IS
     'rings compiled in this backend''s cache, with their size';
+-- it names every ring compiled in the backend, whoever may look it up
+REVOKE EXECUTE ON FUNCTION ring_cache_info() FROM PUBLIC;
 
 --
 -- Views for browsing.

@@ -22,8 +22,15 @@ SELECT k, ring_hash('four', k) AS position, ring_shard('four', k) AS owner
 SELECT ring_hash('four', 'é-0') AS e_token;
 SELECT ring_hash('four', 'é'::varchar) = ring_hash('four', 'é') AS varchar,
        ring_hash('four', 'é'::bytea) = ring_hash('four', 'é') AS bytea_is_raw;
+-- long names grow when converted to UTF-8 (here 199 two-byte characters)
+SELECT ring_create('long', 'vnode', 64);
+SELECT ring_add_node('long', 'A' || repeat('é', 199));
+SELECT count(ring_add_node('long', 'B' || lpad(i::text, 4, '0'))) FROM generate_series(1, 27) i;
+SELECT ring_shard('long', 'x') IS NOT NULL AS looked_up,
+       ring_hash('long', 'A' || repeat('é', 199) || '-0') AS long_token;
 \c contrib_regression
 DROP DATABASE regress_ring_latin1;
+SELECT ring_hash('four', 'A' || repeat('é', 199) || '-0') AS long_token_in_utf8;
 
 SELECT * FROM utf8_answers ORDER BY k;
 DROP TABLE utf8_answers;

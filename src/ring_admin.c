@@ -509,8 +509,8 @@ ring_drop(PG_FUNCTION_ARGS)
 }
 
 /*
- * Change who may look a ring up: role 'public' (any case) is everyone, any
- * other name a role whose members may.  Not a ring version: placement does
+ * Change who may look a ring up: role 'public' is everyone (as in
+ * has_table_privilege), any other name a role whose members may.  Not a ring version: placement does
  * not change.
  */
 static void
@@ -525,7 +525,7 @@ set_lookup_right(text *ring, text *role, bool allow)
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	values[0] = Int32GetDatum(chg.ring_id);
-	if (pg_strcasecmp(rolename, "public") == 0)
+	if (strcmp(rolename, "public") == 0)
 	{
 		values[1] = BoolGetDatum(allow);
 		types[1] = BOOLOID;

@@ -100,6 +100,7 @@ catalog_relid(Oid nsp, const char *relname)
 static RingCatalogOids
 catalog_oids(void)
 {
+	RingCatalogOids found;
 	Oid			nsp;
 
 	if (OidIsValid(oids.rings))
@@ -112,13 +113,17 @@ catalog_oids(void)
 				 errmsg("schema \"%s\" does not exist", RING_SCHEMA),
 				 errhint("Run CREATE EXTENSION consistent_ring.")));
 
-	oids.rings_name_idx = catalog_relid(nsp, "rings_name_key");
-	oids.versions = catalog_relid(nsp, "versions");
-	oids.nodes = catalog_relid(nsp, "nodes");
-	oids.nodes_pkey = catalog_relid(nsp, "nodes_pkey");
-	/* set last: a valid rings OID means all are valid */
-	oids.rings = catalog_relid(nsp, "rings");
-	return oids;
+	/*
+	 * Fill a local copy: a lookup below may process invalidations, which
+	 * forget the static one half-way.
+	 */
+	found.rings_name_idx = catalog_relid(nsp, "rings_name_key");
+	found.versions = catalog_relid(nsp, "versions");
+	found.nodes = catalog_relid(nsp, "nodes");
+	found.nodes_pkey = catalog_relid(nsp, "nodes_pkey");
+	found.rings = catalog_relid(nsp, "rings");
+	oids = found;
+	return found;
 }
 
 /*
@@ -170,6 +175,16 @@ catalog_open(bool nodes_table, Relation *index)
 	}
 	*index = index_open(nodes_table ? cat.nodes_pkey : cat.rings_name_idx, AccessShareLock);
 	return rel;
+}
+
+/* Error for catalog tables older than the library (no ALTER EXTENSION UPDATE). */
+static pg_noinline void
+report_catalog_mismatch(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the consistent_ring catalog does not match the installed library"),
+			 errhint("Run ALTER EXTENSION consistent_ring UPDATE.")));
 }
 
 /* Read a ring's owner and lookup rights from their column values. */
@@ -244,10 +259,7 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 
 	rel = catalog_open(false, &idx);
 	if (RelationGetDescr(rel)->natts < Anum_rings_readers)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the consistent_ring catalog does not match the installed library"),
-				 errhint("Run ALTER EXTENSION consistent_ring UPDATE.")));
+		report_catalog_mismatch();
 
 	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
 				PointerGetDatum(name_text));
@@ -269,8 +281,10 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 		pfree(alg);
 
 		/*
-		 * Every change bumps the rings row, so if its xmin is ours the newest
-		 * version is still being built by this transaction.
+		 * Every change bumps the rings row, so if its xmin is not ours the
+		 * newest version is not this transaction's.  (ring_grant and
+		 * ring_revoke write the row too: then a committed version is taken
+		 * for our own, which only costs a private compile.)
 		 */
 		hdr->version_is_own =
 			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data));
@@ -316,6 +330,8 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 
 	rel = catalog_open(true, &idx);
 	desc = RelationGetDescr(rel);
+	if (desc->natts < Anum_nodes_zone)
+		report_catalog_mismatch();
 
 	ScanKeyInit(&key, Anum_nodes_ring_id, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum(hdr->ring_id));

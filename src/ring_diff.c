@@ -283,6 +283,32 @@ ring_cache_info(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * The hypothetical node's name: RING_QUALITY_NEW_NODE, or that followed by
+ * a number if a node of the ring has it already.
+ */
+static char *
+new_node_name(const CompiledRing *ring)
+{
+	char	   *name = pstrdup(RING_QUALITY_NEW_NODE);
+
+	for (int n = 2;; n++)
+	{
+		bool		taken = false;
+
+		for (int i = 0; i < ring->nnodes && !taken; i++)
+		{
+			const text *t = ring->nodes[i].name;
+
+			taken = VARSIZE_ANY_EXHDR(t) == strlen(name) &&
+				memcmp(VARDATA_ANY(t), name, strlen(name)) == 0;
+		}
+		if (!taken)
+			return name;
+		name = psprintf("%s %d", RING_QUALITY_NEW_NODE, n);
+	}
+}
+
 /* Compare two int64 tokens, for qsort. */
 static int
 token_cmp(const void *a, const void *b)
@@ -414,7 +440,7 @@ ring_quality(PG_FUNCTION_ARGS)
 
 		values[1] = Float8GetDatum(max_ratio);
 		values[2] = Float8GetDatum(min_ratio);
-		values[3] = Float8GetDatum(added_share(ring, RING_QUALITY_NEW_NODE, mean));
+		values[3] = Float8GetDatum(added_share(ring, new_node_name(ring), mean));
 		values[4] = Float8GetDatum(mean / (total_weight + mean));
 		values[5] = Float8GetDatum(remove_share);
 		values[6] = Float8GetDatum(remove_ideal);

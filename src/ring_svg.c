@@ -18,6 +18,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "ring_cache.h"
@@ -157,7 +158,8 @@ append_legend(StringInfo buf, const CompiledRing *ring, const char *title)
 		append_color(buf, i, ring->nnodes);
 		appendStringInfo(buf, "\"/><text x=\"462\" y=\"%d\" font-family=\"sans-serif\" font-size=\"13\">",
 						 64 + i * 19);
-		append_escaped(buf, VARDATA_ANY(name), Min(VARSIZE_ANY_EXHDR(name), 32));
+		append_escaped(buf, VARDATA_ANY(name),
+					   pg_mbcliplen(VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name), 32));
 		appendStringInfo(buf, " %.1f%%</text>\n", 100.0 * (double) owned[i] / TWO_POW_64);
 	}
 	if (ring->nnodes > shown)

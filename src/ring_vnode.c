@@ -254,10 +254,10 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	{
 		maxvnodes = Max(maxvnodes, ring->nodes[i].vnodes);
 		maxname = Max(maxname, (int) VARSIZE_ANY_EXHDR(ring->nodes[i].name));
+	}
 	/* a character grows to at most 4 bytes in UTF-8 */
 	if (to_utf8)
 		maxname *= MAX_MULTIBYTE_CHAR_LEN;
-	}
 	tokens = palloc(maxvnodes * sizeof(int64));
 	buf = palloc(maxname + 1 + MAXINT8LEN + 1);
 	fill = palloc0(nbuckets * sizeof(uint32));

@@ -11,7 +11,8 @@ chown postgres "$tmp"
 cp workload.sql postgres.supp "$tmp/"
 chmod 644 "$tmp"/*
 bindir=$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)
-runuser -u postgres -- "$bindir/initdb" -D "$tmp/data" -A trust > /dev/null
+# LATIN1, so that key and node text goes through the UTF-8 conversion too
+runuser -u postgres -- "$bindir/initdb" -D "$tmp/data" -A trust -E LATIN1 --locale=C > /dev/null
 rc=0
 runuser -u postgres -- valgrind --quiet --error-exitcode=3 --suppressions="$tmp/postgres.supp" \
     --log-file="$tmp/valgrind.log" \
