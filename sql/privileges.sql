@@ -29,6 +29,9 @@ SELECT ring_grant('alice_ring', 'regress_ring_bob');
 SELECT ring_revoke('alice_ring', 'public');
 SELECT ring_drop('alice_ring');
 
+-- error: nor list what other sessions' rings are compiled
+SELECT count(*) FROM ring_cache_info();
+
 -- error: nor may anyone but the extension's owner touch the catalog
 SELECT count(*) FROM consistent_ring.rings;
 UPDATE consistent_ring.nodes SET weight = 5;

@@ -27,6 +27,9 @@ SELECT abs(b.add_moved - (SELECT sum(range_end::numeric - range_start + 1) / 2^6
        abs(b.add_ideal - 1.0 / 10) < 1e-12 AS ideal_is_one_in_n_plus_one
   FROM before b;
 
+-- a real node called '(new node)' does not get in the way of the hypothetical one
+SELECT add_moved > 0 AS still_measured FROM ring_quality('q');
+
 -- at a version; all-zero weights give no figures
 SELECT nodes FROM ring_quality('q', 1);
 SELECT ring_create('q0');

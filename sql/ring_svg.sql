@@ -33,6 +33,10 @@ SELECT ring_create('one', 'vnode', 1);
 SELECT ring_add_node('one', 'only');
 SELECT ring_svg('one')::xml IS DOCUMENT AS whole_circle;
 
+-- long multibyte names are cut in the legend on a character boundary
+SELECT ring_add_node('one', repeat('a', 31) || 'éé');
+SELECT length(convert_to(ring_svg('one'), 'UTF8')) > 0 AS valid_text;
+
 -- NULL ring: NULL; errors as for any lookup
 SELECT ring_svg(NULL) IS NULL AS null_ring;
 SELECT ring_svg('nope');
