@@ -12,11 +12,12 @@ OBJS = \
 	src/ring_admin.o \
 	src/ring_lookup.o \
 	src/ring_diff.o \
-	src/ring_svg.o
+	src/ring_svg.o \
+	src/ring_jump.o
 
 DATA = consistent_ring--1.0.sql
 
-REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership ring_quality ring_svg ring_spread zones encoding privileges search_path errors hostile
+REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges search_path errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring
 
 ISOLATION = visibility concurrent_changes extension_recreate

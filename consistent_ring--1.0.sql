@@ -557,6 +557,14 @@ CREATE FUNCTION ring_svg(ring text, old_version integer, new_version integer)
 COMMENT ON FUNCTION ring_svg(text, integer, integer) IS
     'an SVG picture of what moves between two versions of a ring';
 
+-- IMMUTABLE: a pure function of its arguments
+CREATE FUNCTION jump_consistent_hash(key bigint, buckets integer)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'jump_consistent_hash'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION jump_consistent_hash(bigint, integer) IS
+    'Lamping and Veach''s jump consistent hash of a 64-bit key into buckets';
+
 -- VOLATILE: it reports this backend's cache, which changes under it
 CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
                                 OUT tokens bigint, OUT bytes bigint)
