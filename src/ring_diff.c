@@ -207,6 +207,20 @@ ring_moves_rings(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * The ring named by argument 0 (not NULL) at the version in argument 1,
+ * NULL meaning the newest: for ring_ownership and ring_quality.
+ */
+static CompiledRing *
+ring_version_arg(FunctionCallInfo fcinfo)
+{
+	DiffState  *st = diff_state(fcinfo);
+	text	   *name = PG_GETARG_TEXT_PP(0);
+
+	return ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
+}
+
 /* Size of the token ranges each node owns; they add up to 2^64. */
 uint128 *
 ring_owned_sizes(const CompiledRing *ring)
@@ -236,8 +250,6 @@ Datum
 ring_ownership(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	DiffState  *st;
-	text	   *name;
 	CompiledRing *ring;
 	uint128    *owned;
 	double		total_weight = 0;
@@ -245,10 +257,7 @@ ring_ownership(PG_FUNCTION_ARGS)
 	RING_INIT_MATERIALIZED_SRF(fcinfo);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	st = diff_state(fcinfo);
-	name = PG_GETARG_TEXT_PP(0);
-	ring = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
-						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
+	ring = ring_version_arg(fcinfo);
 
 	owned = ring_owned_sizes(ring);
 	for (int i = 0; i < ring->nnodes; i++)
@@ -382,8 +391,6 @@ Datum
 ring_quality(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	DiffState  *st;
-	text	   *name;
 	CompiledRing *ring;
 	uint128    *owned;
 	double		total_weight = 0;
@@ -398,10 +405,7 @@ ring_quality(PG_FUNCTION_ARGS)
 	RING_INIT_MATERIALIZED_SRF(fcinfo);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	st = diff_state(fcinfo);
-	name = PG_GETARG_TEXT_PP(0);
-	ring = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
-						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
+	ring = ring_version_arg(fcinfo);
 
 	owned = ring_owned_sizes(ring);
 	for (int i = 0; i < ring->nnodes; i++)
