@@ -13,7 +13,9 @@ OBJS = \
 	src/ring_lookup.o \
 	src/ring_diff.o \
 	src/ring_svg.o \
-	src/ring_jump.o
+	src/ring_jump.o \
+	src/ring_layout.o \
+	src/ring_maglev.o
 
 DATA = consistent_ring--1.0.sql
 

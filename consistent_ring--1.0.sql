@@ -20,6 +20,9 @@ CREATE TABLE consistent_ring.rings (
     owner       regrole NOT NULL,
     public_lookup boolean NOT NULL DEFAULT true,
     readers     regrole[] NOT NULL DEFAULT '{}',
+    slots       integer,
+    table_size  integer,
+    token_allocation text NOT NULL DEFAULT 'hashed',
     CONSTRAINT rings_pkey PRIMARY KEY (ring_id),
     CONSTRAINT rings_name_key UNIQUE (name),
     CONSTRAINT rings_name_check
@@ -27,7 +30,15 @@ CREATE TABLE consistent_ring.rings (
                AND pg_catalog.octet_length(name) OPERATOR(pg_catalog.<=) 200),
     CONSTRAINT rings_vnodes_check
         CHECK (vnodes OPERATOR(pg_catalog.>=) 1 AND vnodes OPERATOR(pg_catalog.<=) 65536),
-    CONSTRAINT rings_version_check CHECK (version OPERATOR(pg_catalog.>=) 0)
+    CONSTRAINT rings_version_check CHECK (version OPERATOR(pg_catalog.>=) 0),
+    CONSTRAINT rings_slots_check
+        CHECK ((algorithm OPERATOR(pg_catalog.=) 'slots') OPERATOR(pg_catalog.=) (slots IS NOT NULL)),
+    CONSTRAINT rings_table_size_check
+        CHECK ((algorithm OPERATOR(pg_catalog.=) 'maglev') OPERATOR(pg_catalog.=) (table_size IS NOT NULL)),
+    CONSTRAINT rings_token_allocation_check
+        CHECK (token_allocation OPERATOR(pg_catalog.=) 'hashed'
+               OR (token_allocation OPERATOR(pg_catalog.=) 'balanced'
+                   AND algorithm OPERATOR(pg_catalog.=) 'vnode'))
 );
 CREATE SEQUENCE consistent_ring.rings_ring_id_seq AS integer OWNED BY consistent_ring.rings.ring_id;
 ALTER TABLE consistent_ring.rings
@@ -69,11 +80,30 @@ CREATE TABLE consistent_ring.nodes (
 COMMENT ON TABLE consistent_ring.nodes IS
     'node history: a row belongs to versions added_in <= v < removed_in';
 
+-- Tokens kept in the catalog rather than computed from node names: the
+-- slot boundaries of 'slots' rings and the tokens of 'vnode' rings with
+-- token_allocation 'balanced'.
+CREATE TABLE consistent_ring.tokens (
+    ring_id     integer NOT NULL,
+    token       bigint NOT NULL,
+    node        text COLLATE "C" NOT NULL,
+    added_in    integer NOT NULL,
+    removed_in  integer,
+    CONSTRAINT tokens_pkey PRIMARY KEY (ring_id, token, added_in),
+    CONSTRAINT tokens_version_fkey FOREIGN KEY (ring_id, added_in)
+        REFERENCES consistent_ring.versions (ring_id, version) ON DELETE CASCADE,
+    CONSTRAINT tokens_span_check
+        CHECK (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) added_in)
+);
+COMMENT ON TABLE consistent_ring.tokens IS
+    'token history of rings whose tokens are stored: a row belongs to versions added_in <= v < removed_in';
+
 -- pg_dump saves the rings with the database
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings_ring_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.versions', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.nodes', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.tokens', '');
 
 -- Nobody but the extension's owner reads or writes these tables directly.
 -- The ring_* functions check the ring's owner (changes) or its lookup
@@ -103,6 +133,9 @@ CREATE TRIGGER versions_invalidate_cache
 CREATE TRIGGER nodes_invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.nodes
     FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER tokens_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
 
 -- A logical replication subscriber's apply worker fires row triggers that
 -- are enabled for replicas, and no statement triggers: these tell the
@@ -116,9 +149,13 @@ CREATE TRIGGER versions_invalidate_cache_replica
 CREATE TRIGGER nodes_invalidate_cache_replica
     AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.nodes
     FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER tokens_invalidate_cache_replica
+    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.tokens
+    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
 ALTER TABLE consistent_ring.rings ENABLE REPLICA TRIGGER rings_invalidate_cache_replica;
 ALTER TABLE consistent_ring.versions ENABLE REPLICA TRIGGER versions_invalidate_cache_replica;
 ALTER TABLE consistent_ring.nodes ENABLE REPLICA TRIGGER nodes_invalidate_cache_replica;
+ALTER TABLE consistent_ring.tokens ENABLE REPLICA TRIGGER tokens_invalidate_cache_replica;
 
 -- STABLE: it depends on the current user's role memberships
 CREATE FUNCTION consistent_ring.may_look_up(owner regrole, public_lookup boolean, readers regrole[])
@@ -138,11 +175,22 @@ COMMENT ON FUNCTION consistent_ring.virtual_nodes(integer, double precision) IS
 --
 -- Changing rings.  VOLATILE PARALLEL UNSAFE: they write.
 --
-CREATE FUNCTION ring_create(ring text, algorithm text DEFAULT 'vnode', vnodes integer DEFAULT 256)
+-- not STRICT: the options slots, table_size and token_allocation are NULL
+-- unless given; a NULL ring, algorithm or vnodes does nothing
+CREATE FUNCTION ring_create(ring text, algorithm text DEFAULT 'vnode', vnodes integer DEFAULT 256,
+                            slots integer DEFAULT NULL, table_size integer DEFAULT NULL,
+                            token_allocation text DEFAULT NULL)
     RETURNS void
     AS 'MODULE_PATHNAME', 'ring_create'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_create(text, text, integer, integer, integer, text) IS 'create an empty ring (version 0)';
+
+CREATE FUNCTION ring_split_slots(ring text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_split_slots'
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION ring_create(text, text, integer) IS 'create an empty ring (version 0)';
+COMMENT ON FUNCTION ring_split_slots(text) IS
+    'double the slots of a ''slots'' ring: each slot splits in two with the same owner; returns the version';
 
 -- not STRICT: zone may be NULL (no zone); a NULL ring, node or weight gives NULL
 CREATE FUNCTION ring_add_node(ring text, node text, weight double precision DEFAULT 1,
@@ -583,14 +631,22 @@ CREATE VIEW ring_nodes WITH (security_barrier) AS
     SELECT r.name AS ring,
            n.node,
            n.weight,
-           consistent_ring.virtual_nodes(r.vnodes, n.weight) AS vnodes,
+           CASE r.algorithm
+               WHEN 'vnode' THEN consistent_ring.virtual_nodes(r.vnodes, n.weight)
+               WHEN 'slots' THEN (SELECT pg_catalog.count(*)::integer
+                                    FROM consistent_ring.tokens t
+                                   WHERE t.ring_id OPERATOR(pg_catalog.=) r.ring_id
+                                     AND t.node OPERATOR(pg_catalog.=) n.node
+                                     AND t.removed_in IS NULL)
+           END AS vnodes,
            n.zone,
            n.added_in AS since_version
       FROM consistent_ring.rings r
       JOIN consistent_ring.nodes n ON n.ring_id OPERATOR(pg_catalog.=) r.ring_id
      WHERE n.removed_in IS NULL
        AND consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
-COMMENT ON VIEW ring_nodes IS 'nodes of the newest version of every ring';
+COMMENT ON VIEW ring_nodes IS
+    'nodes of the newest version of every ring; vnodes is the virtual nodes of a ''vnode'' ring, the slots owned in a ''slots'' ring';
 
 CREATE VIEW ring_versions WITH (security_barrier) AS
     SELECT r.name AS ring,
@@ -615,7 +671,8 @@ CREATE VIEW ring_versions WITH (security_barrier) AS
 CREATE VIEW ring_list WITH (security_barrier) AS
     SELECT r.name AS ring, r.algorithm, r.vnodes, r.version, r.owner, r.created_at,
            CASE WHEN r.public_lookup THEN '{public}'::text[] ELSE '{}'::text[] END
-               OPERATOR(pg_catalog.||) r.readers::text[] AS lookup
+               OPERATOR(pg_catalog.||) r.readers::text[] AS lookup,
+           r.slots, r.table_size, r.token_allocation
       FROM consistent_ring.rings r
      WHERE consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
 COMMENT ON VIEW ring_list IS 'every ring the current user may look up, with its owner and lookup rights';

@@ -31,8 +31,11 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "port/pg_bitutils.h"
+#include "utils/lsyscache.h"
 
 #include "ring_catalog.h"
+#include "ring_layout.h"
 
 /* A ring locked for a change. */
 typedef struct RingChange
@@ -40,6 +43,10 @@ typedef struct RingChange
 	int32		ring_id;
 	int32		version;		/* newest version */
 	int32		vnodes;
+	RingAlgorithm algorithm;
+	int32		slots;			/* 'slots' rings: number of slots */
+	int32		table_size;		/* 'maglev' rings: table size */
+	bool		stored_tokens;	/* its tokens are in the tokens table */
 	bool		version_is_own; /* newest version made by this transaction */
 	const char *name;
 	RingAccess	access;
@@ -120,7 +127,8 @@ check_weight(double weight, const RingChange *chg, const char *node)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid weight %g for node \"%s\"", weight, node),
 				 errdetail("A weight must be a finite number greater than or equal to 0.")));
-	if (ring_virtual_nodes(chg->vnodes, weight) > RING_MAX_NODE_TOKENS)
+	if (chg->algorithm == RING_ALGORITHM_VNODE &&
+		ring_virtual_nodes(chg->vnodes, weight) > RING_MAX_NODE_TOKENS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("weight %g of node \"%s\" is too large", weight, node),
@@ -158,10 +166,12 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
+	Datum		value;
 	TransactionId xmin;
 
 	/* lock the rings row alone: a join would defeat READ COMMITTED's recheck */
-	if (run("SELECT ring_id, version, vnodes, owner, public_lookup, readers"
+	if (run("SELECT ring_id, version, vnodes, owner, public_lookup, readers,"
+			" algorithm, slots, table_size, token_allocation"
 			" FROM consistent_ring.rings WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 			1, types, values, SPI_OK_SELECT) == 0)
 		ereport(ERROR,
@@ -178,6 +188,13 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 							SPI_getbinval(row, desc, 5, &isnull),
 							SPI_getbinval(row, desc, 6, &isnull),
 							&chg->access);
+	chg->algorithm = ring_algorithm_parse(SPI_getvalue(row, desc, 7));
+	value = SPI_getbinval(row, desc, 8, &isnull);
+	chg->slots = isnull ? 0 : DatumGetInt32(value);
+	value = SPI_getbinval(row, desc, 9, &isnull);
+	chg->table_size = isnull ? 0 : DatumGetInt32(value);
+	chg->stored_tokens = chg->algorithm == RING_ALGORITHM_SLOTS ||
+		strcmp(SPI_getvalue(row, desc, 10), "balanced") == 0;
 
 	/* the newest version's row, written once by the transaction that made it */
 	vtypes[0] = INT4OID;
@@ -300,13 +317,17 @@ node_end(const RingChange *chg, text *node, int32 added_in, int32 version)
 			3, types, values, SPI_OK_UPDATE);
 }
 
-/* Reject a change that leaves the ring with too many nodes or virtual nodes. */
+/*
+ * Reject a change that leaves the ring with too many nodes, virtual nodes
+ * ('vnode') or weighted nodes for its table ('maglev').
+ */
 static void
 check_ring_size(const RingChange *chg)
 {
 	Oid			types[1] = {INT4OID};
 	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
 	int64		total = 0;
+	int64		weighted = 0;
 	uint64		n;
 
 	n = run("SELECT weight FROM consistent_ring.nodes"
@@ -323,46 +344,327 @@ check_ring_size(const RingChange *chg)
 		double		w = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 
 		total += ring_virtual_nodes(chg->vnodes, w);
+		weighted += w > 0;
 	}
-	if (total > RING_MAX_RING_TOKENS)
+	if (chg->algorithm == RING_ALGORITHM_VNODE && total > RING_MAX_RING_TOKENS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("ring \"%s\" would have too many virtual nodes", chg->name),
 				 errdetail("It would have " INT64_FORMAT " virtual nodes; the limit is %d.",
 						   total, RING_MAX_RING_TOKENS)));
+	if (chg->algorithm == RING_ALGORITHM_MAGLEV && weighted > chg->table_size)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("ring \"%s\" would have more nodes than table entries", chg->name),
+				 errdetail("It would have " INT64_FORMAT " nodes with a weight above 0, and its table has %d entries.",
+						   weighted, chg->table_size)));
 }
 
-/* ring_create(ring, algorithm, vnodes): a new, empty ring at version 0. */
+/* The live nodes of a ring, in name byte order, for a layout. */
+static int
+layout_nodes(const RingChange *chg, text ***names, LayoutNode **nodes)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
+	uint64		n;
+
+	n = run("SELECT node, weight FROM consistent_ring.nodes"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
+			" ORDER BY node",
+			1, types, values, SPI_OK_SELECT);
+	*names = palloc(Max(n, 1) * sizeof(text *));
+	*nodes = palloc(Max(n, 1) * sizeof(LayoutNode));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		(*names)[i] = DatumGetTextPCopy(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
+		(*nodes)[i].weight = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+		(*nodes)[i].target = chg->algorithm == RING_ALGORITHM_VNODE ?
+			ring_virtual_nodes(chg->vnodes, (*nodes)[i].weight) : 0;
+	}
+	return (int) n;
+}
+
+/* Index of name among names (sorted by bytes), or -1. */
+static int32
+find_name(text **names, int n, text *name)
+{
+	int			lo = 0;
+	int			hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			la = VARSIZE_ANY_EXHDR(names[mid]);
+		int			lb = VARSIZE_ANY_EXHDR(name);
+		int			c = memcmp(VARDATA_ANY(names[mid]), VARDATA_ANY(name), Min(la, lb));
+
+		if (c == 0)
+			c = (la > lb) - (la < lb);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* The live stored tokens of a ring, ascending, owners as indexes into names. */
+static uint32
+layout_tokens(const RingChange *chg, text **names, int nnames,
+			  LayoutToken **tokens)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
+	uint64		n;
+
+	n = run("SELECT token, node FROM consistent_ring.tokens"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
+			" ORDER BY token",
+			1, types, values, SPI_OK_SELECT);
+	*tokens = palloc(Max(n, 1) * sizeof(LayoutToken));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		bool		isnull;
+
+		(*tokens)[i].biased = (uint64) DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull)) ^
+			(UINT64CONST(1) << 63);
+		(*tokens)[i].node = find_name(names, nnames,
+									  DatumGetTextPP(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull)));
+	}
+	return (uint32) n;
+}
+
+/* Run sql with $1 = ring id, $2 = version, $3 = tokens, $4 = nodes. */
+static void
+run_tokens(const char *sql, const RingChange *chg, int32 version,
+		   Datum *tokens, Datum *nodes, int n, int expect)
+{
+	Oid			types[4] = {INT4OID, INT4OID, INT8ARRAYOID, TEXTARRAYOID};
+	Datum		values[4];
+
+	if (n == 0)
+		return;
+	values[0] = Int32GetDatum(chg->ring_id);
+	values[1] = Int32GetDatum(version);
+	values[2] = PointerGetDatum(construct_array(tokens, n, INT8OID, sizeof(int64),
+												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = nodes ? PointerGetDatum(construct_array(nodes, n, TEXTOID, -1, false,
+														TYPALIGN_INT)) : (Datum) 0;
+	run(sql, nodes ? 4 : 3, types, values, expect);
+}
+
+/*
+ * Bring the stored tokens of the ring in line with its nodes at version
+ * (ring_layout.c chooses them): end the rows of tokens that go or change
+ * owner, insert the new ones.
+ */
+static void
+relayout(const RingChange *chg, int32 version)
+{
+	text	  **names;
+	LayoutNode *nodes;
+	LayoutToken *old;
+	LayoutToken *new;
+	int			nnodes = layout_nodes(chg, &names, &nodes);
+	uint32		nold = layout_tokens(chg, names, nnodes, &old);
+	uint32		nnew = 0;
+	uint32		i = 0;
+	uint32		j = 0;
+	Datum	   *gone;
+	Datum	   *added;
+	Datum	   *added_nodes;
+	int			ngone = 0;
+	int			nadded = 0;
+
+	if (chg->algorithm == RING_ALGORITHM_SLOTS)
+	{
+		int			bits = pg_leftmost_one_pos32((uint32) chg->slots);
+		int32	   *owner = palloc(chg->slots * sizeof(int32));
+
+		for (int32 s = 0; s < chg->slots; s++)
+			owner[s] = -1;
+		for (uint32 t = 0; t < nold; t++)
+			owner[bits == 0 ? 0 : old[t].biased >> (64 - bits)] = old[t].node;
+		ring_layout_slots(owner, chg->slots, nodes, nnodes);
+		new = palloc(chg->slots * sizeof(LayoutToken));
+		for (int32 s = 0; s < chg->slots; s++)
+		{
+			if (owner[s] < 0)
+				continue;
+			new[nnew].biased = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
+			new[nnew++].node = owner[s];
+		}
+	}
+	else
+		new = ring_layout_balanced(old, nold, nodes, nnodes, &nnew);
+
+	/* both ascending: merge */
+	gone = palloc(Max(nold, 1) * sizeof(Datum));
+	added = palloc(Max(nnew, 1) * sizeof(Datum));
+	added_nodes = palloc(Max(nnew, 1) * sizeof(Datum));
+	while (i < nold || j < nnew)
+	{
+		if (j == nnew || (i < nold && old[i].biased < new[j].biased))
+		{
+			gone[ngone++] = Int64GetDatum((int64) (old[i++].biased ^ (UINT64CONST(1) << 63)));
+			continue;
+		}
+		if (i == nold || new[j].biased < old[i].biased)
+		{
+			added[nadded] = Int64GetDatum((int64) (new[j].biased ^ (UINT64CONST(1) << 63)));
+			added_nodes[nadded++] = PointerGetDatum(names[new[j++].node]);
+			continue;
+		}
+		if (old[i].node != new[j].node)
+		{
+			gone[ngone++] = Int64GetDatum((int64) (old[i].biased ^ (UINT64CONST(1) << 63)));
+			added[nadded] = Int64GetDatum((int64) (new[j].biased ^ (UINT64CONST(1) << 63)));
+			added_nodes[nadded++] = PointerGetDatum(names[new[j].node]);
+		}
+		i++;
+		j++;
+	}
+
+	/* rows made in this very version go; older ones end here */
+	run_tokens("DELETE FROM consistent_ring.tokens"
+			   " WHERE ring_id OPERATOR(pg_catalog.=) $1 AND added_in OPERATOR(pg_catalog.=) $2"
+			   " AND token OPERATOR(pg_catalog.=) ANY ($3)",
+			   chg, version, gone, NULL, ngone, SPI_OK_DELETE);
+	run_tokens("UPDATE consistent_ring.tokens SET removed_in = $2"
+			   " WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
+			   " AND token OPERATOR(pg_catalog.=) ANY ($3)",
+			   chg, version, gone, NULL, ngone, SPI_OK_UPDATE);
+	run_tokens("INSERT INTO consistent_ring.tokens (ring_id, token, node, added_in)"
+			   " SELECT $1, t.token, t.node, $2"
+			   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS t(token, node)",
+			   chg, version, added, added_nodes, nadded, SPI_OK_INSERT);
+}
+
+/* Whether n is a prime number. */
+static bool
+is_prime(int32 n)
+{
+	if (n < 2)
+		return false;
+	for (int32 d = 2; (int64) d * d <= n; d++)
+	{
+		if (n % d == 0)
+			return false;
+	}
+	return true;
+}
+
+/* invalid_parameter_value: option applies to the other algorithms only. */
+static void
+report_option_algorithm(const char *option, const char *algorithm,
+						RingAlgorithm given)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s applies only to '%s' rings", option, algorithm),
+			 errdetail("The ring's algorithm is '%s'.", ring_algorithm_name(given))));
+}
+
+/*
+ * ring_create(ring, algorithm, vnodes, slots, table_size, token_allocation):
+ * a new, empty ring at version 0.  Not strict: the last three are NULL
+ * unless given; a NULL ring, algorithm or vnodes does nothing.
+ */
 PG_FUNCTION_INFO_V1(ring_create);
 Datum
 ring_create(PG_FUNCTION_ARGS)
 {
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-	char	   *algname = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	int32		vnodes = PG_GETARG_INT32(2);
+	text	   *ring;
 	RingAlgorithm algorithm;
-	Oid			types[4] = {TEXTOID, TEXTOID, INT4OID, OIDOID};
-	Datum		values[4];
+	int32		vnodes;
+	Datum		slots = (Datum) 0;
+	Datum		table_size = (Datum) 0;
+	const char *allocation = "hashed";
+	Oid			types[7] = {TEXTOID, TEXTOID, INT4OID, OIDOID, INT4OID, INT4OID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', 'n', 'n', ' '};
 	bool		isnull;
+	int			ret;
 	RingCaller	caller;
 	RingChange	chg;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_VOID();
+	ring = PG_GETARG_TEXT_PP(0);
+	vnodes = PG_GETARG_INT32(2);
 	check_name("ring", ring);
-	algorithm = ring_algorithm_parse(algname);
+	algorithm = ring_algorithm_parse(text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (vnodes < 1 || vnodes > RING_MAX_VNODES)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("vnodes must be between 1 and %d", RING_MAX_VNODES),
 				 errdetail("The value given was %d.", vnodes)));
 
+	if (!PG_ARGISNULL(3) && algorithm != RING_ALGORITHM_SLOTS)
+		report_option_algorithm("slots", "slots", algorithm);
+	if (algorithm == RING_ALGORITHM_SLOTS)
+	{
+		int32		n = PG_ARGISNULL(3) ? RING_DEFAULT_SLOTS : PG_GETARG_INT32(3);
+
+		if (n < 1 || n > RING_MAX_SLOTS || (n & (n - 1)) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("slots must be a power of two between 1 and %d", RING_MAX_SLOTS),
+					 errdetail("The value given was %d.", n)));
+		slots = Int32GetDatum(n);
+		nulls[4] = ' ';
+	}
+
+	if (!PG_ARGISNULL(4) && algorithm != RING_ALGORITHM_MAGLEV)
+		report_option_algorithm("table_size", "maglev", algorithm);
+	if (algorithm == RING_ALGORITHM_MAGLEV)
+	{
+		int32		n = PG_ARGISNULL(4) ? RING_DEFAULT_TABLE_SIZE : PG_GETARG_INT32(4);
+
+		if (n > RING_MAX_TABLE_SIZE || !is_prime(n))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("table_size must be a prime number between 2 and %d",
+							RING_MAX_TABLE_SIZE),
+					 errdetail("The value given was %d.", n)));
+		table_size = Int32GetDatum(n);
+		nulls[5] = ' ';
+	}
+
+	if (!PG_ARGISNULL(5))
+	{
+		allocation = text_to_cstring(PG_GETARG_TEXT_PP(5));
+		if (strcmp(allocation, "hashed") != 0 && strcmp(allocation, "balanced") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown token allocation \"%s\"", allocation),
+					 errhint("Valid token allocations are: hashed, balanced.")));
+		if (algorithm != RING_ALGORITHM_VNODE)
+			report_option_algorithm("token_allocation", "vnode", algorithm);
+	}
+
 	begin_as_catalog_owner(&caller);
 	values[0] = PointerGetDatum(ring);
 	values[1] = CStringGetTextDatum(ring_algorithm_name(algorithm));
 	values[2] = Int32GetDatum(vnodes);
 	values[3] = ObjectIdGetDatum(caller.user);
-	if (run("INSERT INTO consistent_ring.rings (name, algorithm, vnodes, owner)"
-			" VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING RETURNING ring_id",
-			4, types, values, SPI_OK_INSERT_RETURNING) == 0)
+	values[4] = slots;
+	values[5] = table_size;
+	values[6] = CStringGetTextDatum(allocation);
+	ret = SPI_execute_with_args("INSERT INTO consistent_ring.rings"
+								" (name, algorithm, vnodes, owner, slots, table_size, token_allocation)"
+								" VALUES ($1, $2, $3, $4, $5, $6, $7)"
+								" ON CONFLICT (name) DO NOTHING RETURNING ring_id",
+								7, types, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("ring \"%s\" already exists", text_to_cstring(ring))));
@@ -376,6 +678,59 @@ ring_create(PG_FUNCTION_ARGS)
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_VOID();
+}
+
+/*
+ * ring_split_slots(ring): double the slots of a 'slots' ring, each slot
+ * splitting in two halves with its owner; no position changes owner.
+ * Returns the version.
+ */
+PG_FUNCTION_INFO_V1(ring_split_slots);
+Datum
+ring_split_slots(PG_FUNCTION_ARGS)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	RingChange	chg;
+	RingCaller	caller;
+	Oid			types[3] = {INT4OID, INT4OID, INT4OID};
+	Datum		values[3];
+	int32		version;
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	if (chg.algorithm != RING_ALGORITHM_SLOTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("ring \"%s\" has no slots", chg.name),
+				 errdetail("Its algorithm is '%s'; only 'slots' rings have slots.",
+						   ring_algorithm_name(chg.algorithm))));
+	if (chg.slots > RING_MAX_SLOTS / 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("ring \"%s\" cannot have more slots", chg.name),
+				 errdetail("It has %d slots; the limit is %d.", chg.slots, RING_MAX_SLOTS)));
+
+	version = ring_change_version(&chg, &caller);
+	values[0] = Int32GetDatum(chg.ring_id);
+	values[1] = Int32GetDatum(version);
+	values[2] = Int32GetDatum(64 - pg_leftmost_one_pos32((uint32) chg.slots));
+
+	/*
+	 * Slot s of 2^b becomes slots 2s and 2s + 1 of 2^(b+1): the second keeps
+	 * s's last position; the first ends 2^(63-b) positions earlier, which
+	 * clears that bit (set in every slot's last position): an XOR.
+	 */
+	run("INSERT INTO consistent_ring.tokens (ring_id, token, node, added_in)"
+		" SELECT ring_id, token OPERATOR(pg_catalog.#) (1::bigint OPERATOR(pg_catalog.<<) ($3 OPERATOR(pg_catalog.-) 1)), node, $2"
+		" FROM consistent_ring.tokens"
+		" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL",
+		3, types, values, SPI_OK_INSERT);
+	run("UPDATE consistent_ring.rings SET slots = slots OPERATOR(pg_catalog.*) 2"
+		" WHERE ring_id OPERATOR(pg_catalog.=) $1",
+		1, types, values, SPI_OK_UPDATE);
+	end_as_catalog_owner(&caller);
+
+	PG_RETURN_INT32(version);
 }
 
 /*
@@ -418,6 +773,8 @@ ring_add_node(PG_FUNCTION_ARGS)
 	version = ring_change_version(&chg, &caller);
 	node_insert(&chg, node, weight, version, zone);
 	check_ring_size(&chg);
+	if (chg.stored_tokens)
+		relayout(&chg, version);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
@@ -443,6 +800,8 @@ ring_remove_node(PG_FUNCTION_ARGS)
 
 	version = ring_change_version(&chg, &caller);
 	node_end(&chg, node, added_in, version);
+	if (chg.stored_tokens)
+		relayout(&chg, version);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
@@ -481,6 +840,8 @@ ring_set_weight(PG_FUNCTION_ARGS)
 		node_end(&chg, node, added_in, version);
 		node_insert(&chg, node, weight, version, zone);
 		check_ring_size(&chg);
+		if (chg.stored_tokens)
+			relayout(&chg, version);
 	}
 	end_as_catalog_owner(&caller);
 

@@ -3,14 +3,16 @@
  * ring_catalog.c
  *	  Reading the ring catalog tables.
  *
- * The rings live in three tables of the fixed schema consistent_ring:
+ * The rings live in four tables of the fixed schema consistent_ring:
  *
- *	rings	  (ring_id, name, algorithm, vnodes, version, created_at)
+ *	rings	  (ring_id, name, algorithm, vnodes, version, created_at, owner,
+ *			   public_lookup, readers, slots, table_size, token_allocation)
  *	versions  (ring_id, version, created_at, created_by)
- *	nodes	  (ring_id, node, weight, added_in, removed_in)
+ *	nodes	  (ring_id, node, weight, added_in, removed_in, zone)
+ *	tokens	  (ring_id, token, node, added_in, removed_in)
  *
- * A node row is part of every version v with added_in <= v < removed_in
- * (removed_in NULL meaning "still there").  Committed versions never change,
+ * A node or token row is part of every version v with added_in <= v <
+ * removed_in (removed_in NULL meaning "still there").  Committed versions never change,
  * which is what lets ring_cache.c keep compiled versions across statements.
  *
  * Reads here use index scans under a caller-supplied snapshot, so a lookup
@@ -54,6 +56,9 @@
 #define Anum_rings_owner		7
 #define Anum_rings_public_lookup 8
 #define Anum_rings_readers		9
+#define Anum_rings_slots		10
+#define Anum_rings_table_size	11
+#define Anum_rings_token_allocation 12
 
 /* Column numbers of consistent_ring.nodes */
 #define Anum_nodes_ring_id		1
@@ -62,6 +67,21 @@
 #define Anum_nodes_added_in		4
 #define Anum_nodes_removed_in	5
 #define Anum_nodes_zone			6
+
+/* Column numbers of consistent_ring.tokens */
+#define Anum_tokens_ring_id		1
+#define Anum_tokens_token		2
+#define Anum_tokens_node		3
+#define Anum_tokens_added_in	4
+#define Anum_tokens_removed_in	5
+
+/* The catalog tables a scan may read. */
+typedef enum RingTable
+{
+	RING_TABLE_RINGS,
+	RING_TABLE_NODES,
+	RING_TABLE_TOKENS
+} RingTable;
 
 /*
  * OIDs of the catalog relations, looked up on first use and forgotten when
@@ -74,6 +94,8 @@ typedef struct RingCatalogOids
 	Oid			versions;
 	Oid			nodes;
 	Oid			nodes_pkey;
+	Oid			tokens;
+	Oid			tokens_pkey;
 } RingCatalogOids;
 
 static RingCatalogOids oids;
@@ -121,6 +143,8 @@ catalog_oids(void)
 	found.versions = catalog_relid(nsp, "versions");
 	found.nodes = catalog_relid(nsp, "nodes");
 	found.nodes_pkey = catalog_relid(nsp, "nodes_pkey");
+	found.tokens = catalog_relid(nsp, "tokens");
+	found.tokens_pkey = catalog_relid(nsp, "tokens_pkey");
 	found.rings = catalog_relid(nsp, "rings");
 	oids = found;
 	return found;
@@ -141,7 +165,8 @@ ring_catalog_forget(void)
 bool
 ring_catalog_is_ring_table(Oid relid)
 {
-	return relid == oids.rings || relid == oids.versions || relid == oids.nodes;
+	return relid == oids.rings || relid == oids.versions ||
+		relid == oids.nodes || relid == oids.tokens;
 }
 
 /*
@@ -161,19 +186,25 @@ ring_current_snapshot(void)
  * the OIDs, retrying once with OIDs looked up again if the table went away.
  */
 static Relation
-catalog_open(bool nodes_table, Relation *index)
+catalog_open(RingTable table, Relation *index)
 {
 	RingCatalogOids cat = catalog_oids();
 	Relation	rel;
+	Oid			relids[] = {cat.rings, cat.nodes, cat.tokens};
 
-	rel = try_table_open(nodes_table ? cat.nodes : cat.rings, AccessShareLock);
+	rel = try_table_open(relids[table], AccessShareLock);
 	if (rel == NULL)
 	{
 		ring_catalog_forget();
 		cat = catalog_oids();
-		rel = table_open(nodes_table ? cat.nodes : cat.rings, AccessShareLock);
+		relids[0] = cat.rings;
+		relids[1] = cat.nodes;
+		relids[2] = cat.tokens;
+		rel = table_open(relids[table], AccessShareLock);
 	}
-	*index = index_open(nodes_table ? cat.nodes_pkey : cat.rings_name_idx, AccessShareLock);
+	*index = index_open(table == RING_TABLE_RINGS ? cat.rings_name_idx :
+						table == RING_TABLE_NODES ? cat.nodes_pkey : cat.tokens_pkey,
+						AccessShareLock);
 	return rel;
 }
 
@@ -257,8 +288,8 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	bool		allowed = false;
 	RingAccess	access;
 
-	rel = catalog_open(false, &idx);
-	if (RelationGetDescr(rel)->natts < Anum_rings_readers)
+	rel = catalog_open(RING_TABLE_RINGS, &idx);
+	if (RelationGetDescr(rel)->natts < Anum_rings_token_allocation)
 		report_catalog_mismatch();
 
 	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
@@ -270,6 +301,7 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 		TupleDesc	desc = RelationGetDescr(rel);
 		bool		isnull;
 		char	   *alg;
+		Datum		value;
 
 		found = true;
 		hdr->catalog_id = RelationGetRelid(rel);
@@ -278,6 +310,14 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 		hdr->version = DatumGetInt32(heap_getattr(tuple, Anum_rings_version, desc, &isnull));
 		alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_algorithm, desc, &isnull));
 		hdr->algorithm = ring_algorithm_parse(alg);
+		pfree(alg);
+		value = heap_getattr(tuple, Anum_rings_slots, desc, &isnull);
+		hdr->slots = isnull ? 0 : DatumGetInt32(value);
+		value = heap_getattr(tuple, Anum_rings_table_size, desc, &isnull);
+		hdr->table_size = isnull ? 0 : DatumGetInt32(value);
+		alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_token_allocation, desc, &isnull));
+		hdr->stored_tokens = hdr->algorithm == RING_ALGORITHM_SLOTS ||
+			strcmp(alg, "balanced") == 0;
 		pfree(alg);
 
 		/*
@@ -328,7 +368,7 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 	TupleDesc	desc;
 	List	   *result = NIL;
 
-	rel = catalog_open(true, &idx);
+	rel = catalog_open(RING_TABLE_NODES, &idx);
 	desc = RelationGetDescr(rel);
 	if (desc->natts < Anum_nodes_zone)
 		report_catalog_mismatch();
@@ -363,17 +403,79 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 	return result;
 }
 
+/*
+ * The stored tokens of one version of a ring, as snap sees them, in token
+ * order, allocated in the current memory context.
+ */
+RingTokenRow *
+ring_catalog_tokens(const RingHeader *hdr, int32 version, Snapshot snap,
+					uint32 *ntokens)
+{
+	Relation	rel;
+	Relation	idx;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	uint32		n = 0;
+	uint32		size = 64;
+	RingTokenRow *rows = palloc(size * sizeof(RingTokenRow));
+
+	rel = catalog_open(RING_TABLE_TOKENS, &idx);
+	desc = RelationGetDescr(rel);
+	if (desc->natts < Anum_tokens_removed_in)
+		report_catalog_mismatch();
+
+	ScanKeyInit(&key, Anum_tokens_ring_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum(hdr->ring_id));
+	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext_ordered(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		int32		added_in;
+		Datum		removed_in;
+
+		added_in = DatumGetInt32(heap_getattr(tuple, Anum_tokens_added_in, desc, &isnull));
+		removed_in = heap_getattr(tuple, Anum_tokens_removed_in, desc, &isnull);
+		if (added_in > version || (!isnull && DatumGetInt32(removed_in) <= version))
+			continue;
+		if (n >= RING_MAX_RING_TOKENS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("version %d of ring \"%s\" has too many tokens",
+							version, hdr->name)));
+		if (n == size)
+		{
+			size *= 2;
+			rows = repalloc_huge(rows, size * sizeof(RingTokenRow));
+		}
+		rows[n].token = DatumGetInt64(heap_getattr(tuple, Anum_tokens_token, desc, &isnull));
+		rows[n].node = DatumGetTextPCopy(heap_getattr(tuple, Anum_tokens_node, desc, &isnull));
+		n++;
+	}
+	systable_endscan_ordered(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	*ntokens = n;
+	return rows;
+}
+
 /* The algorithm called name; invalid_parameter_value if there is none. */
 RingAlgorithm
 ring_algorithm_parse(const char *name)
 {
 	if (strcmp(name, "vnode") == 0)
 		return RING_ALGORITHM_VNODE;
+	if (strcmp(name, "slots") == 0)
+		return RING_ALGORITHM_SLOTS;
+	if (strcmp(name, "maglev") == 0)
+		return RING_ALGORITHM_MAGLEV;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown ring algorithm \"%s\"", name),
-			 errhint("Valid algorithms are: vnode.")));
+			 errhint("Valid algorithms are: vnode, slots, maglev.")));
 	pg_unreachable();
 }
 
@@ -385,6 +487,10 @@ ring_algorithm_name(RingAlgorithm algorithm)
 	{
 		case RING_ALGORITHM_VNODE:
 			return "vnode";
+		case RING_ALGORITHM_SLOTS:
+			return "slots";
+		case RING_ALGORITHM_MAGLEV:
+			return "maglev";
 	}
 	elog(ERROR, "unrecognized ring algorithm: %d", (int) algorithm);
 	pg_unreachable();

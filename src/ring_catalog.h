@@ -24,10 +24,21 @@
 #define RING_MAX_NODE_TOKENS (1 << 20)
 #define RING_MAX_RING_TOKENS (1 << 24)
 
+/* Placement algorithms; the catalog stores their names. */
 typedef enum RingAlgorithm
 {
-	RING_ALGORITHM_VNODE = 1
+	RING_ALGORITHM_VNODE = 1,	/* hashed or balanced virtual nodes */
+	RING_ALGORITHM_SLOTS,		/* power-of-two slots assigned to nodes */
+	RING_ALGORITHM_MAGLEV		/* Maglev lookup table */
 } RingAlgorithm;
+
+/* Slots of a 'slots' ring: a power of two in this range; 4096 by default. */
+#define RING_DEFAULT_SLOTS 4096
+#define RING_MAX_SLOTS (1 << 20)
+
+/* Size of a 'maglev' table: a prime in this range; 65537 by default. */
+#define RING_DEFAULT_TABLE_SIZE 65537
+#define RING_MAX_TABLE_SIZE 16777213	/* largest prime below 2^24 */
 
 /* One ring as a snapshot sees it: the rings table row. */
 typedef struct RingHeader
@@ -37,6 +48,9 @@ typedef struct RingHeader
 	int32		version;		/* newest version visible */
 	int32		vnodes;			/* virtual nodes per unit of weight */
 	RingAlgorithm algorithm;
+	int32		slots;			/* 'slots': current number of slots */
+	int32		table_size;		/* 'maglev': lookup table size */
+	bool		stored_tokens;	/* tokens come from the tokens table */
 	bool		version_is_own; /* newest version made by this transaction */
 	char		name[RING_NAME_MAXLEN + 1];
 } RingHeader;
@@ -60,8 +74,17 @@ typedef struct RingNodeRow
 
 extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,
 							 RingHeader *hdr);
+/* One stored token of one version. */
+typedef struct RingTokenRow
+{
+	int64		token;
+	text	   *node;
+} RingTokenRow;
+
 extern List *ring_catalog_nodes(const RingHeader *hdr, int32 version,
 								Snapshot snap);
+extern RingTokenRow *ring_catalog_tokens(const RingHeader *hdr, int32 version,
+										 Snapshot snap, uint32 *ntokens);
 extern bool ring_catalog_is_ring_table(Oid relid);
 extern Oid	ring_catalog_owner(void);
 extern bool ring_may_look_up_as(Oid user, const RingAccess *access);

@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * ring_vnode.c
- *	  Compiling one version of a 'vnode' ring into lookup arrays.
+ *	  Compiling one version of a ring into lookup arrays.
  *
- * Placement rules (the README documents them with test vectors):
- *	- a node of weight w has round(vnodes * w) virtual nodes, at least one
- *	  when w > 0;
- *	- virtual node i (0-based) of node N sits at token XXH3-64 of the bytes
- *	  "N-i", read as a signed 64-bit integer;
- *	- a position p belongs to the node of the smallest token >= p, wrapping
- *	  round to the smallest token; when tokens are equal, the node whose name
- *	  sorts first by bytes keeps the token.
+ * Every algorithm compiles to tokens with owners; a position p belongs to
+ * the node of the smallest token >= p, wrapping round to the smallest
+ * token.  Where the tokens come from (the README documents each rule):
+ *	- 'vnode' (hashed tokens): a node of weight w has round(vnodes * w)
+ *	  virtual nodes, at least one when w > 0; virtual node i (0-based) of
+ *	  node N sits at token XXH3-64 of the bytes "N-i", read as a signed
+ *	  64-bit integer; when tokens are equal, the node whose name sorts first
+ *	  by bytes keeps the token;
+ *	- 'vnode' with balanced token allocation, and 'slots': the tokens table
+ *	  (ring_layout.c chooses them when nodes change);
+ *	- 'maglev': the runs of equal owners in its lookup table (ring_maglev.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -227,14 +230,30 @@ sort_bucket(uint64 *keys, uint16 *lows, uint32 lo, uint32 hi)
 }
 
 /*
+ * The tokens of node i: node_lists[i] when given (stored or computed
+ * tokens), else hashed from its name into buf.
+ */
+static inline const int64 *
+node_token_list(const CompiledRing *ring, int i, int64 **node_lists,
+				char *buf, int64 *tokens, bool to_utf8)
+{
+	if (node_lists != NULL)
+		return node_lists[i];
+	ring_node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
+	return tokens;
+}
+
+/*
  * Place every virtual node's token into the ring's arrays, sorted: a
  * counting sort on the bucket bits (hashing twice, which is cheaper than
  * writing and reading back a pair array), then each bucket sorted alone.
  * Equal tokens keep the node first by name.  Sets ntokens, nowners and the
- * bucket index.
+ * bucket index.  node_lists, if not NULL, gives each node's tokens
+ * (ring->nodes[i].vnodes of them) instead of hashing them.
  */
 static void
-place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
+place_tokens(CompiledRing *ring, uint64 npairs, int64 **node_lists,
+			 MemoryContext tmpcxt)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(tmpcxt);
 	int			bits = index_bits(npairs);
@@ -258,7 +277,7 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	/* a character grows to at most 4 bytes in UTF-8 */
 	if (to_utf8)
 		maxname *= MAX_MULTIBYTE_CHAR_LEN;
-	tokens = palloc(maxvnodes * sizeof(int64));
+	tokens = node_lists ? NULL : palloc(maxvnodes * sizeof(int64));
 	buf = palloc(maxname + 1 + MAXINT8LEN + 1);
 	fill = palloc0(nbuckets * sizeof(uint32));
 	owns = palloc0(Max(ring->nnodes, 1) * sizeof(bool));
@@ -271,9 +290,10 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	/* count the tokens of each bucket; index[b] = where bucket b starts */
 	for (int i = 0; i < ring->nnodes; i++)
 	{
-		ring_node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
+		const int64 *list = node_token_list(ring, i, node_lists, buf, tokens, to_utf8);
+
 		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
-			fill[((uint64) tokens[v] ^ RING_SIGN_BIT) >> ring->index_shift]++;
+			fill[((uint64) list[v] ^ RING_SIGN_BIT) >> ring->index_shift]++;
 	}
 	n = 0;
 	for (uint64 b = 0; b < nbuckets; b++)
@@ -286,10 +306,11 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 	/* put each token in its bucket, nodes in name order */
 	for (int i = 0; i < ring->nnodes; i++)
 	{
-		ring_node_tokens(&ring->nodes[i], buf, tokens, to_utf8);
+		const int64 *list = node_token_list(ring, i, node_lists, buf, tokens, to_utf8);
+
 		for (int32 v = 0; v < ring->nodes[i].vnodes; v++)
 		{
-			uint64		u = (uint64) tokens[v] ^ RING_SIGN_BIT;
+			uint64		u = (uint64) list[v] ^ RING_SIGN_BIT;
 			uint32		at = fill[u >> ring->index_shift]++;
 
 			ring->keys[at] = (u & ~RING_LOW_MASK) | (uint64) i;
@@ -332,6 +353,47 @@ place_tokens(CompiledRing *ring, uint64 npairs, MemoryContext tmpcxt)
 }
 
 /*
+ * The stored tokens of a version, as one list per node (in the current
+ * memory context); sets each node's vnodes to its token count and *npairs to
+ * the total.
+ */
+static int64 **
+stored_token_lists(CompiledRing *ring, const RingHeader *hdr, int32 version,
+				   Snapshot snap, uint64 *npairs)
+{
+	uint32		n;
+	RingTokenRow *rows = ring_catalog_tokens(hdr, version, snap, &n);
+	uint32	   *owner = palloc(Max(n, 1) * sizeof(uint32));
+	int64	  **lists = palloc(Max(ring->nnodes, 1) * sizeof(int64 *));
+
+	for (int i = 0; i < ring->nnodes; i++)
+		ring->nodes[i].vnodes = 0;
+	for (uint32 t = 0; t < n; t++)
+	{
+		RingNodeInfo key;
+		RingNodeInfo *node;
+
+		key.name = rows[t].node;
+		node = bsearch(&key, ring->nodes, ring->nnodes, sizeof(RingNodeInfo),
+					   node_name_cmp);
+		if (node == NULL)
+			elog(ERROR, "token " INT64_FORMAT " of version %d of ring \"%s\" belongs to no node",
+				 rows[t].token, version, hdr->name);
+		owner[t] = node - ring->nodes;
+		node->vnodes++;
+	}
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		lists[i] = palloc(Max(ring->nodes[i].vnodes, 1) * sizeof(int64));
+		ring->nodes[i].vnodes = 0;
+	}
+	for (uint32 t = 0; t < n; t++)
+		lists[owner[t]][ring->nodes[owner[t]].vnodes++] = rows[t].token;
+	*npairs = n;
+	return lists;
+}
+
+/*
  * Compile one version of a ring as snap sees it.  The result lives in its own
  * memory context, a child of the current one until the caller adopts it.
  */
@@ -345,6 +407,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	List	   *rows;
 	ListCell   *lc;
 	uint64		npairs = 0;
+	int64	  **lists = NULL;
 	int			i;
 
 	ringcxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -390,6 +453,13 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 				 errdetail("It has %d nodes; the limit is %d.",
 						   ring->nnodes, RING_MAX_NODES)));
 
+	MemoryContextSwitchTo(tmpcxt);
+	if (hdr->stored_tokens)
+		lists = stored_token_lists(ring, hdr, version, snap, &npairs);
+	else if (hdr->algorithm == RING_ALGORITHM_MAGLEV)
+		lists = ring_maglev_lists(ring, hdr->table_size, &npairs);
+	MemoryContextSwitchTo(ringcxt);
+
 	if (npairs > RING_MAX_RING_TOKENS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -398,7 +468,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 				 errdetail("It has " UINT64_FORMAT " virtual nodes; the limit is %d.",
 						   npairs, RING_MAX_RING_TOKENS)));
 
-	place_tokens(ring, npairs, tmpcxt);
+	place_tokens(ring, npairs, lists, tmpcxt);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(tmpcxt);
