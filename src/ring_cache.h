@@ -50,6 +50,8 @@ typedef struct CompiledRing
 	char		name[RING_NAME_MAXLEN + 1];
 	RingAlgorithm algorithm;
 	int32		vnodes;			/* virtual nodes per unit of weight */
+	int32		table_size;		/* 'maglev': lookup table size */
+	bool		stored_tokens;	/* tokens from the tokens table */
 
 	int			nnodes;			/* all nodes, weight 0 included */
 	RingNodeInfo *nodes;		/* sorted by name bytes */

@@ -379,12 +379,36 @@ added_share(const CompiledRing *ring, const char *name, double weight)
 	return (double) taken / 18446744073709551616.0;
 }
 
+/* MoveSink summing the sizes of the runs. */
+static void
+sum_run(const MoveRun *run, const CompiledRing *oldr, const CompiledRing *newr,
+		void *arg)
+{
+	*(uint128 *) arg += (uint128) ((uint64) run->end - (uint64) run->start) + 1;
+}
+
+/*
+ * The fraction of the token space that changes owner when ring changes
+ * into what ring_what_if() makes of it.
+ */
+static double
+what_if_moved(const CompiledRing *ring, text *add_name, double add_weight,
+			  int remove)
+{
+	CompiledRing *after = ring_what_if(ring, add_name, add_weight, remove);
+	uint128		moved = 0;
+
+	ring_diff_rings(ring, after, sum_run, &moved);
+	MemoryContextDelete(after->mcxt);
+	return (double) moved / 18446744073709551616.0;
+}
+
 /*
  * ring_quality(ring, version): balance and movement figures for a version:
  * the largest and smallest share / ideal share of the nodes with weight; the
- * fraction a new node of the mean weight would take when added (what moves)
- * against its ideal share 1/(N+1); and the largest share one node holds
- * (what moves when it is removed) against that node's ideal share.
+ * fraction that moves when a node of the mean weight is added, against its
+ * ideal share 1/(N+1); and the fraction that moves when the node with the
+ * largest share is removed, against that node's ideal share.
  */
 PG_FUNCTION_INFO_V1(ring_quality);
 Datum
@@ -399,6 +423,7 @@ ring_quality(PG_FUNCTION_ARGS)
 	double		min_ratio = 0;
 	double		remove_share = 0;
 	double		remove_ideal = 0;
+	int			remove = -1;
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 
@@ -428,6 +453,7 @@ ring_quality(PG_FUNCTION_ARGS)
 		{
 			remove_share = share;
 			remove_ideal = ideal;
+			remove = i;
 		}
 		n++;
 	}
@@ -444,7 +470,18 @@ ring_quality(PG_FUNCTION_ARGS)
 
 		values[1] = Float8GetDatum(max_ratio);
 		values[2] = Float8GetDatum(min_ratio);
-		values[3] = Float8GetDatum(added_share(ring, new_node_name(ring), mean));
+		/*
+		 * On a hashed ring only the changed node's ranges move; the other
+		 * algorithms may move more: compare with the ring after the change.
+		 */
+		if (ring->algorithm == RING_ALGORITHM_VNODE && !ring->stored_tokens)
+			values[3] = Float8GetDatum(added_share(ring, new_node_name(ring), mean));
+		else
+		{
+			values[3] = Float8GetDatum(what_if_moved(ring, cstring_to_text(new_node_name(ring)),
+													 mean, -1));
+			remove_share = what_if_moved(ring, NULL, 0, remove);
+		}
 		values[4] = Float8GetDatum(mean / (total_weight + mean));
 		values[5] = Float8GetDatum(remove_share);
 		values[6] = Float8GetDatum(remove_ideal);

@@ -23,7 +23,10 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "port/pg_bitutils.h"
+
 #include "ring_keys.h"
+#include "ring_layout.h"
 #include "ring_vnode.h"
 
 typedef struct TokenPair
@@ -423,6 +426,8 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	strlcpy(ring->name, hdr->name, sizeof(ring->name));
 	ring->algorithm = hdr->algorithm;
 	ring->vnodes = hdr->vnodes;
+	ring->table_size = hdr->table_size;
+	ring->stored_tokens = hdr->stored_tokens;
 
 	/* nodes, sorted by name bytes */
 	MemoryContextSwitchTo(tmpcxt);
@@ -473,4 +478,135 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(tmpcxt);
 	return ring;
+}
+
+/*
+ * Per-node token lists from owners given per token of ring (indexes into
+ * nodes, -1 for none), as ring_layout returns them.
+ */
+static int64 **
+lists_from_layout(CompiledRing *ring, const LayoutToken *tokens, uint32 n,
+				  uint64 *npairs)
+{
+	int64	  **lists = palloc(Max(ring->nnodes, 1) * sizeof(int64 *));
+
+	for (int i = 0; i < ring->nnodes; i++)
+		ring->nodes[i].vnodes = 0;
+	for (uint32 t = 0; t < n; t++)
+		ring->nodes[tokens[t].node].vnodes++;
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		lists[i] = palloc(Max(ring->nodes[i].vnodes, 1) * sizeof(int64));
+		ring->nodes[i].vnodes = 0;
+	}
+	for (uint32 t = 0; t < n; t++)
+	{
+		RingNodeInfo *node = &ring->nodes[tokens[t].node];
+
+		lists[tokens[t].node][node->vnodes++] = (int64) (tokens[t].biased ^ RING_SIGN_BIT);
+	}
+	*npairs = n;
+	return lists;
+}
+
+/*
+ * What ring would be after one change: a node called add_name of weight
+ * add_weight added (add_name not NULL), or node remove removed; tokens as
+ * the ring's algorithm gives them after such a change.  Compiled in a new
+ * child of the current memory context (ring_what_if's mcxt), for figures
+ * such as ring_quality's; zones are left out.
+ */
+CompiledRing *
+ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
+			 int remove)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext,
+											  "consistent_ring what-if ring",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	CompiledRing *res = palloc0(sizeof(CompiledRing));
+	int32	   *map = palloc(Max(ring->nnodes, 1) * sizeof(int32));
+	int64	  **lists = NULL;
+	uint64		npairs = 0;
+	int			n = 0;
+	int			at = -1;
+
+	memcpy(res->name, ring->name, sizeof(res->name));
+	res->mcxt = cxt;
+	res->algorithm = ring->algorithm;
+	res->vnodes = ring->vnodes;
+	res->table_size = ring->table_size;
+	res->stored_tokens = ring->stored_tokens;
+	res->nodes = palloc0((ring->nnodes + 1) * sizeof(RingNodeInfo));
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		map[i] = -1;
+		if (i == remove)
+			continue;
+		if (add_name && at < 0 && text_bytes_cmp(add_name, ring->nodes[i].name) < 0)
+			at = n++;
+		map[i] = n;
+		res->nodes[n] = ring->nodes[i];
+		res->nodes[n++].zone = -1;
+	}
+	if (add_name && at < 0)
+		at = n++;
+	if (add_name)
+	{
+		res->nodes[at].name = add_name;
+		res->nodes[at].weight = add_weight;
+		res->nodes[at].zone = -1;
+	}
+	res->nnodes = n;
+	for (int i = 0; i < n; i++)
+	{
+		res->nodes[i].vnodes = ring_virtual_nodes(ring->vnodes, res->nodes[i].weight);
+		npairs += res->nodes[i].vnodes;
+	}
+
+	if (ring->algorithm == RING_ALGORITHM_MAGLEV)
+		lists = ring_maglev_lists(res, ring->table_size, &npairs);
+	else if (ring->stored_tokens)
+	{
+		LayoutNode *lnodes = palloc(Max(n, 1) * sizeof(LayoutNode));
+		LayoutToken *tokens = palloc(Max(ring->ntokens, 1) * sizeof(LayoutToken));
+		uint32		nres;
+
+		for (int i = 0; i < n; i++)
+		{
+			lnodes[i].weight = res->nodes[i].weight;
+			lnodes[i].target = res->nodes[i].vnodes;
+		}
+		for (uint32 t = 0; t < ring->ntokens; t++)
+		{
+			tokens[t].biased = (uint64) ring_token(ring, t) ^ RING_SIGN_BIT;
+			tokens[t].node = map[ring_token_owner(ring, t)];
+		}
+		if (ring->algorithm == RING_ALGORITHM_SLOTS)
+		{
+			/* every slot has an owner in a ring with nodes */
+			uint32		nslots = ring->ntokens;
+			int32	   *owner = palloc(Max(nslots, 1) * sizeof(int32));
+
+			Assert(nslots > 0 && (nslots & (nslots - 1)) == 0);
+			for (uint32 t = 0; t < nslots; t++)
+				owner[t] = tokens[t].node;
+			ring_layout_slots(owner, nslots, lnodes, n);
+			nres = 0;
+			for (uint32 t = 0; t < nslots; t++)
+			{
+				if (owner[t] < 0)
+					continue;
+				tokens[nres].biased = tokens[t].biased;
+				tokens[nres++].node = owner[t];
+			}
+		}
+		else
+			tokens = ring_layout_balanced(tokens, ring->ntokens, lnodes, n, &nres);
+		lists = lists_from_layout(res, tokens, nres, &npairs);
+	}
+
+	place_tokens(res, npairs, lists, cxt);
+	MemoryContextSwitchTo(oldcxt);
+	return res;
 }

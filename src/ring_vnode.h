@@ -20,6 +20,8 @@
 
 extern CompiledRing *ring_compile(const RingHeader *hdr, int32 version,
 								  Snapshot snap);
+extern CompiledRing *ring_what_if(const CompiledRing *ring, text *add_name,
+								  double add_weight, int remove);
 extern int64 **ring_maglev_lists(CompiledRing *ring, int32 table_size,
 								 uint64 *npairs);
 extern void ring_node_tokens(const RingNodeInfo *node, char *buf, int64 *out,
