@@ -29,9 +29,10 @@
  *	  divided by the tokens it has left to place (at least 1, leaving the
  *	  donor at least 1), the need being its weight-proportional share minus
  *	  what it owns.
- * Removing a node removes its tokens; lowering a weight removes the node's
- * tokens owning the largest ranges first.  So only the changed node's keys
- * move.  Other tokens never change.
+ * Removing a node removes its tokens.  Lowering a weight removes the node's
+ * tokens one at a time, each time the one whose range is closest to what the
+ * node owns beyond its new share divided by the tokens still to remove.  So
+ * only the changed node's keys move; other tokens never change.
  *
  *-------------------------------------------------------------------------
  */
@@ -256,24 +257,6 @@ insert_token(Balance *b, uint64 biased, int32 node)
 	b->count[node]++;
 }
 
-/* Largest ranges first, then lowest token. */
-typedef struct RangeRef
-{
-	uint32		k;
-	uint128		size;
-} RangeRef;
-
-static int
-range_desc_cmp(const void *a, const void *b)
-{
-	const RangeRef *x = a;
-	const RangeRef *y = b;
-
-	if (x->size != y->size)
-		return x->size > y->size ? -1 : 1;
-	return x->k < y->k ? -1 : x->k > y->k;
-}
-
 /*
  * The new stored tokens of a balanced 'vnode' ring: tokens (ascending by
  * biased value) are the current ones, nodes the newest version's with their
@@ -287,7 +270,6 @@ ring_layout_balanced(const LayoutToken *tokens, uint32 ntokens,
 	Balance		b;
 	uint64		total = 0;
 	double		wtotal = 0;
-	uint32		keep;
 	LayoutToken *result;
 
 	for (int i = 0; i < nnodes; i++)
@@ -314,42 +296,52 @@ ring_layout_balanced(const LayoutToken *tokens, uint32 ntokens,
 		b.count[node]++;
 	}
 
-	/* nodes over their count drop the tokens of their largest ranges */
-	for (int i = 0; i < nnodes; i++)
-	{
-		RangeRef   *refs;
-		int			m = 0;
-
-		if (b.count[i] <= nodes[i].target)
-			continue;
-		refs = palloc(b.count[i] * sizeof(RangeRef));
-		for (uint32 k = 0; k < b.n; k++)
-		{
-			if (b.own[k] == i)
-			{
-				refs[m].k = k;
-				refs[m++].size = range_size(&b, k);
-			}
-		}
-		qsort(refs, m, sizeof(RangeRef), range_desc_cmp);
-		for (int j = 0; j < m - nodes[i].target; j++)
-			b.own[refs[j].k] = -1;
-		pfree(refs);
-		keep = 0;
-		for (uint32 k = 0; k < b.n; k++)
-		{
-			if (b.own[k] >= 0)
-			{
-				b.tok[keep] = b.tok[k];
-				b.own[keep++] = b.own[k];
-			}
-		}
-		b.n = keep;
-		b.count[i] = nodes[i].target;
-	}
-
 	for (uint32 k = 0; k < b.n; k++)
 		b.load[b.own[k]] += (double) range_size(&b, k);
+
+	/*
+	 * Nodes over their count drop tokens one at a time: the one whose range
+	 * is closest to what the node still owns beyond its share, divided by
+	 * the tokens it has yet to drop.
+	 */
+	for (int i = 0; i < nnodes; i++)
+	{
+		double		share = ldexp(nodes[i].weight / wtotal, 64);
+
+		while (b.count[i] > nodes[i].target)
+		{
+			double		want = (b.load[i] - share) / (b.count[i] - nodes[i].target);
+			double		best_diff = 0;
+			uint32		best = 0;
+			bool		found = false;
+			uint32		next;
+			double		size;
+
+			for (uint32 k = 0; k < b.n; k++)
+			{
+				double		diff;
+
+				if (b.own[k] != i)
+					continue;
+				diff = fabs((double) range_size(&b, k) - want);
+				if (!found || diff < best_diff)
+				{
+					best_diff = diff;
+					best = k;
+					found = true;
+				}
+			}
+			/* its range goes to the owner of the next token */
+			size = (double) range_size(&b, best);
+			next = best + 1 == b.n ? 0 : best + 1;
+			b.load[i] -= size;
+			b.load[b.own[next]] += size;
+			memmove(&b.tok[best], &b.tok[best + 1], (b.n - best - 1) * sizeof(uint64));
+			memmove(&b.own[best], &b.own[best + 1], (b.n - best - 1) * sizeof(int32));
+			b.n--;
+			b.count[i]--;
+		}
+	}
 
 	/* nodes under their count place new tokens, in name order */
 	for (int i = 0; i < nnodes; i++)

@@ -14,3 +14,13 @@ SELECT ring_create('gone');
 SELECT ring_add_node('gone', 'x');
 SELECT ring_drop('gone');
 SELECT ring_create('empty');
+-- stored tokens: slot assignments and balanced tokens come back from the dump
+SELECT ring_create('slotted', 'slots', slots => 64);
+SELECT ring_add_node('slotted', 's' || i, i) FROM generate_series(1, 5) i;
+SELECT ring_remove_node('slotted', 's2');
+SELECT ring_split_slots('slotted');
+SELECT ring_create('balanced', 'vnode', 8, token_allocation => 'balanced');
+SELECT ring_add_node('balanced', 'b' || i) FROM generate_series(1, 5) i;
+SELECT ring_set_weight('balanced', 'b1', 2);
+SELECT ring_create('maglev', 'maglev', table_size => 251);
+SELECT ring_add_node('maglev', 'm' || i) FROM generate_series(1, 5) i;
