@@ -61,7 +61,8 @@ SELECT count(*) AS keys,
    AND t.removed_in IS NULL
    AND t.ring_id = (SELECT ring_id FROM consistent_ring.rings WHERE name = 'slots');
 
--- several changes in one transaction: one version, as always
+-- several changes in one transaction: one version, as always; they apply
+-- one after the other (n5's slots, taken from everyone, go back to everyone)
 BEGIN;
 SELECT ring_add_node('slots', 'n5');
 SELECT ring_add_node('slots', 'n6', 0.5);

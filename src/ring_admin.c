@@ -413,29 +413,19 @@ find_name(text **names, int n, text *name)
 	return -1;
 }
 
-/*
- * The stored tokens of a ring, ascending, owners as indexes into names: those
- * of version base, or (base < 0) the current rows, this version's included.
- */
+/* The current stored tokens of a ring, ascending, owners as indexes into names. */
 static uint32
-layout_tokens(const RingChange *chg, text **names, int nnames, int32 base,
+layout_tokens(const RingChange *chg, text **names, int nnames,
 			  LayoutToken **tokens)
 {
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2] = {Int32GetDatum(chg->ring_id), Int32GetDatum(base)};
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
 	uint64		n;
 
-	if (base >= 0)
-		n = run("SELECT token, node FROM consistent_ring.tokens"
-				" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND added_in OPERATOR(pg_catalog.<=) $2"
-				" AND (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) $2)"
-				" ORDER BY token",
-				2, types, values, SPI_OK_SELECT);
-	else
-		n = run("SELECT token, node FROM consistent_ring.tokens"
-				" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
-				" ORDER BY token",
-				1, types, values, SPI_OK_SELECT);
+	n = run("SELECT token, node FROM consistent_ring.tokens"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
+			" ORDER BY token",
+			1, types, values, SPI_OK_SELECT);
 	*tokens = palloc(Max(n, 1) * sizeof(LayoutToken));
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -470,23 +460,21 @@ run_tokens(const char *sql, const RingChange *chg, int32 version,
 }
 
 /*
- * Bring the stored tokens of the ring in line with its nodes at version:
- * ring_layout.c chooses them from the tokens of the version before, so
- * several changes in one transaction (one version) give what one change to
- * the same nodes would.  Then end the current rows of tokens that go or
- * change owner, and insert the new ones.
+ * Bring the stored tokens of the ring in line with its nodes at version
+ * (ring_layout.c chooses them from the current ones, this version's own
+ * changes included), then end the current rows of tokens that go or change
+ * owner, and insert the new ones.  Several changes in one transaction are
+ * so applied one after the other, each moving what it needs to.
  */
 static void
 relayout(const RingChange *chg, int32 version)
 {
 	text	  **names;
 	LayoutNode *nodes;
-	LayoutToken *base;
 	LayoutToken *old;
 	LayoutToken *new;
 	int			nnodes = layout_nodes(chg, &names, &nodes);
-	uint32		nbase = layout_tokens(chg, names, nnodes, version - 1, &base);
-	uint32		nold = layout_tokens(chg, names, nnodes, -1, &old);
+	uint32		nold = layout_tokens(chg, names, nnodes, &old);
 	uint32		nnew = 0;
 	uint32		i = 0;
 	uint32		j = 0;
@@ -501,20 +489,17 @@ relayout(const RingChange *chg, int32 version)
 		int			bits = pg_leftmost_one_pos32((uint32) chg->slots);
 		int32	   *owner = palloc(chg->slots * sizeof(int32));
 
+
 		for (int32 s = 0; s < chg->slots; s++)
 			owner[s] = -1;
-		/*
-		 * A slot's owner is that of the base token covering its last
-		 * position (the base may have half as many slots, if they were
-		 * split in this version).
-		 */
-		for (int32 s = 0, t = 0; s < chg->slots && nbase > 0; s++)
+		/* a slot's owner: that of the token covering its last position */
+		for (int32 s = 0, t = 0; s < chg->slots && nold > 0; s++)
 		{
 			uint64		last = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
 
-			while (base[t].biased < last)
+			while (old[t].biased < last)
 				t++;
-			owner[s] = base[t].node;
+			owner[s] = old[t].node;
 		}
 		ring_layout_slots(owner, chg->slots, nodes, nnodes);
 		new = palloc(chg->slots * sizeof(LayoutToken));
@@ -527,7 +512,7 @@ relayout(const RingChange *chg, int32 version)
 		}
 	}
 	else
-		new = ring_layout_balanced(base, nbase, nodes, nnodes, &nnew);
+		new = ring_layout_balanced(old, nold, nodes, nnodes, &nnew);
 
 	/* both ascending: merge */
 	gone = palloc(Max(nold, 1) * sizeof(Datum));
