@@ -95,6 +95,23 @@ CREATE TABLE consistent_ring.tokens (
     CONSTRAINT tokens_span_check
         CHECK (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) added_in)
 );
+-- Keys pinned to a node (ring_pin): the key's placement bytes and position.
+CREATE TABLE consistent_ring.pins (
+    ring_id     integer NOT NULL,
+    key         bytea NOT NULL,
+    position    bigint NOT NULL,
+    node        text COLLATE "C" NOT NULL,
+    added_in    integer NOT NULL,
+    removed_in  integer,
+    CONSTRAINT pins_pkey PRIMARY KEY (ring_id, key, added_in),
+    CONSTRAINT pins_version_fkey FOREIGN KEY (ring_id, added_in)
+        REFERENCES consistent_ring.versions (ring_id, version) ON DELETE CASCADE,
+    CONSTRAINT pins_span_check
+        CHECK (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) added_in)
+);
+COMMENT ON TABLE consistent_ring.pins IS
+    'pin history: a key pinned to a node in versions added_in <= v < removed_in';
+
 COMMENT ON TABLE consistent_ring.tokens IS
     'token history of rings whose tokens are stored: a row belongs to versions added_in <= v < removed_in';
 
@@ -104,6 +121,7 @@ SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings_ring_id_seq', 
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.versions', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.nodes', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.tokens', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.pins', '');
 
 -- Nobody but the extension's owner reads or writes these tables directly.
 -- The ring_* functions check the ring's owner (changes) or its lookup
@@ -136,6 +154,9 @@ CREATE TRIGGER nodes_invalidate_cache
 CREATE TRIGGER tokens_invalidate_cache
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.tokens
     FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER pins_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.pins
+    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
 
 -- A logical replication subscriber's apply worker fires row triggers that
 -- are enabled for replicas, and no statement triggers: these tell the
@@ -152,10 +173,14 @@ CREATE TRIGGER nodes_invalidate_cache_replica
 CREATE TRIGGER tokens_invalidate_cache_replica
     AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.tokens
     FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER pins_invalidate_cache_replica
+    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.pins
+    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
 ALTER TABLE consistent_ring.rings ENABLE REPLICA TRIGGER rings_invalidate_cache_replica;
 ALTER TABLE consistent_ring.versions ENABLE REPLICA TRIGGER versions_invalidate_cache_replica;
 ALTER TABLE consistent_ring.nodes ENABLE REPLICA TRIGGER nodes_invalidate_cache_replica;
 ALTER TABLE consistent_ring.tokens ENABLE REPLICA TRIGGER tokens_invalidate_cache_replica;
+ALTER TABLE consistent_ring.pins ENABLE REPLICA TRIGGER pins_invalidate_cache_replica;
 
 -- STABLE: it depends on the current user's role memberships
 CREATE FUNCTION consistent_ring.may_look_up(owner regrole, public_lookup boolean, readers regrole[])
@@ -228,6 +253,78 @@ CREATE FUNCTION ring_revoke(ring text, role text)
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ring_revoke(text, text) IS
     'take back a role''s (or public''s) right to look a ring up';
+
+-- Hot keys: a key pinned to a node, whatever the ring says; one overload
+-- per key type, as for the lookups.
+CREATE FUNCTION ring_pin(ring text, key text, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_pin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_pin(ring text, key bytea, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_pin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_pin(ring text, key smallint, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_pin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_pin(ring text, key integer, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_pin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_pin(ring text, key bigint, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_pin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_pin(ring text, key uuid, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_pin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_pin(ring text, key anyelement, node text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_pin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_unpin(ring text, key text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_unpin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_unpin(ring text, key bytea)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_unpin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_unpin(ring text, key smallint)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_unpin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_unpin(ring text, key integer)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_unpin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_unpin(ring text, key bigint)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_unpin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_unpin(ring text, key uuid)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_unpin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+
+CREATE FUNCTION ring_unpin(ring text, key anyelement)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_unpin'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 
 CREATE FUNCTION ring_drop(ring text)
     RETURNS void
@@ -668,6 +765,14 @@ CREATE VIEW ring_versions WITH (security_barrier) AS
       JOIN consistent_ring.versions v ON v.ring_id OPERATOR(pg_catalog.=) r.ring_id
      WHERE consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
 
+CREATE VIEW ring_pins WITH (security_barrier) AS
+    SELECT r.name AS ring, p.key, p.position, p.node, p.added_in AS since_version
+      FROM consistent_ring.rings r
+      JOIN consistent_ring.pins p ON p.ring_id OPERATOR(pg_catalog.=) r.ring_id
+     WHERE p.removed_in IS NULL
+       AND consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
+COMMENT ON VIEW ring_pins IS 'keys pinned in the newest version of every ring: placement bytes, position, node';
+
 CREATE VIEW ring_list WITH (security_barrier) AS
     SELECT r.name AS ring, r.algorithm, r.vnodes, r.version, r.owner, r.created_at,
            CASE WHEN r.public_lookup THEN '{public}'::text[] ELSE '{}'::text[] END
@@ -679,4 +784,4 @@ COMMENT ON VIEW ring_list IS 'every ring the current user may look up, with its 
 COMMENT ON VIEW ring_versions IS 'every version of every ring, with its node count';
 
 -- the views filter by lookup rights, so everyone may query them
-GRANT SELECT ON ring_nodes, ring_versions, ring_list TO PUBLIC;
+GRANT SELECT ON ring_nodes, ring_versions, ring_list, ring_pins TO PUBLIC;

@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 
 #include "ring_catalog.h"
+#include "ring_keys.h"
 #include "ring_layout.h"
 
 /* A ring locked for a change. */
@@ -790,6 +791,29 @@ ring_add_node(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(version);
 }
 
+/*
+ * End the current rows of the table (pins or tokens) matching "column = $3"
+ * of a ring at version: delete those made in this very version, mark the
+ * others removed from it on.
+ */
+static void
+rows_end(const RingChange *chg, const char *table, const char *column,
+		 Oid type, Datum value, int32 version)
+{
+	Oid			types[3] = {INT4OID, INT4OID, type};
+	Datum		values[3] = {Int32GetDatum(chg->ring_id), Int32GetDatum(version), value};
+
+	run(psprintf("DELETE FROM consistent_ring.%s WHERE ring_id OPERATOR(pg_catalog.=) $1"
+				 " AND added_in OPERATOR(pg_catalog.=) $2 AND %s OPERATOR(pg_catalog.=) $3",
+				 table, column),
+		3, types, values, SPI_OK_DELETE);
+	run(psprintf("UPDATE consistent_ring.%s SET removed_in = $2"
+				 " WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
+				 " AND %s OPERATOR(pg_catalog.=) $3",
+				 table, column),
+		3, types, values, SPI_OK_UPDATE);
+}
+
 /* ring_remove_node(ring, node): remove a node; returns the version. */
 PG_FUNCTION_INFO_V1(ring_remove_node);
 Datum
@@ -810,6 +834,7 @@ ring_remove_node(PG_FUNCTION_ARGS)
 
 	version = ring_change_version(&chg, &caller);
 	node_end(&chg, node, added_in, version);
+	rows_end(&chg, "pins", "node", TEXTOID, PointerGetDatum(node), version);
 	if (chg.stored_tokens)
 		relayout(&chg, version);
 	end_as_catalog_owner(&caller);
@@ -853,6 +878,127 @@ ring_set_weight(PG_FUNCTION_ARGS)
 		if (chg.stored_tokens)
 			relayout(&chg, version);
 	}
+	end_as_catalog_owner(&caller);
+
+	PG_RETURN_INT32(version);
+}
+
+/*
+ * The placement bytes of argument argno, a key of any type, and its
+ * position.  Read as the caller: a type's output function may be the
+ * caller's own.
+ */
+static bytea *
+key_arg(FunctionCallInfo fcinfo, int argno, int64 *position)
+{
+	Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	RingKeyReader reader;
+	StringInfoData buf;
+	bytea	   *result;
+
+	if (!OidIsValid(keytype))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("could not determine the data type of the key")));
+	ring_key_reader_init(&reader, keytype, CurrentMemoryContext);
+	initStringInfo(&buf);
+	ring_key_bytes(&reader, PG_GETARG_DATUM(argno), &buf);
+	*position = ring_hash_bytes(buf.data, buf.len);
+	result = palloc(VARHDRSZ + buf.len);
+	SET_VARSIZE(result, VARHDRSZ + buf.len);
+	memcpy(VARDATA(result), buf.data, buf.len);
+	return result;
+}
+
+/* The node a key is pinned to now (NULL if none), and the pin's version. */
+static text *
+pin_current(const RingChange *chg, bytea *key, int32 *added_in)
+{
+	Oid			types[2] = {INT4OID, BYTEAOID};
+	Datum		values[2] = {Int32GetDatum(chg->ring_id), PointerGetDatum(key)};
+	bool		isnull;
+
+	if (run("SELECT node, added_in FROM consistent_ring.pins"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2"
+			" AND removed_in IS NULL",
+			2, types, values, SPI_OK_SELECT) == 0)
+		return NULL;
+	*added_in = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	return DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * ring_pin(ring, key, node): place key on node whatever the ring says, from
+ * the returned version on.  Pinning a key to the node it is pinned to
+ * already changes nothing and returns the current version.
+ */
+PG_FUNCTION_INFO_V1(ring_pin);
+Datum
+ring_pin(PG_FUNCTION_ARGS)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	text	   *node = PG_GETARG_TEXT_PP(2);
+	int64		position;
+	bytea	   *key = key_arg(fcinfo, 1, &position);
+	RingChange	chg;
+	RingCaller	caller;
+	double		weight;
+	int32		added_in;
+	int32		pinned_in;
+	int32		version;
+	text	   *pinned;
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	if (!node_current(&chg, node, &weight, &added_in, NULL))
+		report_missing_node(&chg, node);
+	pinned = pin_current(&chg, key, &pinned_in);
+	if (pinned != NULL && VARSIZE_ANY_EXHDR(pinned) == VARSIZE_ANY_EXHDR(node) &&
+		memcmp(VARDATA_ANY(pinned), VARDATA_ANY(node), VARSIZE_ANY_EXHDR(node)) == 0)
+		version = chg.version;
+	else
+	{
+		Oid			types[5] = {INT4OID, BYTEAOID, INT8OID, TEXTOID, INT4OID};
+		Datum		values[5];
+
+		version = ring_change_version(&chg, &caller);
+		if (pinned != NULL)
+			rows_end(&chg, "pins", "key", BYTEAOID, PointerGetDatum(key), version);
+		values[0] = Int32GetDatum(chg.ring_id);
+		values[1] = PointerGetDatum(key);
+		values[2] = Int64GetDatum(position);
+		values[3] = PointerGetDatum(node);
+		values[4] = Int32GetDatum(version);
+		run("INSERT INTO consistent_ring.pins (ring_id, key, position, node, added_in)"
+			" VALUES ($1, $2, $3, $4, $5)",
+			5, types, values, SPI_OK_INSERT);
+	}
+	end_as_catalog_owner(&caller);
+
+	PG_RETURN_INT32(version);
+}
+
+/* ring_unpin(ring, key): let the ring place key again; returns the version. */
+PG_FUNCTION_INFO_V1(ring_unpin);
+Datum
+ring_unpin(PG_FUNCTION_ARGS)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	int64		position;
+	bytea	   *key = key_arg(fcinfo, 1, &position);
+	RingChange	chg;
+	RingCaller	caller;
+	int32		pinned_in;
+	int32		version;
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	if (pin_current(&chg, key, &pinned_in) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("key is not pinned in ring \"%s\"", chg.name)));
+	version = ring_change_version(&chg, &caller);
+	rows_end(&chg, "pins", "key", BYTEAOID, PointerGetDatum(key), version);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);

@@ -74,6 +74,15 @@ typedef struct CompiledRing
 	uint32	   *index;			/* index[b]: first token whose biased value
 								 * is at or after bucket b's start */
 
+	/*
+	 * Pinned keys (ring_pin) are tokens too: a pin at position p is token p
+	 * owned by the pinned node, with token p - 1 keeping the range before
+	 * it with its owner.  unpinned is the ring without them (the same
+	 * arrays, when there are no pins), for figures about the algorithm.
+	 */
+	uint32		npins;
+	struct CompiledRing *unpinned;
+
 	uint64		last_used;		/* cache clock of its last resolution */
 	int			refcount;		/* RingRefs pinning it */
 	bool		dead;			/* flushed: free when refcount drops to 0 */

@@ -3,13 +3,14 @@
  * ring_catalog.c
  *	  Reading the ring catalog tables.
  *
- * The rings live in four tables of the fixed schema consistent_ring:
+ * The rings live in five tables of the fixed schema consistent_ring:
  *
  *	rings	  (ring_id, name, algorithm, vnodes, version, created_at, owner,
  *			   public_lookup, readers, slots, table_size, token_allocation)
  *	versions  (ring_id, version, created_at, created_by)
  *	nodes	  (ring_id, node, weight, added_in, removed_in, zone)
  *	tokens	  (ring_id, token, node, added_in, removed_in)
+ *	pins	  (ring_id, key, position, node, added_in, removed_in)
  *
  * A node or token row is part of every version v with added_in <= v <
  * removed_in (removed_in NULL meaning "still there").  Committed versions never change,
@@ -75,12 +76,21 @@
 #define Anum_tokens_added_in	4
 #define Anum_tokens_removed_in	5
 
+/* Column numbers of consistent_ring.pins */
+#define Anum_pins_ring_id		1
+#define Anum_pins_key			2
+#define Anum_pins_position		3
+#define Anum_pins_node			4
+#define Anum_pins_added_in		5
+#define Anum_pins_removed_in	6
+
 /* The catalog tables a scan may read. */
 typedef enum RingTable
 {
 	RING_TABLE_RINGS,
 	RING_TABLE_NODES,
-	RING_TABLE_TOKENS
+	RING_TABLE_TOKENS,
+	RING_TABLE_PINS
 } RingTable;
 
 /*
@@ -96,6 +106,8 @@ typedef struct RingCatalogOids
 	Oid			nodes_pkey;
 	Oid			tokens;
 	Oid			tokens_pkey;
+	Oid			pins;
+	Oid			pins_pkey;
 } RingCatalogOids;
 
 static RingCatalogOids oids;
@@ -145,6 +157,8 @@ catalog_oids(void)
 	found.nodes_pkey = catalog_relid(nsp, "nodes_pkey");
 	found.tokens = catalog_relid(nsp, "tokens");
 	found.tokens_pkey = catalog_relid(nsp, "tokens_pkey");
+	found.pins = catalog_relid(nsp, "pins");
+	found.pins_pkey = catalog_relid(nsp, "pins_pkey");
 	found.rings = catalog_relid(nsp, "rings");
 	oids = found;
 	return found;
@@ -166,7 +180,7 @@ bool
 ring_catalog_is_ring_table(Oid relid)
 {
 	return relid == oids.rings || relid == oids.versions ||
-		relid == oids.nodes || relid == oids.tokens;
+		relid == oids.nodes || relid == oids.tokens || relid == oids.pins;
 }
 
 /*
@@ -190,21 +204,23 @@ catalog_open(RingTable table, Relation *index)
 {
 	RingCatalogOids cat = catalog_oids();
 	Relation	rel;
-	Oid			relids[] = {cat.rings, cat.nodes, cat.tokens};
+	Oid			relids[] = {cat.rings, cat.nodes, cat.tokens, cat.pins};
+	Oid			indexes[] = {cat.rings_name_idx, cat.nodes_pkey, cat.tokens_pkey, cat.pins_pkey};
 
 	rel = try_table_open(relids[table], AccessShareLock);
 	if (rel == NULL)
 	{
 		ring_catalog_forget();
 		cat = catalog_oids();
-		relids[0] = cat.rings;
-		relids[1] = cat.nodes;
-		relids[2] = cat.tokens;
+		relids[table] = table == RING_TABLE_RINGS ? cat.rings :
+			table == RING_TABLE_NODES ? cat.nodes :
+			table == RING_TABLE_TOKENS ? cat.tokens : cat.pins;
+		indexes[table] = table == RING_TABLE_RINGS ? cat.rings_name_idx :
+			table == RING_TABLE_NODES ? cat.nodes_pkey :
+			table == RING_TABLE_TOKENS ? cat.tokens_pkey : cat.pins_pkey;
 		rel = table_open(relids[table], AccessShareLock);
 	}
-	*index = index_open(table == RING_TABLE_RINGS ? cat.rings_name_idx :
-						table == RING_TABLE_NODES ? cat.nodes_pkey : cat.tokens_pkey,
-						AccessShareLock);
+	*index = index_open(indexes[table], AccessShareLock);
 	return rel;
 }
 
@@ -458,6 +474,59 @@ ring_catalog_tokens(const RingHeader *hdr, int32 version, Snapshot snap,
 	table_close(rel, AccessShareLock);
 
 	*ntokens = n;
+	return rows;
+}
+
+/*
+ * The pins of one version of a ring, as snap sees them, allocated in the
+ * current memory context (position and node; the key bytes stay behind).
+ */
+RingTokenRow *
+ring_catalog_pins(const RingHeader *hdr, int32 version, Snapshot snap,
+				  uint32 *npins)
+{
+	Relation	rel;
+	Relation	idx;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	uint32		n = 0;
+	uint32		size = 8;
+	RingTokenRow *rows = palloc(size * sizeof(RingTokenRow));
+
+	rel = catalog_open(RING_TABLE_PINS, &idx);
+	desc = RelationGetDescr(rel);
+	if (desc->natts < Anum_pins_removed_in)
+		report_catalog_mismatch();
+
+	ScanKeyInit(&key, Anum_pins_ring_id, BTEqualStrategyNumber, F_INT4EQ,
+				Int32GetDatum(hdr->ring_id));
+	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext_ordered(scan, ForwardScanDirection)))
+	{
+		bool		isnull;
+		int32		added_in;
+		Datum		removed_in;
+
+		added_in = DatumGetInt32(heap_getattr(tuple, Anum_pins_added_in, desc, &isnull));
+		removed_in = heap_getattr(tuple, Anum_pins_removed_in, desc, &isnull);
+		if (added_in > version || (!isnull && DatumGetInt32(removed_in) <= version))
+			continue;
+		if (n == size)
+		{
+			size *= 2;
+			rows = repalloc_huge(rows, size * sizeof(RingTokenRow));
+		}
+		rows[n].token = DatumGetInt64(heap_getattr(tuple, Anum_pins_position, desc, &isnull));
+		rows[n].node = DatumGetTextPCopy(heap_getattr(tuple, Anum_pins_node, desc, &isnull));
+		n++;
+	}
+	systable_endscan_ordered(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+
+	*npins = n;
 	return rows;
 }
 

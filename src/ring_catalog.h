@@ -83,6 +83,8 @@ typedef struct RingTokenRow
 
 extern List *ring_catalog_nodes(const RingHeader *hdr, int32 version,
 								Snapshot snap);
+extern RingTokenRow *ring_catalog_pins(const RingHeader *hdr, int32 version,
+									   Snapshot snap, uint32 *npins);
 extern RingTokenRow *ring_catalog_tokens(const RingHeader *hdr, int32 version,
 										 Snapshot snap, uint32 *ntokens);
 extern bool ring_catalog_is_ring_table(Oid relid);

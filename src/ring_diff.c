@@ -430,7 +430,8 @@ ring_quality(PG_FUNCTION_ARGS)
 	RING_INIT_MATERIALIZED_SRF(fcinfo);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
-	ring = ring_version_arg(fcinfo);
+	/* the algorithm's placement: pinned keys left out */
+	ring = ring_version_arg(fcinfo)->unpinned;
 
 	owned = ring_owned_sizes(ring);
 	for (int i = 0; i < ring->nnodes; i++)

@@ -396,6 +396,97 @@ stored_token_lists(CompiledRing *ring, const RingHeader *hdr, int32 version,
 	return lists;
 }
 
+/* Token-pair priorities for apply_pins: on equal tokens, the lowest wins. */
+#define PIN_PRIORITY_PIN		0
+#define PIN_PRIORITY_TOKEN		1
+#define PIN_PRIORITY_BOUNDARY	2
+#define PIN_PRIORITY_SHIFT		16
+
+/*
+ * Add the pinned keys to a compiled ring: token p for the pinned node, and
+ * token p - 1 for the owner of the range p is in, unless a token is there
+ * already.  The ring without pins stays reachable as ring->unpinned.  An
+ * empty ring stays empty: a pin alone would own every position.
+ */
+static void
+apply_pins(CompiledRing *ring, const RingTokenRow *pins, uint32 npins,
+		   MemoryContext tmpcxt)
+{
+	MemoryContext oldcxt;
+	CompiledRing *base;
+	TokenPair  *pairs;
+	int32	   *vnodes;
+	int64	  **lists;
+	uint64		n = 0;
+	uint64		kept = 0;
+
+	if (ring->ntokens == 0)
+		return;
+
+	/* the ring as it is, without pins */
+	base = palloc(sizeof(CompiledRing));
+	memcpy(base, ring, sizeof(CompiledRing));
+	base->unpinned = base;
+
+	oldcxt = MemoryContextSwitchTo(tmpcxt);
+	pairs = palloc((ring->ntokens + 2 * (uint64) npins) * sizeof(TokenPair));
+	for (uint32 i = 0; i < ring->ntokens; i++)
+	{
+		pairs[n].token = ring_token(ring, i);
+		pairs[n++].node = ring_token_owner(ring, i) | (PIN_PRIORITY_TOKEN << PIN_PRIORITY_SHIFT);
+	}
+	for (uint32 k = 0; k < npins; k++)
+	{
+		RingNodeInfo key;
+		RingNodeInfo *node;
+		int64		p = pins[k].token;
+
+		key.name = pins[k].node;
+		node = bsearch(&key, ring->nodes, ring->nnodes, sizeof(RingNodeInfo),
+					   node_name_cmp);
+		if (node == NULL)
+			elog(ERROR, "pin at " INT64_FORMAT " of ring \"%s\" belongs to no node",
+				 p, ring->name);
+		pairs[n].token = p;
+		pairs[n++].node = (uint32) (node - ring->nodes) | (PIN_PRIORITY_PIN << PIN_PRIORITY_SHIFT);
+		pairs[n].token = (int64) ((uint64) p - 1);
+		pairs[n++].node = ring_owner_of(ring, p) | (PIN_PRIORITY_BOUNDARY << PIN_PRIORITY_SHIFT);
+	}
+	sort_token_pairs(pairs, n);
+
+	/* the first of equal tokens, as per-node lists */
+	vnodes = palloc(Max(ring->nnodes, 1) * sizeof(int32));
+	lists = palloc(Max(ring->nnodes, 1) * sizeof(int64 *));
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		vnodes[i] = ring->nodes[i].vnodes;
+		ring->nodes[i].vnodes = 0;
+	}
+	for (uint64 j = 0; j < n; j++)
+	{
+		if (j > 0 && pairs[j].token == pairs[j - 1].token)
+			continue;
+		pairs[j].node &= (1 << PIN_PRIORITY_SHIFT) - 1;
+		ring->nodes[pairs[j].node].vnodes++;
+		pairs[kept++] = pairs[j];
+	}
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		lists[i] = palloc(Max(ring->nodes[i].vnodes, 1) * sizeof(int64));
+		ring->nodes[i].vnodes = 0;
+	}
+	for (uint64 j = 0; j < kept; j++)
+		lists[pairs[j].node][ring->nodes[pairs[j].node].vnodes++] = pairs[j].token;
+	MemoryContextSwitchTo(oldcxt);
+
+	ring->nowners = 0;
+	place_tokens(ring, kept, lists, tmpcxt);
+	for (int i = 0; i < ring->nnodes; i++)
+		ring->nodes[i].vnodes = vnodes[i];
+	ring->npins = npins;
+	ring->unpinned = base;
+}
+
 /*
  * Compile one version of a ring as snap sees it.  The result lives in its own
  * memory context, a child of the current one until the caller adopts it.
@@ -411,6 +502,8 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	ListCell   *lc;
 	uint64		npairs = 0;
 	int64	  **lists = NULL;
+	RingTokenRow *pins;
+	uint32		npins;
 	int			i;
 
 	ringcxt = AllocSetContextCreate(CurrentMemoryContext,
@@ -474,6 +567,13 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 						   npairs, RING_MAX_RING_TOKENS)));
 
 	place_tokens(ring, npairs, lists, tmpcxt);
+	ring->unpinned = ring;
+
+	MemoryContextSwitchTo(tmpcxt);
+	pins = ring_catalog_pins(hdr, version, snap, &npins);
+	MemoryContextSwitchTo(ringcxt);
+	if (npins > 0)
+		apply_pins(ring, pins, npins, tmpcxt);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextDelete(tmpcxt);
@@ -607,6 +707,7 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 	}
 
 	place_tokens(res, npairs, lists, cxt);
+	res->unpinned = res;
 	MemoryContextSwitchTo(oldcxt);
 	return res;
 }

@@ -11,4 +11,5 @@ SELECT name, md5(string_agg(m::text, ',' ORDER BY m::text)) AS moves
   FROM consistent_ring.rings r, LATERAL ring_moves(r.name, 0, r.version) m GROUP BY 1 ORDER BY 1;
 SELECT ring, version, created_by, nodes, total_weight, is_current FROM ring_versions ORDER BY 1, 2;
 SELECT * FROM ring_nodes ORDER BY 1, 2;
+SELECT * FROM ring_pins ORDER BY 1, 2;
 SELECT name, algorithm, vnodes, version, slots, table_size, token_allocation FROM consistent_ring.rings ORDER BY 1;

@@ -24,3 +24,5 @@ SELECT ring_add_node('balanced', 'b' || i) FROM generate_series(1, 5) i;
 SELECT ring_set_weight('balanced', 'b1', 2);
 SELECT ring_create('maglev', 'maglev', table_size => 251);
 SELECT ring_add_node('maglev', 'm' || i) FROM generate_series(1, 5) i;
+SELECT ring_pin('songs', 'key-7', 'db1');
+SELECT ring_pin('slotted', 42, 's3');

@@ -25,7 +25,7 @@ runuser -u postgres -- psql -X -q -h /var/run/postgresql -p "$sub_port" -d postg
 psql -X -q -c "DROP DATABASE IF EXISTS ring_pub" -c "CREATE DATABASE ring_pub"
 pub -c "CREATE EXTENSION consistent_ring"
 pub -c "CREATE TABLE expected (version int, k int, owner text, PRIMARY KEY (version, k))"
-pub -c "CREATE PUBLICATION rings FOR TABLE consistent_ring.rings, consistent_ring.versions, consistent_ring.nodes, consistent_ring.tokens, expected"
+pub -c "CREATE PUBLICATION rings FOR TABLE consistent_ring.rings, consistent_ring.versions, consistent_ring.nodes, consistent_ring.tokens, consistent_ring.pins, expected"
 sub -c "CREATE DATABASE ring_sub" -d postgres
 sub -c "CREATE EXTENSION consistent_ring"
 sub -c "CREATE TABLE expected (version int, k int, owner text, PRIMARY KEY (version, k))"
