@@ -22,6 +22,17 @@ SELECT count(ring_add_node('r5', 'db' || i)) FROM generate_series(1, 5) i;
 SELECT ring_create('r1000');
 SELECT count(ring_add_node('r1000', 'node' || i)) FROM generate_series(1, 1000) i;
 SELECT ring_add_node('r1000', 'node1001');
+-- the other algorithms, 5 nodes and 1000 nodes
+SELECT ring_create('b5', 'vnode', 16, token_allocation => 'balanced');
+SELECT count(ring_add_node('b5', 'db' || i)) FROM generate_series(1, 5) i;
+SELECT ring_create('s5', 'slots');
+SELECT count(ring_add_node('s5', 'db' || i)) FROM generate_series(1, 5) i;
+SELECT ring_create('m5', 'maglev');
+SELECT count(ring_add_node('m5', 'db' || i)) FROM generate_series(1, 5) i;
+SELECT ring_create('s1000', 'slots');
+SELECT count(ring_add_node('s1000', 'node' || i)) FROM generate_series(1, 1000) i;
+SELECT ring_create('m1000', 'maglev');
+SELECT count(ring_add_node('m1000', 'node' || i)) FROM generate_series(1, 1000) i;
 
 -- the plain-SQL ring a strong SQL user can write: width_bucket over a
 -- sorted token array, owners as node numbers (fixed-width, O(1) subscript)
@@ -65,6 +76,11 @@ UNION ALL SELECT * FROM bench('abs(hashtextextended(k, 0)) % 5: modulo', 'abs(ha
 UNION ALL SELECT * FROM bench('ring_hash(r, k)', 'ring_hash(''r5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), 5 nodes x 256', 'ring_shard(''r5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), 1001 nodes x 256', 'ring_shard(''r1000'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), vnode 16 balanced, 5 nodes', 'ring_shard(''b5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), slots 4096, 5 nodes', 'ring_shard(''s5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), slots 4096, 1000 nodes', 'ring_shard(''s1000'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), maglev 65537, 5 nodes', 'ring_shard(''m5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), maglev 65537, 1000 nodes', 'ring_shard(''m1000'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k, version), 5 nodes', 'ring_shard(''r4to5'', k, 2)')
 UNION ALL SELECT * FROM bench('ring_shard, ring name varying per row (2 rings)',
     'ring_shard(CASE WHEN right(k, 1) < ''5'' THEN ''r5'' ELSE ''r4to5'' END, k)')
