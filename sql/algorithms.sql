@@ -193,3 +193,39 @@ SELECT ring_add_node('tiny', 'h');
 -- a NULL ring, algorithm or vnodes creates nothing
 SELECT ring_create(NULL), ring_create('x', NULL), ring_create('x', 'vnode', NULL);
 SELECT count(*) FROM ring_list WHERE ring = 'x';
+
+--
+-- rendezvous (weighted highest random weight)
+--
+SELECT ring_create('hrw', 'rendezvous');
+SELECT count(ring_add_node('hrw', 'node' || i, CASE WHEN i <= 2 THEN 2 ELSE 1 END)) FROM generate_series(1, 8) i;
+-- shares of 100,000 keys against weights
+SELECT ring_shard('hrw', 'key-' || i) AS node, count(*),
+       round(count(*) / 100000.0 / (CASE WHEN ring_shard('hrw', 'key-' || i) IN ('node1', 'node2') THEN 2 ELSE 1 END / 10.0), 2) AS share_vs_ideal
+  FROM generate_series(1, 100000) i GROUP BY 1 ORDER BY 1;
+-- replicas: the nodes by descending score; zones apply as on the other algorithms
+SELECT ring_shards('hrw', 'abc', 8) AS all_nodes, cardinality(ring_shards('hrw', 'abc', 20)) AS at_most,
+       (ring_shards('hrw', 'abc', 1))[1] = ring_shard('hrw', 'abc') AS owner_first;
+-- adding a node: keys move only to it, about 1/(total weight + 1) of them
+SELECT ring_add_node('hrw', 'node9');
+SELECT (ring_move('hrw', 'key-' || i, 1, 2)).to_node, count(*) > 0 AS some
+  FROM generate_series(1, 100000) i GROUP BY 1 ORDER BY 1;
+-- removing one: only its keys move; a weight change: only to or from it
+SELECT ring_remove_node('hrw', 'node3');
+SELECT DISTINCT (ring_move('hrw', 'key-' || i, 2, 3)).from_node
+  FROM generate_series(1, 100000) i ORDER BY 1;
+SELECT ring_set_weight('hrw', 'node4', 3);
+SELECT DISTINCT (ring_move('hrw', 'key-' || i, 3, 4)).to_node
+  FROM generate_series(1, 100000) i ORDER BY 1;
+-- sampled shares and quality (2^18 evenly spaced positions)
+SELECT node, weight, round((share / ideal_share)::numeric, 1) AS share_vs_ideal FROM ring_ownership('hrw') ORDER BY 1;
+SELECT nodes, round(max_share_ratio::numeric, 1) AS max_ratio,
+       round((add_moved / add_ideal)::numeric, 1) AS add_vs_ideal
+  FROM ring_quality('hrw');
+-- no ranges: ring_moves, ring_svg and pins are refused
+SELECT * FROM ring_moves('hrw', 1, 2);
+SELECT ring_svg('hrw');
+SELECT ring_svg('hrw', 1, 2);
+SELECT ring_pin('hrw', 'k', 'node1');
+SELECT ring_create('hrw_empty', 'rendezvous');
+SELECT ring_shard('hrw_empty', 'k');

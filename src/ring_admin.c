@@ -950,6 +950,11 @@ ring_pin(PG_FUNCTION_ARGS)
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
+	if (chg.algorithm == RING_ALGORITHM_RENDEZVOUS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" cannot pin keys", chg.name),
+				 errdetail("Pins are ranges of one position, and a 'rendezvous' ring has no ranges.")));
 	if (!node_current(&chg, node, &weight, &added_in, NULL))
 		report_missing_node(&chg, node);
 	pinned = pin_current(&chg, key, &pinned_in);

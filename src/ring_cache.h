@@ -83,6 +83,13 @@ typedef struct CompiledRing
 	uint32		npins;
 	struct CompiledRing *unpinned;
 
+	/*
+	 * 'rendezvous' rings have no tokens: per_key is set, and seeds[i] is
+	 * XXH3-64 of node i's name (nodes of weight 0 never win).
+	 */
+	bool		per_key;
+	uint64	   *seeds;
+
 	uint64		last_used;		/* cache clock of its last resolution */
 	int			refcount;		/* RingRefs pinning it */
 	bool		dead;			/* flushed: free when refcount drops to 0 */

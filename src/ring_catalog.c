@@ -540,11 +540,13 @@ ring_algorithm_parse(const char *name)
 		return RING_ALGORITHM_SLOTS;
 	if (strcmp(name, "maglev") == 0)
 		return RING_ALGORITHM_MAGLEV;
+	if (strcmp(name, "rendezvous") == 0)
+		return RING_ALGORITHM_RENDEZVOUS;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown ring algorithm \"%s\"", name),
-			 errhint("Valid algorithms are: vnode, slots, maglev.")));
+			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous.")));
 	pg_unreachable();
 }
 
@@ -560,6 +562,8 @@ ring_algorithm_name(RingAlgorithm algorithm)
 			return "slots";
 		case RING_ALGORITHM_MAGLEV:
 			return "maglev";
+		case RING_ALGORITHM_RENDEZVOUS:
+			return "rendezvous";
 	}
 	elog(ERROR, "unrecognized ring algorithm: %d", (int) algorithm);
 	pg_unreachable();

@@ -29,7 +29,8 @@ typedef enum RingAlgorithm
 {
 	RING_ALGORITHM_VNODE = 1,	/* hashed or balanced virtual nodes */
 	RING_ALGORITHM_SLOTS,		/* power-of-two slots assigned to nodes */
-	RING_ALGORITHM_MAGLEV		/* Maglev lookup table */
+	RING_ALGORITHM_MAGLEV,		/* Maglev lookup table */
+	RING_ALGORITHM_RENDEZVOUS	/* weighted highest random weight */
 } RingAlgorithm;
 
 /* Slots of a 'slots' ring: a power of two in this range; 4096 by default. */

@@ -104,6 +104,14 @@ ring_diff_rings(const CompiledRing *oldr, const CompiledRing *newr,
 	int64		start = PG_INT64_MIN;
 	MoveRun		run = {false};
 
+	if (oldr->per_key || newr->per_key)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" has no ranges to compare",
+						oldr->per_key ? oldr->name : newr->name),
+				 errdetail("A 'rendezvous' ring places each key on its own."),
+				 errhint("Use ring_move() on the keys.")));
+
 	for (;;)
 	{
 		int64		end;
@@ -221,11 +229,23 @@ ring_version_arg(FunctionCallInfo fcinfo)
 						PG_ARGISNULL(1) ? RING_VERSION_CURRENT : PG_GETARG_INT32(1));
 }
 
-/* Size of the token ranges each node owns; they add up to 2^64. */
+/*
+ * Size of the token ranges each node owns; they add up to 2^64.  A
+ * 'rendezvous' ring has no ranges: the sizes are estimated from the owners
+ * of RING_SAMPLES evenly spaced positions.
+ */
 uint128 *
 ring_owned_sizes(const CompiledRing *ring)
 {
 	uint128    *owned = palloc0(Max(ring->nnodes, 1) * sizeof(uint128));
+
+	if (ring->per_key)
+	{
+		for (uint64 k = 0; k < RING_SAMPLES && ring->nowners > 0; k++)
+			owned[ring_hrw_owner(ring, ring_sample_position(k))] +=
+				((uint128) 1 << 64) / RING_SAMPLES;
+		return owned;
+	}
 
 	for (uint32 i = 0; i < ring->ntokens; i++)
 	{
@@ -389,7 +409,8 @@ sum_run(const MoveRun *run, const CompiledRing *oldr, const CompiledRing *newr,
 
 /*
  * The fraction of the token space that changes owner when ring changes
- * into what ring_what_if() makes of it.
+ * into what ring_what_if() makes of it (estimated from RING_SAMPLES
+ * positions on a 'rendezvous' ring).
  */
 static double
 what_if_moved(const CompiledRing *ring, text *add_name, double add_weight,
@@ -397,10 +418,29 @@ what_if_moved(const CompiledRing *ring, text *add_name, double add_weight,
 {
 	CompiledRing *after = ring_what_if(ring, add_name, add_weight, remove);
 	uint128		moved = 0;
+	double		result;
 
-	ring_diff_rings(ring, after, sum_run, &moved);
+	if (ring->per_key)
+	{
+		uint64		changed = 0;
+
+		for (uint64 k = 0; k < RING_SAMPLES; k++)
+		{
+			int64		pos = ring_sample_position(k);
+			uint32		a = ring_hrw_owner(ring, pos);
+			uint32		b = ring_hrw_owner(after, pos);
+
+			changed += !same_node(ring, a, after, b);
+		}
+		result = (double) changed / RING_SAMPLES;
+	}
+	else
+	{
+		ring_diff_rings(ring, after, sum_run, &moved);
+		result = (double) moved / 18446744073709551616.0;
+	}
 	MemoryContextDelete(after->mcxt);
-	return (double) moved / 18446744073709551616.0;
+	return result;
 }
 
 /*

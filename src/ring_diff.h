@@ -24,6 +24,18 @@ typedef struct MoveRun
 typedef void (*MoveSink) (const MoveRun *run, const CompiledRing *oldr,
 						  const CompiledRing *newr, void *arg);
 
+/*
+ * Positions sampled where a 'rendezvous' ring has no ranges to measure: the
+ * middles of RING_SAMPLES equal slices of the token space.
+ */
+#define RING_SAMPLES (1 << 18)
+
+static inline int64
+ring_sample_position(uint64 k)
+{
+	return (int64) (((k << 48) | (UINT64CONST(1) << 47)) ^ (UINT64CONST(1) << 63));
+}
+
 extern uint128 *ring_owned_sizes(const CompiledRing *ring);
 extern void ring_diff_rings(const CompiledRing *oldr, const CompiledRing *newr,
 							MoveSink sink, void *arg);

@@ -201,8 +201,56 @@ static inline text *
 owner_name(const CompiledRing *ring, int64 pos)
 {
 	if (unlikely(ring->ntokens == 0))
-		report_empty_ring(ring);
+	{
+		if (ring->nowners == 0)
+			report_empty_ring(ring);
+		return ring->nodes[ring_hrw_owner(ring, pos)].name;
+	}
 	return ring->nodes[ring_token_owner(ring, ring_token_at(ring, pos))].name;
+}
+
+/* A 'rendezvous' node and its score for one key. */
+typedef struct ScoredNode
+{
+	double		score;
+	uint32		node;
+} ScoredNode;
+
+/* Highest score first; on ties, the node first by name. */
+static int
+scored_node_cmp(const void *a, const void *b)
+{
+	const ScoredNode *x = a;
+	const ScoredNode *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return (x->node > y->node) - (x->node < y->node);
+}
+
+/*
+ * Consider owner as the next replica: taken unless seen already; put off
+ * if its zone is among the replicas (Cassandra's rack rule).
+ */
+static inline void
+consider_replica(LookupState *st, const CompiledRing *ring, uint32 owner,
+				 Datum *names, int *found, int *seen, int *ndeferred)
+{
+	int32		zone;
+
+	if (st->taken[owner])
+		return;
+	zone = ring->nodes[owner].zone;
+	st->taken[owner] = true;
+	(*seen)++;
+	if (zone < 0 || !st->zone_used[zone])
+	{
+		if (zone >= 0)
+			st->zone_used[zone] = true;
+		names[(*found)++] = PointerGetDatum(ring->nodes[owner].name);
+	}
+	else
+		st->deferred[(*ndeferred)++] = owner;
 }
 
 /* ring_hash(ring, key): the key's position in the ring's token space. */
@@ -281,41 +329,47 @@ ring_shards(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("number of nodes must be at least 1"),
 				 errdetail("The value given was %d.", n)));
-	if (ring->ntokens == 0)
+	if (ring->nowners == 0)
 		report_empty_ring(ring);
 
 	scratch_reset(fcinfo, st, ring);
 	n = Min(n, ring->nowners);
 	names = palloc(n * sizeof(Datum));
 	pos = ring_key_position(&st->reader, PG_GETARG_DATUM(1));
-	t = ring_token_at(ring, pos);
 
 	/*
-	 * Clockwise from the key, each node once; with zones, a node whose zone
-	 * is already in the result is skipped for now (Cassandra's rack rule),
-	 * and the skipped ones fill up the result, in order, if too few zones.
+	 * Clockwise from the key (by descending score on a 'rendezvous' ring),
+	 * each node once; with zones, a node whose zone is already in the result
+	 * is skipped for now (Cassandra's rack rule), and the skipped ones fill
+	 * up the result, in order, if too few zones.
 	 */
-	while (found < n && seen < ring->nowners)
+	if (ring->per_key)
 	{
-		uint32		owner = ring_token_owner(ring, t);
+		ScoredNode *order = palloc(ring->nnodes * sizeof(ScoredNode));
+		int			norder = 0;
 
-		if (!st->taken[owner])
+		for (uint32 i = 0; i < (uint32) ring->nnodes; i++)
 		{
-			int32		zone = ring->nodes[owner].zone;
-
-			st->taken[owner] = true;
-			seen++;
-			if (zone < 0 || !st->zone_used[zone])
-			{
-				if (zone >= 0)
-					st->zone_used[zone] = true;
-				names[found++] = PointerGetDatum(ring->nodes[owner].name);
-			}
-			else
-				st->deferred[ndeferred++] = owner;
+			if (!(ring->nodes[i].weight > 0))
+				continue;
+			order[norder].score = ring_hrw_score(ring, i, pos);
+			order[norder++].node = i;
 		}
-		if (++t == ring->ntokens)
-			t = 0;
+		qsort(order, norder, sizeof(ScoredNode), scored_node_cmp);
+		for (int k = 0; k < norder && found < n; k++)
+			consider_replica(st, ring, order[k].node, names, &found, &seen, &ndeferred);
+		pfree(order);
+	}
+	else
+	{
+		t = ring_token_at(ring, pos);
+		while (found < n && seen < ring->nowners)
+		{
+			consider_replica(st, ring, ring_token_owner(ring, t), names,
+							 &found, &seen, &ndeferred);
+			if (++t == ring->ntokens)
+				t = 0;
+		}
 	}
 	for (int i = 0; found < n && i < ndeferred; i++)
 		names[found++] = PointerGetDatum(ring->nodes[st->deferred[i]].name);
@@ -347,7 +401,7 @@ ring_spread(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("fanout must be between 1 and %d", RING_MAX_FANOUT),
 				 errdetail("The value given was %d.", fanout)));
-	if (ring->ntokens == 0)
+	if (ring->nowners == 0)
 		report_empty_ring(ring);
 
 	scratch_reset(fcinfo, st, ring);
@@ -361,7 +415,7 @@ ring_spread(PG_FUNCTION_ARGS)
 
 		salted.len = base;
 		appendStringInfo(&salted, "#%d", i);
-		owner = ring_token_owner(ring, ring_token_at(ring, ring_hash_bytes(salted.data, salted.len)));
+		owner = ring_owner_of(ring, ring_hash_bytes(salted.data, salted.len));
 		if (!st->taken[owner])
 		{
 			st->taken[owner] = true;

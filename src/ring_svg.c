@@ -195,6 +195,13 @@ ring_picture(const CompiledRing *ring, const CompiledRing *oldr)
 	StringInfoData buf;
 	char		title[RING_NAME_MAXLEN + 64];
 
+	if (ring->per_key)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" has no ranges to draw", ring->name),
+				 errdetail("A 'rendezvous' ring places each key on its own."),
+				 errhint("Use ring_ownership() for the nodes' shares.")));
+
 	initStringInfo(&buf);
 	appendStringInfo(&buf,
 					 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">\n"

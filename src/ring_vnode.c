@@ -396,6 +396,35 @@ stored_token_lists(CompiledRing *ring, const RingHeader *hdr, int32 version,
 	return lists;
 }
 
+/*
+ * Make ring a 'rendezvous' ring: no tokens; each node's seed is XXH3-64 of
+ * its name's UTF-8 bytes.
+ */
+void
+ring_hrw_seeds(CompiledRing *ring)
+{
+	bool		to_utf8 = ring_convert_to_utf8();
+
+	ring->per_key = true;
+	ring->seeds = palloc(Max(ring->nnodes, 1) * sizeof(uint64));
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		const char *name = VARDATA_ANY(ring->nodes[i].name);
+		size_t		len = VARSIZE_ANY_EXHDR(ring->nodes[i].name);
+
+		if (to_utf8)
+		{
+			const char *conv = pg_server_to_any(name, len, PG_UTF8);
+
+			if (conv != name)
+				len = strlen(conv);
+			name = conv;
+		}
+		ring->seeds[i] = XXH3_64bits(name, len);
+		ring->nodes[i].vnodes = 0;
+	}
+}
+
 /* Token-pair priorities for apply_pins: on equal tokens, the lowest wins. */
 #define PIN_PRIORITY_PIN		0
 #define PIN_PRIORITY_TOKEN		1
@@ -557,6 +586,11 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	else if (hdr->algorithm == RING_ALGORITHM_MAGLEV)
 		lists = ring_maglev_lists(ring, hdr->table_size, &npairs);
 	MemoryContextSwitchTo(ringcxt);
+	if (hdr->algorithm == RING_ALGORITHM_RENDEZVOUS)
+	{
+		ring_hrw_seeds(ring);
+		npairs = 0;
+	}
 
 	if (npairs > RING_MAX_RING_TOKENS)
 		ereport(ERROR,
@@ -568,6 +602,11 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 
 	place_tokens(ring, npairs, lists, tmpcxt);
 	ring->unpinned = ring;
+	if (ring->per_key)
+	{
+		for (int j = 0; j < ring->nnodes; j++)
+			ring->nowners += ring->nodes[j].weight > 0;
+	}
 
 	MemoryContextSwitchTo(tmpcxt);
 	pins = ring_catalog_pins(hdr, version, snap, &npins);
@@ -664,7 +703,14 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 		npairs += res->nodes[i].vnodes;
 	}
 
-	if (ring->algorithm == RING_ALGORITHM_MAGLEV)
+	if (ring->algorithm == RING_ALGORITHM_RENDEZVOUS)
+	{
+		ring_hrw_seeds(res);
+		npairs = 0;
+		for (int i = 0; i < n; i++)
+			res->nowners += res->nodes[i].weight > 0;
+	}
+	else if (ring->algorithm == RING_ALGORITHM_MAGLEV)
 		lists = ring_maglev_lists(res, ring->table_size, &npairs);
 	else if (ring->stored_tokens)
 	{

@@ -8,7 +8,10 @@
 #ifndef RING_VNODE_H
 #define RING_VNODE_H
 
+#include <math.h>
+
 #include "ring_cache.h"
+#include "ring_keys.h"
 
 #define RING_NO_OWNER PG_UINT32_MAX
 
@@ -22,6 +25,7 @@ extern CompiledRing *ring_compile(const RingHeader *hdr, int32 version,
 								  Snapshot snap);
 extern CompiledRing *ring_what_if(const CompiledRing *ring, text *add_name,
 								  double add_weight, int remove);
+extern void ring_hrw_seeds(CompiledRing *ring);
 extern int64 **ring_maglev_lists(CompiledRing *ring, int32 table_size,
 								 uint64 *npairs);
 extern void ring_node_tokens(const RingNodeInfo *node, char *buf, int64 *out,
@@ -77,12 +81,55 @@ ring_token_at(const CompiledRing *ring, int64 pos)
 	return i == ring->ntokens ? 0 : i;
 }
 
+/*
+ * 'rendezvous': node i's score for position pos, w / -ln(u), u in (0, 1)
+ * from XXH3-64 (seeded with the node's name hash) of pos's 8 bytes, least
+ * significant first.
+ */
+static inline double
+ring_hrw_score(const CompiledRing *ring, uint32 i, int64 pos)
+{
+	uint64		v = (uint64) pos;
+	unsigned char bytes[8];
+	uint64		h;
+	double		u;
+
+	for (int k = 0; k < 8; k++)
+		bytes[k] = (unsigned char) (v >> (8 * k));
+	h = XXH3_64bits_withSeed(bytes, 8, ring->seeds[i]);
+	u = ((double) (h >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+	return ring->nodes[i].weight / -log(u);
+}
+
+/* 'rendezvous': the node of the highest score (the first by name on ties). */
+static inline uint32
+ring_hrw_owner(const CompiledRing *ring, int64 pos)
+{
+	uint32		best = RING_NO_OWNER;
+	double		best_score = 0;
+
+	for (uint32 i = 0; i < (uint32) ring->nnodes; i++)
+	{
+		double		score;
+
+		if (!(ring->nodes[i].weight > 0))
+			continue;
+		score = ring_hrw_score(ring, i, pos);
+		if (best == RING_NO_OWNER || score > best_score)
+		{
+			best = i;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
 /* Index into ring->nodes of the owner of pos, or RING_NO_OWNER if empty. */
 static inline uint32
 ring_owner_of(const CompiledRing *ring, int64 pos)
 {
 	if (ring->ntokens == 0)
-		return RING_NO_OWNER;
+		return ring->per_key ? ring_hrw_owner(ring, pos) : RING_NO_OWNER;
 	return ring_token_owner(ring, ring_token_at(ring, pos));
 }
 
