@@ -1,8 +1,10 @@
 -- consistent_ring: every algorithm side by side at 5, 10, 100 and 1000
 -- nodes.  Run by test/bench/compare.sh in a throw-away cluster.
 --
--- balance   largest share / fair share of the token space (ring_quality)
+-- balance   largest share / fair share of the token space (ring_quality;
+--           'rendezvous': of 2^18 evenly spaced positions)
 -- add       fraction of the token space moved when node N+1 joins, / 1/(N+1)
+--           ('rendezvous': fraction of the 1M keys)
 -- remove    the same when node1 then leaves, / its fair share 1/(N+1)
 -- reweight  the same when node2's weight goes 1 -> 2, / the change of its
 --           fair share 2/(N+1) - 1/N
@@ -35,14 +37,26 @@ BEGIN
     RETURN round(ns[3]::numeric, 0);
 END $$;
 
--- fraction of the token space that moves between two versions
-CREATE FUNCTION moved(ring text, a int, b int) RETURNS float8 LANGUAGE sql AS $$
-    SELECT coalesce(sum(range_end::numeric - range_start + 1), 0)::float8 / 2::float8 ^ 64
-      FROM ring_moves(ring, a, b) $$;
+-- fraction of the token space that moves between two versions (of the 1M
+-- keys, for 'rendezvous', which has no ranges)
+CREATE FUNCTION moved(ring text, a int, b int) RETURNS float8 LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT algorithm FROM ring_list WHERE ring_list.ring = moved.ring) = 'rendezvous' THEN
+        RETURN (SELECT count(ring_move(ring, k, a, b))::float8 / count(*) FROM keys);
+    END IF;
+    RETURN (SELECT coalesce(sum(range_end::numeric - range_start + 1), 0)::float8 / 2::float8 ^ 64
+              FROM ring_moves(ring, a, b));
+END $$;
 -- whether every move between two versions involves node
-CREATE FUNCTION moves_involve_only(ring text, a int, b int, node text) RETURNS boolean LANGUAGE sql AS $$
-    SELECT coalesce(bool_and(from_node = node OR to_node = node), true)
-      FROM ring_moves(ring, a, b) $$;
+CREATE FUNCTION moves_involve_only(ring text, a int, b int, node text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT algorithm FROM ring_list WHERE ring_list.ring = moves_involve_only.ring) = 'rendezvous' THEN
+        RETURN (SELECT coalesce(bool_and((m).from_node = node OR (m).to_node = node), true)
+                  FROM (SELECT ring_move(ring, k, a, b) AS m FROM keys) s WHERE m IS NOT NULL);
+    END IF;
+    RETURN (SELECT coalesce(bool_and(from_node = node OR to_node = node), true)
+              FROM ring_moves(ring, a, b));
+END $$;
 
 CREATE TABLE results (algorithm text, nodes int, balance numeric, add numeric, remove numeric,
                       reweight numeric, only_changed boolean, ns_per_key numeric, bytes bigint,
@@ -92,7 +106,8 @@ SELECT format('CALL measure(%L, %s, %s, %L)', a.label, a.ord, n.n, a.create_sql)
                (2, 'vnode 16 (hashed)', 'SELECT ring_create(%s, ''vnode'', 16)'),
                (3, 'vnode 16 balanced', 'SELECT ring_create(%s, ''vnode'', 16, token_allocation => ''balanced'')'),
                (4, 'slots 4096', 'SELECT ring_create(%s, ''slots'')'),
-               (5, 'maglev 65537', 'SELECT ring_create(%s, ''maglev'')'))
+               (5, 'maglev 65537', 'SELECT ring_create(%s, ''maglev'')'),
+               (6, 'rendezvous', 'SELECT ring_create(%s, ''rendezvous'')'))
        AS a(ord, label, create_sql),
        (VALUES (5), (10), (100), (1000)) AS n(n)
  ORDER BY a.ord, n.n \gexec
