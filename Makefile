@@ -15,7 +15,8 @@ OBJS = \
 	src/ring_svg.o \
 	src/ring_jump.o \
 	src/ring_layout.o \
-	src/ring_maglev.o
+	src/ring_maglev.o \
+	src/ring_redis.o
 
 DATA = consistent_ring--1.0.sql
 

@@ -32,7 +32,8 @@ CREATE TABLE consistent_ring.rings (
         CHECK (vnodes OPERATOR(pg_catalog.>=) 1 AND vnodes OPERATOR(pg_catalog.<=) 65536),
     CONSTRAINT rings_version_check CHECK (version OPERATOR(pg_catalog.>=) 0),
     CONSTRAINT rings_slots_check
-        CHECK ((algorithm OPERATOR(pg_catalog.=) 'slots') OPERATOR(pg_catalog.=) (slots IS NOT NULL)),
+        CHECK ((algorithm OPERATOR(pg_catalog.=) ANY ('{slots,redis}'::text[]))
+               OPERATOR(pg_catalog.=) (slots IS NOT NULL)),
     CONSTRAINT rings_table_size_check
         CHECK ((algorithm OPERATOR(pg_catalog.=) 'maglev') OPERATOR(pg_catalog.=) (table_size IS NOT NULL)),
     CONSTRAINT rings_token_allocation_check
@@ -62,6 +63,7 @@ CREATE TABLE consistent_ring.nodes (
     added_in    integer NOT NULL,
     removed_in  integer,
     zone        text COLLATE "C",
+    joined      bigint NOT NULL,
     CONSTRAINT nodes_pkey PRIMARY KEY (ring_id, node, added_in),
     CONSTRAINT nodes_version_fkey FOREIGN KEY (ring_id, added_in)
         REFERENCES consistent_ring.versions (ring_id, version) ON DELETE CASCADE,
@@ -79,6 +81,11 @@ CREATE TABLE consistent_ring.nodes (
 );
 COMMENT ON TABLE consistent_ring.nodes IS
     'node history: a row belongs to versions added_in <= v < removed_in';
+-- joined orders the nodes by when they joined (a reweighted node keeps its
+-- place): the order of a client's server list, where an algorithm needs it
+CREATE SEQUENCE consistent_ring.nodes_joined_seq AS bigint OWNED BY consistent_ring.nodes.joined;
+ALTER TABLE consistent_ring.nodes
+    ALTER COLUMN joined SET DEFAULT pg_catalog.nextval('consistent_ring.nodes_joined_seq'::pg_catalog.regclass);
 
 -- Tokens kept in the catalog rather than computed from node names: the
 -- slot boundaries of 'slots' rings and the tokens of 'vnode' rings with
@@ -120,6 +127,7 @@ SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.rings_ring_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.versions', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.nodes', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.nodes_joined_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.tokens', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.pins', '');
 
@@ -216,6 +224,13 @@ CREATE FUNCTION ring_split_slots(ring text)
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION ring_split_slots(text) IS
     'double the slots of a ''slots'' ring: each slot splits in two with the same owner; returns the version';
+
+CREATE FUNCTION ring_assign_slots(ring text, node text, first_slot integer, last_slot integer)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_assign_slots'
+    LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_assign_slots(text, text, integer, integer) IS
+    'give hash slots first_slot .. last_slot of a ''redis'' ring to a node (CLUSTER SETSLOT ... NODE); returns the version';
 
 -- not STRICT: zone may be NULL (no zone); a NULL ring, node or weight gives NULL
 CREATE FUNCTION ring_add_node(ring text, node text, weight double precision DEFAULT 1,
@@ -735,6 +750,16 @@ CREATE VIEW ring_nodes WITH (security_barrier) AS
                                    WHERE t.ring_id OPERATOR(pg_catalog.=) r.ring_id
                                      AND t.node OPERATOR(pg_catalog.=) n.node
                                      AND t.removed_in IS NULL)
+               -- a 'redis' ring's tokens end runs of slots: last slot = (token >> 50) + 8192
+               WHEN 'redis' THEN (SELECT pg_catalog.sum(run.last OPERATOR(pg_catalog.-) run.before)::integer
+                                    FROM (SELECT t.node,
+                                                 (t.token OPERATOR(pg_catalog.>>) 50) OPERATOR(pg_catalog.+) 8192 AS last,
+                                                 pg_catalog.lag((t.token OPERATOR(pg_catalog.>>) 50) OPERATOR(pg_catalog.+) 8192, 1, -1::bigint)
+                                                     OVER (ORDER BY t.token) AS before
+                                            FROM consistent_ring.tokens t
+                                           WHERE t.ring_id OPERATOR(pg_catalog.=) r.ring_id
+                                             AND t.removed_in IS NULL) run
+                                   WHERE run.node OPERATOR(pg_catalog.=) n.node)
            END AS vnodes,
            n.zone,
            n.added_in AS since_version
@@ -743,7 +768,7 @@ CREATE VIEW ring_nodes WITH (security_barrier) AS
      WHERE n.removed_in IS NULL
        AND consistent_ring.may_look_up(r.owner, r.public_lookup, r.readers);
 COMMENT ON VIEW ring_nodes IS
-    'nodes of the newest version of every ring; vnodes is the virtual nodes of a ''vnode'' ring, the slots owned in a ''slots'' ring';
+    'nodes of the newest version of every ring; vnodes is the virtual nodes of a ''vnode'' ring, the slots owned in a ''slots'' or ''redis'' ring';
 
 CREATE VIEW ring_versions WITH (security_barrier) AS
     SELECT r.name AS ring,

@@ -37,6 +37,7 @@
 #include "ring_catalog.h"
 #include "ring_keys.h"
 #include "ring_layout.h"
+#include "ring_redis.h"
 
 /* A ring locked for a change. */
 typedef struct RingChange
@@ -195,6 +196,7 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 	value = SPI_getbinval(row, desc, 9, &isnull);
 	chg->table_size = isnull ? 0 : DatumGetInt32(value);
 	chg->stored_tokens = chg->algorithm == RING_ALGORITHM_SLOTS ||
+		chg->algorithm == RING_ALGORITHM_REDIS ||
 		strcmp(SPI_getvalue(row, desc, 10), "balanced") == 0;
 
 	/* the newest version's row, written once by the transaction that made it */
@@ -242,16 +244,19 @@ ring_change_version(RingChange *chg, const RingCaller *caller)
 	return chg->version;
 }
 
-/* Find a node's current row: its weight, the version it came in, its zone. */
+/*
+ * Find a node's current row: its weight, the version it came in, its zone
+ * and its place in the order of joining.
+ */
 static bool
 node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
-			 text **zone)
+			 text **zone, int64 *joined)
 {
 	Oid			types[2] = {INT4OID, TEXTOID};
 	Datum		values[2] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node)};
 	bool		isnull;
 
-	if (run("SELECT weight, added_in, zone FROM consistent_ring.nodes"
+	if (run("SELECT weight, added_in, zone, joined FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2"
 			" AND removed_in IS NULL",
 			2, types, values, SPI_OK_SELECT) == 0)
@@ -264,6 +269,8 @@ node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
 
 		*zone = isnull ? NULL : DatumGetTextPCopy(z);
 	}
+	if (joined)
+		*joined = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 	return true;
 }
 
@@ -277,20 +284,25 @@ report_missing_node(const RingChange *chg, text *node)
 					text_to_cstring(node), chg->name)));
 }
 
-/* Insert a node row that starts at version. */
+/*
+ * Insert a node row that starts at version; joined is its place in the
+ * order of joining, or -1 for a node joining now.
+ */
 static void
 node_insert(const RingChange *chg, text *node, double weight, int32 version,
-			text *zone)
+			text *zone, int64 joined)
 {
-	Oid			types[5] = {INT4OID, TEXTOID, FLOAT8OID, INT4OID, TEXTOID};
-	Datum		values[5] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node),
-	Float8GetDatum(weight), Int32GetDatum(version), PointerGetDatum(zone)};
-	char		nulls[5] = {' ', ' ', ' ', ' ', zone == NULL ? 'n' : ' '};
+	Oid			types[6] = {INT4OID, TEXTOID, FLOAT8OID, INT4OID, TEXTOID, INT8OID};
+	Datum		values[6] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node),
+		Float8GetDatum(weight), Int32GetDatum(version), PointerGetDatum(zone),
+	Int64GetDatum(joined)};
+	char		nulls[6] = {' ', ' ', ' ', ' ', zone == NULL ? 'n' : ' ', joined < 0 ? 'n' : ' '};
 	int			ret;
 
-	ret = SPI_execute_with_args("INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in, zone)"
-								" VALUES ($1, $2, $3, $4, $5)",
-								5, types, values, nulls, false, 0);
+	ret = SPI_execute_with_args("INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in, zone, joined)"
+								" VALUES ($1, $2, $3, $4, $5,"
+								" COALESCE($6, pg_catalog.nextval('consistent_ring.nodes_joined_seq'::pg_catalog.regclass)))",
+								6, types, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 }
@@ -353,6 +365,12 @@ check_ring_size(const RingChange *chg)
 				 errmsg("ring \"%s\" would have too many virtual nodes", chg->name),
 				 errdetail("It would have " INT64_FORMAT " virtual nodes; the limit is %d.",
 						   total, RING_MAX_RING_TOKENS)));
+	if (chg->algorithm == RING_ALGORITHM_REDIS && weighted > RING_REDIS_SLOTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("ring \"%s\" would have more nodes than hash slots", chg->name),
+				 errdetail("It would have " INT64_FORMAT " nodes with a weight above 0, and a 'redis' ring has %d hash slots.",
+						   weighted, RING_REDIS_SLOTS)));
 	if (chg->algorithm == RING_ALGORITHM_MAGLEV && weighted > chg->table_size)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -369,7 +387,7 @@ layout_nodes(const RingChange *chg, text ***names, LayoutNode **nodes)
 	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
 	uint64		n;
 
-	n = run("SELECT node, weight FROM consistent_ring.nodes"
+	n = run("SELECT node, weight, joined FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
 			" ORDER BY node",
 			1, types, values, SPI_OK_SELECT);
@@ -382,6 +400,7 @@ layout_nodes(const RingChange *chg, text ***names, LayoutNode **nodes)
 
 		(*names)[i] = DatumGetTextPCopy(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
 		(*nodes)[i].weight = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
+		(*nodes)[i].joined = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &isnull));
 		(*nodes)[i].target = chg->algorithm == RING_ALGORITHM_VNODE ?
 			ring_virtual_nodes(chg->vnodes, (*nodes)[i].weight) : 0;
 	}
@@ -414,19 +433,31 @@ find_name(text **names, int n, text *name)
 	return -1;
 }
 
-/* The current stored tokens of a ring, ascending, owners as indexes into names. */
+/*
+ * The current stored tokens of a ring, ascending, owners as indexes into
+ * names (-1 for a node not among them); or with before > 0, the tokens of
+ * version before - 1.
+ */
 static uint32
 layout_tokens(const RingChange *chg, text **names, int nnames,
-			  LayoutToken **tokens)
+			  LayoutToken **tokens, int32 before)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2] = {Int32GetDatum(chg->ring_id), Int32GetDatum(before)};
 	uint64		n;
 
-	n = run("SELECT token, node FROM consistent_ring.tokens"
-			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
-			" ORDER BY token",
-			1, types, values, SPI_OK_SELECT);
+	if (before > 0)
+		n = run("SELECT token, node FROM consistent_ring.tokens"
+				" WHERE ring_id OPERATOR(pg_catalog.=) $1"
+				" AND added_in OPERATOR(pg_catalog.<) $2"
+				" AND (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>=) $2)"
+				" ORDER BY token",
+				2, types, values, SPI_OK_SELECT);
+	else
+		n = run("SELECT token, node FROM consistent_ring.tokens"
+				" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
+				" ORDER BY token",
+				1, types, values, SPI_OK_SELECT);
 	*tokens = palloc(Max(n, 1) * sizeof(LayoutToken));
 	for (uint64 i = 0; i < n; i++)
 	{
@@ -461,22 +492,15 @@ run_tokens(const char *sql, const RingChange *chg, int32 version,
 }
 
 /*
- * Bring the stored tokens of the ring in line with its nodes at version
- * (ring_layout.c chooses them from the current ones, this version's own
- * changes included), then end the current rows of tokens that go or change
- * owner, and insert the new ones.  Several changes in one transaction are
- * so applied one after the other, each moving what it needs to.
+ * Replace the stored tokens of the ring at version, old (ascending, owners
+ * indexing names), by new (the same): end the current rows of tokens that
+ * go or change owner, and insert the new ones.
  */
 static void
-relayout(const RingChange *chg, int32 version)
+store_tokens(const RingChange *chg, int32 version, text **names,
+			 const LayoutToken *old, uint32 nold, const LayoutToken *new,
+			 uint32 nnew)
 {
-	text	  **names;
-	LayoutNode *nodes;
-	LayoutToken *old;
-	LayoutToken *new;
-	int			nnodes = layout_nodes(chg, &names, &nodes);
-	uint32		nold = layout_tokens(chg, names, nnodes, &old);
-	uint32		nnew = 0;
 	uint32		i = 0;
 	uint32		j = 0;
 	Datum	   *gone;
@@ -484,36 +508,6 @@ relayout(const RingChange *chg, int32 version)
 	Datum	   *added_nodes;
 	int			ngone = 0;
 	int			nadded = 0;
-
-	if (chg->algorithm == RING_ALGORITHM_SLOTS)
-	{
-		int			bits = pg_leftmost_one_pos32((uint32) chg->slots);
-		int32	   *owner = palloc(chg->slots * sizeof(int32));
-
-
-		for (int32 s = 0; s < chg->slots; s++)
-			owner[s] = -1;
-		/* a slot's owner: that of the token covering its last position */
-		for (int32 s = 0, t = 0; s < chg->slots && nold > 0; s++)
-		{
-			uint64		last = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
-
-			while (old[t].biased < last)
-				t++;
-			owner[s] = old[t].node;
-		}
-		ring_layout_slots(owner, chg->slots, nodes, nnodes);
-		new = palloc(chg->slots * sizeof(LayoutToken));
-		for (int32 s = 0; s < chg->slots; s++)
-		{
-			if (owner[s] < 0)
-				continue;
-			new[nnew].biased = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
-			new[nnew++].node = owner[s];
-		}
-	}
-	else
-		new = ring_layout_balanced(old, nold, nodes, nnodes, &nnew);
 
 	/* both ascending: merge */
 	gone = palloc(Max(nold, 1) * sizeof(Datum));
@@ -555,6 +549,144 @@ relayout(const RingChange *chg, int32 version)
 			   " SELECT $1, t.token, t.node, $2"
 			   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS t(token, node)",
 			   chg, version, added, added_nodes, nadded, SPI_OK_INSERT);
+}
+
+/* Each slot's owner from the stored tokens of a 'slots' or 'redis' ring. */
+static int32 *
+slot_owners(const RingChange *chg, const LayoutToken *old, uint32 nold)
+{
+	int			bits = pg_leftmost_one_pos32((uint32) chg->slots);
+	int32	   *owner = palloc(chg->slots * sizeof(int32));
+
+	for (int32 s = 0; s < chg->slots; s++)
+		owner[s] = -1;
+	/* a slot's owner: that of the token covering its last position */
+	for (int32 s = 0, t = 0; s < chg->slots && nold > 0; s++)
+	{
+		uint64		last = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
+
+		while (old[t].biased < last)
+			t++;
+		owner[s] = old[t].node;
+	}
+	return owner;
+}
+
+/*
+ * The stored tokens of slot owners: one per slot that has an owner on a
+ * 'slots' ring; on a 'redis' ring (whose slots all have an owner) one per
+ * run of slots with the same owner, at its last slot.
+ */
+static LayoutToken *
+slot_tokens(const RingChange *chg, const int32 *owner, uint32 *n)
+{
+	int			bits = pg_leftmost_one_pos32((uint32) chg->slots);
+	LayoutToken *tokens = palloc(chg->slots * sizeof(LayoutToken));
+	bool		runs = chg->algorithm == RING_ALGORITHM_REDIS;
+
+	*n = 0;
+	for (int32 s = 0; s < chg->slots; s++)
+	{
+		if (owner[s] < 0)
+			continue;
+		if (runs && s + 1 < chg->slots && owner[s + 1] == owner[s])
+			continue;
+		tokens[*n].biased = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
+		tokens[(*n)++].node = owner[s];
+	}
+	return tokens;
+}
+
+/* Order of joining, for qsort_arg over node indexes. */
+static int
+joined_cmp(const void *a, const void *b, void *arg)
+{
+	const LayoutNode *nodes = arg;
+	int64		x = nodes[*(const int32 *) a].joined;
+	int64		y = nodes[*(const int32 *) b].joined;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * A new Redis cluster (README, "'redis'"): the nodes of positive weight
+ * split the slots as redis-cli --cluster create does, in the order they
+ * joined.
+ */
+static void
+redis_create_layout(int32 *owner, const LayoutNode *nodes, int nnodes)
+{
+	int32	   *order = palloc(Max(nnodes, 1) * sizeof(int32));
+	int32	   *first;
+	int			n = 0;
+
+	for (int i = 0; i < nnodes; i++)
+		if (nodes[i].weight > 0)
+			order[n++] = i;
+	qsort_arg(order, n, sizeof(int32), joined_cmp, (void *) nodes);
+
+	for (int32 s = 0; s < RING_REDIS_SLOTS; s++)
+		owner[s] = -1;
+	if (n == 0)
+		return;
+	first = palloc((n + 1) * sizeof(int32));
+	ring_redis_create_layout(n, first);
+	for (int i = 0; i < n; i++)
+		for (int32 s = first[i]; s < first[i + 1]; s++)
+			owner[s] = order[i];
+}
+
+/*
+ * Bring the stored tokens of the ring in line with its nodes at version
+ * (ring_layout.c chooses them from the current ones, this version's own
+ * changes included).  Several changes in one transaction are so applied one
+ * after the other, each moving what it needs to.
+ */
+static void
+relayout(const RingChange *chg, int32 version)
+{
+	text	  **names;
+	LayoutNode *nodes;
+	LayoutToken *old;
+	LayoutToken *new;
+	int			nnodes = layout_nodes(chg, &names, &nodes);
+	uint32		nold = layout_tokens(chg, names, nnodes, &old, 0);
+	uint32		nnew = 0;
+
+	if (chg->algorithm == RING_ALGORITHM_REDIS)
+	{
+		/*
+		 * The node changes of one version are laid out together, from the
+		 * previous version's slots, as one redis-cli run would: create if
+		 * no slot had an owner, else rebalance.
+		 */
+		LayoutToken *prev;
+		uint32		nprev = layout_tokens(chg, names, nnodes, &prev, version);
+		int32	   *owner;
+
+		if (nprev == 0)
+		{
+			owner = palloc(RING_REDIS_SLOTS * sizeof(int32));
+			redis_create_layout(owner, nodes, nnodes);
+		}
+		else
+		{
+			owner = slot_owners(chg, prev, nprev);
+			ring_layout_slots(owner, chg->slots, nodes, nnodes, true);
+		}
+		new = slot_tokens(chg, owner, &nnew);
+	}
+	else if (chg->algorithm == RING_ALGORITHM_SLOTS)
+	{
+		int32	   *owner = slot_owners(chg, old, nold);
+
+		ring_layout_slots(owner, chg->slots, nodes, nnodes, false);
+		new = slot_tokens(chg, owner, &nnew);
+	}
+	else
+		new = ring_layout_balanced(old, nold, nodes, nnodes, &nnew);
+
+	store_tokens(chg, version, names, old, nold, new, nnew);
 }
 
 /* Whether n is a prime number. */
@@ -629,6 +761,12 @@ ring_create(PG_FUNCTION_ARGS)
 					 errmsg("slots must be a power of two between 1 and %d", RING_MAX_SLOTS),
 					 errdetail("The value given was %d.", n)));
 		slots = Int32GetDatum(n);
+		nulls[4] = ' ';
+	}
+
+	if (algorithm == RING_ALGORITHM_REDIS)
+	{
+		slots = Int32GetDatum(RING_REDIS_SLOTS);
 		nulls[4] = ' ';
 	}
 
@@ -709,6 +847,11 @@ ring_split_slots(PG_FUNCTION_ARGS)
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
+	if (chg.algorithm == RING_ALGORITHM_REDIS)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("ring \"%s\" cannot split its slots", chg.name),
+				 errdetail("A 'redis' ring has Redis Cluster's 16384 hash slots.")));
 	if (chg.algorithm != RING_ALGORITHM_SLOTS)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -745,6 +888,85 @@ ring_split_slots(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ring_assign_slots(ring, node, first, last): give hash slots first .. last
+ * of a 'redis' ring to node, whoever holds them now, as CLUSTER SETSLOT
+ * ... NODE does; returns the version.  Ranges given later in a transaction
+ * win over earlier ones.  Assigning slots to the node that holds them
+ * already changes nothing and returns the current version.
+ */
+PG_FUNCTION_INFO_V1(ring_assign_slots);
+Datum
+ring_assign_slots(PG_FUNCTION_ARGS)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	text	   *node = PG_GETARG_TEXT_PP(1);
+	int32		first = PG_GETARG_INT32(2);
+	int32		last = PG_GETARG_INT32(3);
+	RingChange	chg;
+	RingCaller	caller;
+	double		weight;
+	int32		added_in;
+	int32		version;
+	text	  **names;
+	LayoutNode *nodes;
+	LayoutToken *old;
+	LayoutToken *new;
+	int			nnodes;
+	uint32		nold;
+	uint32		nnew;
+	int32	   *owner;
+	int32		target;
+	bool		changed = false;
+
+	if (first < 0 || last >= RING_REDIS_SLOTS || first > last)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("slot range %d .. %d is not within 0 .. %d",
+						first, last, RING_REDIS_SLOTS - 1),
+				 errdetail("The first slot must be at least 0, the last at most %d, and the first not after the last.",
+						   RING_REDIS_SLOTS - 1)));
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	if (chg.algorithm != RING_ALGORITHM_REDIS)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("ring \"%s\" has no hash slots to assign", chg.name),
+				 errdetail("Its algorithm is '%s'; only 'redis' rings have assignable hash slots.",
+						   ring_algorithm_name(chg.algorithm))));
+	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
+		report_missing_node(&chg, node);
+	if (!(weight > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("node \"%s\" of ring \"%s\" has weight 0",
+						text_to_cstring(node), chg.name),
+				 errhint("Give it a weight with ring_set_weight() first.")));
+
+	nnodes = layout_nodes(&chg, &names, &nodes);
+	nold = layout_tokens(&chg, names, nnodes, &old, 0);
+	owner = slot_owners(&chg, old, nold);
+	target = find_name(names, nnodes, node);
+	Assert(target >= 0);
+	for (int32 s = first; s <= last; s++)
+	{
+		changed |= owner[s] != target;
+		owner[s] = target;
+	}
+	if (!changed)
+		version = chg.version;
+	else
+	{
+		version = ring_change_version(&chg, &caller);
+		new = slot_tokens(&chg, owner, &nnew);
+		store_tokens(&chg, version, names, old, nold, new, nnew);
+	}
+	end_as_catalog_owner(&caller);
+
+	PG_RETURN_INT32(version);
+}
+
+/*
  * ring_add_node(ring, node, weight, zone): add a node, in a zone or none;
  * returns the version.  Not strict (zone may be NULL): a NULL ring, node or
  * weight gives NULL.
@@ -774,7 +996,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
-	if (node_current(&chg, node, &oldweight, &added_in, NULL))
+	if (node_current(&chg, node, &oldweight, &added_in, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("node \"%s\" already exists in ring \"%s\"",
@@ -782,7 +1004,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 				 errhint("Use ring_set_weight() to change its weight.")));
 
 	version = ring_change_version(&chg, &caller);
-	node_insert(&chg, node, weight, version, zone);
+	node_insert(&chg, node, weight, version, zone, -1);
 	check_ring_size(&chg);
 	if (chg.stored_tokens)
 		relayout(&chg, version);
@@ -829,7 +1051,7 @@ ring_remove_node(PG_FUNCTION_ARGS)
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
-	if (!node_current(&chg, node, &weight, &added_in, NULL))
+	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
 		report_missing_node(&chg, node);
 
 	version = ring_change_version(&chg, &caller);
@@ -860,11 +1082,12 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	int32		added_in;
 	int32		version;
 	text	   *zone;
+	int64		joined;
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
-	if (!node_current(&chg, node, &oldweight, &added_in, &zone))
+	if (!node_current(&chg, node, &oldweight, &added_in, &zone, &joined))
 		report_missing_node(&chg, node);
 
 	if (oldweight == weight)
@@ -873,7 +1096,7 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	{
 		version = ring_change_version(&chg, &caller);
 		node_end(&chg, node, added_in, version);
-		node_insert(&chg, node, weight, version, zone);
+		node_insert(&chg, node, weight, version, zone, joined);
 		check_ring_size(&chg);
 		if (chg.stored_tokens)
 			relayout(&chg, version);
@@ -955,7 +1178,13 @@ ring_pin(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ring \"%s\" cannot pin keys", chg.name),
 				 errdetail("Pins are ranges of one position, and a 'rendezvous' ring has no ranges.")));
-	if (!node_current(&chg, node, &weight, &added_in, NULL))
+	if (chg.algorithm == RING_ALGORITHM_REDIS)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" cannot pin keys", chg.name),
+				 errdetail("A 'redis' ring places keys as Redis Cluster does, which has no pinned keys."),
+				 errhint("Move the key's hash slot with ring_assign_slots().")));
+	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
 		report_missing_node(&chg, node);
 	pinned = pin_current(&chg, key, &pinned_in);
 	if (pinned != NULL && VARSIZE_ANY_EXHDR(pinned) == VARSIZE_ANY_EXHDR(node) &&

@@ -40,6 +40,7 @@ typedef struct RingNodeInfo
 	double		weight;
 	int32		vnodes;			/* virtual nodes it was given */
 	int32		zone;			/* index of its zone, or -1 for none */
+	int64		joined;			/* order of joining: a client's server list */
 } RingNodeInfo;
 
 /* One version of one ring, ready for lookups. */

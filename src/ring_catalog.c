@@ -68,6 +68,7 @@
 #define Anum_nodes_added_in		4
 #define Anum_nodes_removed_in	5
 #define Anum_nodes_zone			6
+#define Anum_nodes_joined		7
 
 /* Column numbers of consistent_ring.tokens */
 #define Anum_tokens_ring_id		1
@@ -333,6 +334,7 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 		hdr->table_size = isnull ? 0 : DatumGetInt32(value);
 		alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_token_allocation, desc, &isnull));
 		hdr->stored_tokens = hdr->algorithm == RING_ALGORITHM_SLOTS ||
+			hdr->algorithm == RING_ALGORITHM_REDIS ||
 			strcmp(alg, "balanced") == 0;
 		pfree(alg);
 
@@ -386,7 +388,7 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 
 	rel = catalog_open(RING_TABLE_NODES, &idx);
 	desc = RelationGetDescr(rel);
-	if (desc->natts < Anum_nodes_zone)
+	if (desc->natts < Anum_nodes_joined)
 		report_catalog_mismatch();
 
 	ScanKeyInit(&key, Anum_nodes_ring_id, BTEqualStrategyNumber, F_INT4EQ,
@@ -410,6 +412,7 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 		row->weight = DatumGetFloat8(heap_getattr(tuple, Anum_nodes_weight, desc, &isnull));
 		zone = heap_getattr(tuple, Anum_nodes_zone, desc, &isnull);
 		row->zone = isnull ? NULL : DatumGetTextPCopy(zone);
+		row->joined = DatumGetInt64(heap_getattr(tuple, Anum_nodes_joined, desc, &isnull));
 		result = lappend(result, row);
 	}
 	systable_endscan_ordered(scan);
@@ -542,11 +545,13 @@ ring_algorithm_parse(const char *name)
 		return RING_ALGORITHM_MAGLEV;
 	if (strcmp(name, "rendezvous") == 0)
 		return RING_ALGORITHM_RENDEZVOUS;
+	if (strcmp(name, "redis") == 0)
+		return RING_ALGORITHM_REDIS;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown ring algorithm \"%s\"", name),
-			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous.")));
+			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis.")));
 	pg_unreachable();
 }
 
@@ -564,6 +569,8 @@ ring_algorithm_name(RingAlgorithm algorithm)
 			return "maglev";
 		case RING_ALGORITHM_RENDEZVOUS:
 			return "rendezvous";
+		case RING_ALGORITHM_REDIS:
+			return "redis";
 	}
 	elog(ERROR, "unrecognized ring algorithm: %d", (int) algorithm);
 	pg_unreachable();

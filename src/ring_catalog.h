@@ -30,8 +30,13 @@ typedef enum RingAlgorithm
 	RING_ALGORITHM_VNODE = 1,	/* hashed or balanced virtual nodes */
 	RING_ALGORITHM_SLOTS,		/* power-of-two slots assigned to nodes */
 	RING_ALGORITHM_MAGLEV,		/* Maglev lookup table */
-	RING_ALGORITHM_RENDEZVOUS	/* weighted highest random weight */
+	RING_ALGORITHM_RENDEZVOUS,	/* weighted highest random weight */
+	RING_ALGORITHM_REDIS		/* Redis Cluster's 16384 hash slots */
 } RingAlgorithm;
+
+/* Hash slots of a 'redis' ring (Redis Cluster's CLUSTER_SLOTS). */
+#define RING_REDIS_SLOTS 16384
+#define RING_REDIS_SLOT_BITS 14
 
 /* Slots of a 'slots' ring: a power of two in this range; 4096 by default. */
 #define RING_DEFAULT_SLOTS 4096
@@ -49,7 +54,7 @@ typedef struct RingHeader
 	int32		version;		/* newest version visible */
 	int32		vnodes;			/* virtual nodes per unit of weight */
 	RingAlgorithm algorithm;
-	int32		slots;			/* 'slots': current number of slots */
+	int32		slots;			/* 'slots', 'redis': current number of slots */
 	int32		table_size;		/* 'maglev': lookup table size */
 	bool		stored_tokens;	/* tokens come from the tokens table */
 	bool		version_is_own; /* newest version made by this transaction */
@@ -71,6 +76,7 @@ typedef struct RingNodeRow
 	text	   *name;
 	double		weight;
 	text	   *zone;			/* NULL: no zone */
+	int64		joined;			/* order of joining the ring */
 } RingNodeRow;
 
 extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,

@@ -78,8 +78,8 @@ emit_run(const MoveRun *run, const CompiledRing *oldr, const CompiledRing *newr,
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
-	values[0] = Int64GetDatum(run->start);
-	values[1] = Int64GetDatum(run->end);
+	values[0] = Int64GetDatum(ring_position_external(newr, run->start));
+	values[1] = Int64GetDatum(ring_position_external(newr, run->end));
 	if (run->from == RING_NO_OWNER)
 		nulls[2] = true;
 	else

@@ -3,7 +3,8 @@
  * ring_layout.c
  *	  Choosing stored tokens when a ring's nodes change.
  *
- * 'slots' (README, "Slots"): 2^b slots, slot s covering the positions whose
+ * 'slots' (README, "Slots"), and 'redis' once its slots have owners (with
+ * b = 14): 2^b slots, slot s covering the positions whose
  * biased value (position XOR 2^63) has s as its top b bits; the tokens table
  * holds each slot's last position with its owner.  After every change each
  * node with weight w > 0 of total W holds floor(q) or ceil(q) slots, q =
@@ -12,9 +13,10 @@
  *	- every node gets floor(q); the remaining slots go one each, first to
  *	  the nodes holding more than floor(q) already, then by largest fraction
  *	  of q, then by name;
- *	- nodes over their count give up their highest-numbered slots, the most
- *	  over-loaded (count - q) first; the freed slots come first in the pool,
- *	  lowest-numbered first;
+ *	- nodes over their count give up their highest-numbered slots ('redis':
+ *	  their lowest-numbered ones, as redis-cli --cluster rebalance takes
+ *	  them), the most over-loaded (count - q) first; the freed slots come
+ *	  first in the pool, lowest-numbered first;
  *	- nodes under their count take from the pool in order, the most
  *	  under-loaded (q - count) first, then by name.
  *
@@ -111,11 +113,12 @@ receiver_cmp(const void *a, const void *b)
 
 /*
  * Reassign slots: owner[s] is slot s's owner (an index into nodes, or -1),
- * updated in place.
+ * updated in place.  Over-loaded nodes give up their highest-numbered
+ * slots, or with lowest_first their lowest-numbered ones.
  */
 void
 ring_layout_slots(int32 *owner, uint32 nslots, const LayoutNode *nodes,
-				  int nnodes)
+				  int nnodes, bool lowest_first)
 {
 	SlotNode   *sn = palloc0(Max(nnodes, 1) * sizeof(SlotNode));
 	int		   *pos = palloc(Max(nnodes, 1) * sizeof(int));
@@ -182,6 +185,20 @@ ring_layout_slots(int32 *owner, uint32 nslots, const LayoutNode *nodes,
 
 		if (surplus <= 0)
 			continue;
+		if (lowest_first)
+		{
+			for (uint32 s = 0; surplus > 0; s++)
+			{
+				if (owner[s] == sn[k].node)
+				{
+					owner[s] = -1;
+					pool[npool++] = s;
+					surplus--;
+				}
+			}
+			sn[k].count = sn[k].target;
+			continue;
+		}
 		while (surplus > 0)
 		{
 			if (owner[--from] == sn[k].node)

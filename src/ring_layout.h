@@ -14,6 +14,7 @@ typedef struct LayoutNode
 {
 	double		weight;
 	int32		target;			/* tokens it should have (balanced vnode) */
+	int64		joined;			/* order of joining the ring */
 } LayoutNode;
 
 /* A stored token: its biased value (token XOR 2^63) and owner. */
@@ -26,7 +27,8 @@ typedef struct LayoutToken
 /* Token of the last position of slot s of 2^bits slots. */
 extern int64 ring_slot_token(uint32 s, int bits);
 extern void ring_layout_slots(int32 *owner, uint32 nslots,
-							  const LayoutNode *nodes, int nnodes);
+							  const LayoutNode *nodes, int nnodes,
+							  bool lowest_first);
 extern LayoutToken *ring_layout_balanced(const LayoutToken *tokens, uint32 ntokens,
 										 const LayoutNode *nodes, int nnodes,
 										 uint32 *nresult);

@@ -260,8 +260,11 @@ ring_hash(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
 
-	(void) ring_arg(fcinfo, st, RING_VERSION_CURRENT);
-	PG_RETURN_INT64(ring_key_position(&st->reader, PG_GETARG_DATUM(1)));
+	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
+
+	PG_RETURN_INT64(ring_position_external(ring,
+										   ring_key_position_in(ring, &st->reader,
+																PG_GETARG_DATUM(1))));
 }
 
 /* ring_shard(ring, key): the node owning key in the ring's newest version. */
@@ -272,7 +275,7 @@ ring_shard(PG_FUNCTION_ARGS)
 	LookupState *st = lookup_state(fcinfo, 1);
 	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
 
-	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
+	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position_in(ring, &st->reader, PG_GETARG_DATUM(1))));
 }
 
 /* ring_shard(ring, key, version): the node owning key at a version. */
@@ -283,7 +286,7 @@ ring_shard_at(PG_FUNCTION_ARGS)
 	LookupState *st = lookup_state(fcinfo, 1);
 	CompiledRing *ring = ring_arg(fcinfo, st, PG_GETARG_INT32(2));
 
-	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(1))));
+	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position_in(ring, &st->reader, PG_GETARG_DATUM(1))));
 }
 
 /* ring_shard(key): the owner in the ring named by consistent_ring.default_ring. */
@@ -302,7 +305,7 @@ ring_shard_default(PG_FUNCTION_ARGS)
 				 errhint("Set consistent_ring.default_ring to the name of a ring, or pass the ring as the first argument.")));
 
 	ring = ring_ref_get(&st->refs[0], name, strlen(name), RING_VERSION_CURRENT);
-	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position(&st->reader, PG_GETARG_DATUM(0))));
+	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position_in(ring, &st->reader, PG_GETARG_DATUM(0))));
 }
 
 /*
@@ -335,7 +338,7 @@ ring_shards(PG_FUNCTION_ARGS)
 	scratch_reset(fcinfo, st, ring);
 	n = Min(n, ring->nowners);
 	names = palloc(n * sizeof(Datum));
-	pos = ring_key_position(&st->reader, PG_GETARG_DATUM(1));
+	pos = ring_key_position_in(ring, &st->reader, PG_GETARG_DATUM(1));
 
 	/*
 	 * Clockwise from the key (by descending score on a 'rendezvous' ring),
@@ -415,7 +418,7 @@ ring_spread(PG_FUNCTION_ARGS)
 
 		salted.len = base;
 		appendStringInfo(&salted, "#%d", i);
-		owner = ring_owner_of(ring, ring_hash_bytes(salted.data, salted.len));
+		owner = ring_owner_of(ring, ring_bytes_position_in(ring, salted.data, salted.len));
 		if (!st->taken[owner])
 		{
 			st->taken[owner] = true;
@@ -497,7 +500,8 @@ ring_move(PG_FUNCTION_ARGS)
 		}
 	}
 
-	pos = ring_key_position(&st->reader, PG_GETARG_DATUM(1));
+	/* both are versions of one ring, so of one algorithm */
+	pos = ring_key_position_in(from, &st->reader, PG_GETARG_DATUM(1));
 	a = ring_owner_of(from, pos);
 	b = ring_owner_of(to, pos);
 	if (a == RING_NO_OWNER ? b == RING_NO_OWNER :

@@ -517,6 +517,26 @@ apply_pins(CompiledRing *ring, const RingTokenRow *pins, uint32 npins,
 }
 
 /*
+ * On a 'redis' ring, whose tokens end runs of hash slots: give each node's
+ * vnodes as the number of slots it holds.
+ */
+static void
+redis_slot_counts(CompiledRing *ring)
+{
+	int32		prev = -1;
+
+	for (int i = 0; i < ring->nnodes; i++)
+		ring->nodes[i].vnodes = 0;
+	for (uint32 t = 0; t < ring->ntokens; t++)
+	{
+		int32		last = ring_redis_position_slot(ring_token(ring, t));
+
+		ring->nodes[ring_token_owner(ring, t)].vnodes += last - prev;
+		prev = last;
+	}
+}
+
+/*
  * Compile one version of a ring as snap sees it.  The result lives in its own
  * memory context, a child of the current one until the caller adopts it.
  */
@@ -565,6 +585,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 
 		node->name = DatumGetTextPCopy(PointerGetDatum(row->name));
 		node->zone = -1;
+		node->joined = row->joined;
 		node->weight = row->weight;
 		node->vnodes = ring_virtual_nodes(hdr->vnodes, row->weight);
 		npairs += node->vnodes;
@@ -602,6 +623,8 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 
 	place_tokens(ring, npairs, lists, tmpcxt);
 	ring->unpinned = ring;
+	if (ring->algorithm == RING_ALGORITHM_REDIS)
+		redis_slot_counts(ring);
 	if (ring->per_key)
 	{
 		for (int j = 0; j < ring->nnodes; j++)
@@ -695,6 +718,7 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 		res->nodes[at].name = add_name;
 		res->nodes[at].weight = add_weight;
 		res->nodes[at].zone = -1;
+		res->nodes[at].joined = PG_INT64_MAX;	/* joins last */
 	}
 	res->nnodes = n;
 	for (int i = 0; i < n; i++)
@@ -737,7 +761,7 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 			Assert(nslots > 0 && (nslots & (nslots - 1)) == 0);
 			for (uint32 t = 0; t < nslots; t++)
 				owner[t] = tokens[t].node;
-			ring_layout_slots(owner, nslots, lnodes, n);
+			ring_layout_slots(owner, nslots, lnodes, n, false);
 			nres = 0;
 			for (uint32 t = 0; t < nslots; t++)
 			{
@@ -747,6 +771,35 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 				tokens[nres++].node = owner[t];
 			}
 		}
+		else if (ring->algorithm == RING_ALGORITHM_REDIS)
+		{
+			/* tokens end runs of slots; every slot has an owner */
+			int32	   *owner = palloc(RING_REDIS_SLOTS * sizeof(int32));
+			uint32		t = 0;
+
+			for (uint32 slot = 0; slot < RING_REDIS_SLOTS; slot++)
+			{
+				if (ring->ntokens == 0)
+				{
+					owner[slot] = -1;
+					continue;
+				}
+				while (ring_redis_position_slot(ring_token(ring, t)) < (int32) slot)
+					t++;
+				owner[slot] = map[ring_token_owner(ring, t)];
+			}
+			ring_layout_slots(owner, RING_REDIS_SLOTS, lnodes, n, true);
+			tokens = palloc(RING_REDIS_SLOTS * sizeof(LayoutToken));
+			nres = 0;
+			for (uint32 slot = 0; slot < RING_REDIS_SLOTS; slot++)
+			{
+				if (owner[slot] < 0 ||
+					(slot + 1 < RING_REDIS_SLOTS && owner[slot + 1] == owner[slot]))
+					continue;
+				tokens[nres].biased = (uint64) ring_slot_token(slot, RING_REDIS_SLOT_BITS) ^ RING_SIGN_BIT;
+				tokens[nres++].node = owner[slot];
+			}
+		}
 		else
 			tokens = ring_layout_balanced(tokens, ring->ntokens, lnodes, n, &nres);
 		lists = lists_from_layout(res, tokens, nres, &npairs);
@@ -754,6 +807,8 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 
 	place_tokens(res, npairs, lists, cxt);
 	res->unpinned = res;
+	if (res->algorithm == RING_ALGORITHM_REDIS)
+		redis_slot_counts(res);
 	MemoryContextSwitchTo(oldcxt);
 	return res;
 }

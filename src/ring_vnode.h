@@ -12,6 +12,7 @@
 
 #include "ring_cache.h"
 #include "ring_keys.h"
+#include "ring_redis.h"
 
 #define RING_NO_OWNER PG_UINT32_MAX
 
@@ -122,6 +123,39 @@ ring_hrw_owner(const CompiledRing *ring, int64 pos)
 		}
 	}
 	return best;
+}
+
+/*
+ * The position of a key in ring: XXH3-64 of its bytes, or on a 'redis' ring
+ * its hash slot's position (ring_redis.h).
+ */
+static pg_attribute_always_inline int64
+ring_key_position_in(const CompiledRing *ring, RingKeyReader *reader, Datum key)
+{
+	if (unlikely(ring->algorithm == RING_ALGORITHM_REDIS))
+		return ring_key_position_redis(reader, key);
+	return ring_key_position(reader, key);
+}
+
+/* The position of a byte string in ring, as ring_key_position_in. */
+static inline int64
+ring_bytes_position_in(const CompiledRing *ring, const char *data, size_t len)
+{
+	if (ring->algorithm == RING_ALGORITHM_REDIS)
+		return ring_redis_slot_position(ring_redis_slot(data, len));
+	return ring_hash_bytes(data, len);
+}
+
+/*
+ * A position as users see it (ring_hash, ring_moves): on a 'redis' ring the
+ * hash slot, 0 .. 16383; else the position itself.
+ */
+static inline int64
+ring_position_external(const CompiledRing *ring, int64 pos)
+{
+	if (ring->algorithm == RING_ALGORITHM_REDIS)
+		return ring_redis_position_slot(pos);
+	return pos;
 }
 
 /* Index into ring->nodes of the owner of pos, or RING_NO_OWNER if empty. */
