@@ -16,15 +16,18 @@ OBJS = \
 	src/ring_jump.o \
 	src/ring_layout.o \
 	src/ring_maglev.o \
-	src/ring_redis.o
+	src/ring_redis.o \
+	src/ring_ketama.o
 
 DATA = consistent_ring--1.0.sql
 
-REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges search_path algorithms algorithm_vectors pins errors hostile
+REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges search_path algorithms algorithm_vectors redis pins errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring
 
 ISOLATION = visibility concurrent_changes extension_recreate
 ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
+
+SHLIB_LINK = -lmd
 
 PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 
