@@ -36,6 +36,7 @@
 
 #include "ring_catalog.h"
 #include "ring_keys.h"
+#include "ring_ketama.h"
 #include "ring_layout.h"
 #include "ring_redis.h"
 
@@ -136,8 +137,35 @@ check_weight(double weight, const RingChange *chg, const char *node)
 				 errmsg("weight %g of node \"%s\" is too large", weight, node),
 				 errdetail("Ring \"%s\" gives %d virtual nodes per unit of weight, and a node may have at most %d.",
 						   chg->name, chg->vnodes, RING_MAX_NODE_TOKENS)));
+	if ((chg->algorithm == RING_ALGORITHM_KETAMA ||
+		 chg->algorithm == RING_ALGORITHM_LIBKETAMA) &&
+		(weight != floor(weight) || weight > (double) PG_UINT32_MAX))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid weight %g for node \"%s\"", weight, node),
+				 errdetail("A '%s' ring takes whole-number weights from 0 to %u, as memcached clients do.",
+						   ring_algorithm_name(chg->algorithm), PG_UINT32_MAX)));
 	/* -0 is 0 */
 	return weight == 0 ? 0.0 : weight;
+}
+
+/*
+ * Reject a node name that the ring's algorithm cannot use: 'ketama' needs
+ * "host:port", the form its point strings are made from.
+ */
+static void
+check_node_name(const RingChange *chg, text *node)
+{
+	int			hostlen;
+	int			port;
+
+	if (chg->algorithm == RING_ALGORITHM_KETAMA &&
+		!ring_ketama_split(VARDATA_ANY(node), VARSIZE_ANY_EXHDR(node), &hostlen, &port))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node name \"%s\" is not of the form host:port", text_to_cstring(node)),
+				 errdetail("A 'ketama' ring makes its points from the host and the port, a decimal number from 1 to 65535."),
+				 errhint("Name the node as the client lists the server, for example '10.0.0.1:11211'.")));
 }
 
 /* Run one statement through SPI; returns the number of rows processed. */
@@ -996,6 +1024,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
+	check_node_name(&chg, node);
 	if (node_current(&chg, node, &oldweight, &added_in, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -1184,6 +1213,12 @@ ring_pin(PG_FUNCTION_ARGS)
 				 errmsg("ring \"%s\" cannot pin keys", chg.name),
 				 errdetail("A 'redis' ring places keys as Redis Cluster does, which has no pinned keys."),
 				 errhint("Move the key's hash slot with ring_assign_slots().")));
+	if (chg.algorithm == RING_ALGORITHM_KETAMA || chg.algorithm == RING_ALGORITHM_LIBKETAMA)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" cannot pin keys", chg.name),
+				 errdetail("A '%s' ring places keys as memcached clients do, which have no pinned keys.",
+						   ring_algorithm_name(chg.algorithm))));
 	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
 		report_missing_node(&chg, node);
 	pinned = pin_current(&chg, key, &pinned_in);

@@ -50,6 +50,8 @@ typedef struct CompiledRing
 	MemoryContext mcxt;			/* holds this struct and all it points to */
 	char		name[RING_NAME_MAXLEN + 1];
 	RingAlgorithm algorithm;
+	bool		compat_hash;	/* keys are hashed as another system does
+								 * ('redis', 'ketama', 'libketama') */
 	int32		vnodes;			/* virtual nodes per unit of weight */
 	int32		table_size;		/* 'maglev': lookup table size */
 	bool		stored_tokens;	/* tokens from the tokens table */

@@ -547,11 +547,15 @@ ring_algorithm_parse(const char *name)
 		return RING_ALGORITHM_RENDEZVOUS;
 	if (strcmp(name, "redis") == 0)
 		return RING_ALGORITHM_REDIS;
+	if (strcmp(name, "ketama") == 0)
+		return RING_ALGORITHM_KETAMA;
+	if (strcmp(name, "libketama") == 0)
+		return RING_ALGORITHM_LIBKETAMA;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown ring algorithm \"%s\"", name),
-			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis.")));
+			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis, ketama, libketama.")));
 	pg_unreachable();
 }
 
@@ -571,6 +575,10 @@ ring_algorithm_name(RingAlgorithm algorithm)
 			return "rendezvous";
 		case RING_ALGORITHM_REDIS:
 			return "redis";
+		case RING_ALGORITHM_KETAMA:
+			return "ketama";
+		case RING_ALGORITHM_LIBKETAMA:
+			return "libketama";
 	}
 	elog(ERROR, "unrecognized ring algorithm: %d", (int) algorithm);
 	pg_unreachable();

@@ -31,7 +31,9 @@ typedef enum RingAlgorithm
 	RING_ALGORITHM_SLOTS,		/* power-of-two slots assigned to nodes */
 	RING_ALGORITHM_MAGLEV,		/* Maglev lookup table */
 	RING_ALGORITHM_RENDEZVOUS,	/* weighted highest random weight */
-	RING_ALGORITHM_REDIS		/* Redis Cluster's 16384 hash slots */
+	RING_ALGORITHM_REDIS,		/* Redis Cluster's 16384 hash slots */
+	RING_ALGORITHM_KETAMA,		/* libmemcached / twemproxy continuum */
+	RING_ALGORITHM_LIBKETAMA	/* last.fm libketama continuum */
 } RingAlgorithm;
 
 /* Hash slots of a 'redis' ring (Redis Cluster's CLUSTER_SLOTS). */

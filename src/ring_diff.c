@@ -78,8 +78,11 @@ emit_run(const MoveRun *run, const CompiledRing *oldr, const CompiledRing *newr,
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
-	values[0] = Int64GetDatum(ring_position_external(newr, run->start));
-	values[1] = Int64GetDatum(ring_position_external(newr, run->end));
+	values[0] = Int64GetDatum(ring_position_external(newr, run->start, true));
+	values[1] = Int64GetDatum(ring_position_external(newr, run->end, false));
+	/* a range holding no position of a key of a 32-bit ring */
+	if (DatumGetInt64(values[0]) > DatumGetInt64(values[1]))
+		return;
 	if (run->from == RING_NO_OWNER)
 		nulls[2] = true;
 	else

@@ -264,7 +264,8 @@ ring_hash(PG_FUNCTION_ARGS)
 
 	PG_RETURN_INT64(ring_position_external(ring,
 										   ring_key_position_in(ring, &st->reader,
-																PG_GETARG_DATUM(1))));
+																PG_GETARG_DATUM(1)),
+										   false));
 }
 
 /* ring_shard(ring, key): the node owning key in the ring's newest version. */

@@ -567,6 +567,9 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	ring->mcxt = ringcxt;
 	strlcpy(ring->name, hdr->name, sizeof(ring->name));
 	ring->algorithm = hdr->algorithm;
+	ring->compat_hash = hdr->algorithm == RING_ALGORITHM_REDIS ||
+		hdr->algorithm == RING_ALGORITHM_KETAMA ||
+		hdr->algorithm == RING_ALGORITHM_LIBKETAMA;
 	ring->vnodes = hdr->vnodes;
 	ring->table_size = hdr->table_size;
 	ring->stored_tokens = hdr->stored_tokens;
@@ -606,6 +609,9 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 		lists = stored_token_lists(ring, hdr, version, snap, &npairs);
 	else if (hdr->algorithm == RING_ALGORITHM_MAGLEV)
 		lists = ring_maglev_lists(ring, hdr->table_size, &npairs);
+	else if (hdr->algorithm == RING_ALGORITHM_KETAMA ||
+			 hdr->algorithm == RING_ALGORITHM_LIBKETAMA)
+		lists = ring_ketama_lists(ring, &npairs);
 	MemoryContextSwitchTo(ringcxt);
 	if (hdr->algorithm == RING_ALGORITHM_RENDEZVOUS)
 	{
@@ -696,6 +702,7 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 	memcpy(res->name, ring->name, sizeof(res->name));
 	res->mcxt = cxt;
 	res->algorithm = ring->algorithm;
+	res->compat_hash = ring->compat_hash;
 	res->vnodes = ring->vnodes;
 	res->table_size = ring->table_size;
 	res->stored_tokens = ring->stored_tokens;
@@ -736,6 +743,9 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 	}
 	else if (ring->algorithm == RING_ALGORITHM_MAGLEV)
 		lists = ring_maglev_lists(res, ring->table_size, &npairs);
+	else if (ring->algorithm == RING_ALGORITHM_KETAMA ||
+			 ring->algorithm == RING_ALGORITHM_LIBKETAMA)
+		lists = ring_ketama_lists(res, &npairs);
 	else if (ring->stored_tokens)
 	{
 		LayoutNode *lnodes = palloc(Max(n, 1) * sizeof(LayoutNode));

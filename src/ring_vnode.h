@@ -12,6 +12,7 @@
 
 #include "ring_cache.h"
 #include "ring_keys.h"
+#include "ring_ketama.h"
 #include "ring_redis.h"
 
 #define RING_NO_OWNER PG_UINT32_MAX
@@ -126,14 +127,19 @@ ring_hrw_owner(const CompiledRing *ring, int64 pos)
 }
 
 /*
- * The position of a key in ring: XXH3-64 of its bytes, or on a 'redis' ring
- * its hash slot's position (ring_redis.h).
+ * The position of a key in ring: XXH3-64 of its bytes; on a 'redis' ring
+ * its hash slot's position (ring_redis.h), on a 'ketama' or 'libketama'
+ * ring its MD5 hash's (ring_ketama.h).
  */
 static pg_attribute_always_inline int64
 ring_key_position_in(const CompiledRing *ring, RingKeyReader *reader, Datum key)
 {
-	if (unlikely(ring->algorithm == RING_ALGORITHM_REDIS))
-		return ring_key_position_redis(reader, key);
+	if (unlikely(ring->compat_hash))
+	{
+		if (ring->algorithm == RING_ALGORITHM_REDIS)
+			return ring_key_position_redis(reader, key);
+		return ring_key_position_ketama(reader, key);
+	}
 	return ring_key_position(reader, key);
 }
 
@@ -143,18 +149,28 @@ ring_bytes_position_in(const CompiledRing *ring, const char *data, size_t len)
 {
 	if (ring->algorithm == RING_ALGORITHM_REDIS)
 		return ring_redis_slot_position(ring_redis_slot(data, len));
+	if (ring->algorithm == RING_ALGORITHM_KETAMA ||
+		ring->algorithm == RING_ALGORITHM_LIBKETAMA)
+		return ring_ketama_point_position(ring_ketama_hash(data, len));
 	return ring_hash_bytes(data, len);
 }
 
 /*
  * A position as users see it (ring_hash, ring_moves): on a 'redis' ring the
- * hash slot, 0 .. 16383; else the position itself.
+ * hash slot, 0 .. 16383, on a 'ketama' or 'libketama' ring the 32-bit value,
+ * else the position itself.  A range's first position rounds up
+ * (round_up), its last down, so that each holds the key positions inside.
  */
 static inline int64
-ring_position_external(const CompiledRing *ring, int64 pos)
+ring_position_external(const CompiledRing *ring, int64 pos, bool round_up)
 {
+	uint64		biased = (uint64) pos ^ RING_SIGN_BIT;
+
 	if (ring->algorithm == RING_ALGORITHM_REDIS)
 		return ring_redis_position_slot(pos);
+	if (ring->algorithm == RING_ALGORITHM_KETAMA ||
+		ring->algorithm == RING_ALGORITHM_LIBKETAMA)
+		return (int64) ((biased >> 32) + (round_up && (biased & PG_UINT32_MAX) != 0));
 	return pos;
 }
 
