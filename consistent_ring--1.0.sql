@@ -234,12 +234,19 @@ COMMENT ON FUNCTION ring_assign_slots(text, text, integer, integer) IS
 
 -- not STRICT: zone may be NULL (no zone); a NULL ring, node or weight gives NULL
 CREATE FUNCTION ring_add_node(ring text, node text, weight double precision DEFAULT 1,
-                              zone text DEFAULT NULL)
+                              zone text DEFAULT NULL, tokens bigint[] DEFAULT NULL)
     RETURNS integer
     AS 'MODULE_PATHNAME', 'ring_add_node'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ring_add_node(text, text, double precision, text) IS
-    'add a node (optionally in a zone) to a ring; returns the version of the change';
+COMMENT ON FUNCTION ring_add_node(text, text, double precision, text, bigint[]) IS
+    'add a node (optionally in a zone, with tokens on a ''cassandra'' ring) to a ring; returns the version of the change';
+
+CREATE FUNCTION cassandra_partition_key(VARIADIC "any")
+    RETURNS bytea
+    AS 'MODULE_PATHNAME', 'cassandra_partition_key'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION cassandra_partition_key("any") IS
+    'the partition key bytes Cassandra builds from the values (CQL serialization; several values make a composite key)';
 
 CREATE FUNCTION ring_remove_node(ring text, node text)
     RETURNS integer
@@ -751,6 +758,11 @@ CREATE VIEW ring_nodes WITH (security_barrier) AS
                                      AND t.node OPERATOR(pg_catalog.=) n.node
                                      AND t.removed_in IS NULL)
                -- a 'redis' ring's tokens end runs of slots: last slot = (token >> 50) + 8192
+               WHEN 'cassandra' THEN (SELECT pg_catalog.count(*)::integer
+                                    FROM consistent_ring.tokens t
+                                   WHERE t.ring_id OPERATOR(pg_catalog.=) r.ring_id
+                                     AND t.node OPERATOR(pg_catalog.=) n.node
+                                     AND t.removed_in IS NULL)
                WHEN 'redis' THEN (SELECT pg_catalog.sum(run.last OPERATOR(pg_catalog.-) run.before)::integer
                                     FROM (SELECT t.node,
                                                  (t.token OPERATOR(pg_catalog.>>) 50) OPERATOR(pg_catalog.+) 8192 AS last,

@@ -29,6 +29,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "port/pg_bitutils.h"
@@ -225,6 +226,7 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 	chg->table_size = isnull ? 0 : DatumGetInt32(value);
 	chg->stored_tokens = chg->algorithm == RING_ALGORITHM_SLOTS ||
 		chg->algorithm == RING_ALGORITHM_REDIS ||
+		chg->algorithm == RING_ALGORITHM_CASSANDRA ||
 		strcmp(SPI_getvalue(row, desc, 10), "balanced") == 0;
 
 	/* the newest version's row, written once by the transaction that made it */
@@ -664,6 +666,86 @@ redis_create_layout(int32 *owner, const LayoutNode *nodes, int nnodes)
 			owner[s] = order[i];
 }
 
+/* Token order, for qsort. */
+static int
+layout_token_cmp(const void *a, const void *b)
+{
+	uint64		x = ((const LayoutToken *) a)->biased;
+	uint64		y = ((const LayoutToken *) b)->biased;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The new tokens of a 'cassandra' ring after a change to node changed:
+ * every other node keeps its tokens; changed gets the tokens given (a new
+ * node), or as many as vnodes * weight says, added or taken away by the
+ * balanced rule (ring_layout_balanced).
+ */
+static LayoutToken *
+cassandra_layout(const RingChange *chg, text **names, LayoutNode *nodes,
+				 int nnodes, const LayoutToken *old, uint32 nold, text *changed,
+				 ArrayType *given, uint32 *nnew)
+{
+	int32		target = changed ? find_name(names, nnodes, changed) : -1;
+	LayoutToken *new;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	uint32		n = 0;
+
+	for (int i = 0; i < nnodes; i++)
+		nodes[i].target = 0;
+	for (uint32 t = 0; t < nold; t++)
+		if (old[t].node >= 0)
+			nodes[old[t].node].target++;
+	if (given == NULL)
+	{
+		if (target >= 0)
+			nodes[target].target = ring_virtual_nodes(chg->vnodes, nodes[target].weight);
+		return ring_layout_balanced(old, nold, nodes, nnodes, nnew);
+	}
+
+	Assert(target >= 0);
+	if (ARR_NDIM(given) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("tokens must be a one-dimensional array")));
+	deconstruct_array(given, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &nelems);
+	if (nelems == 0 || nelems > RING_MAX_NODE_TOKENS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node \"%s\" must be given between 1 and %d tokens",
+						text_to_cstring(changed), RING_MAX_NODE_TOKENS),
+				 errdetail("%d tokens were given.", nelems)));
+	new = palloc((nold + nelems) * sizeof(LayoutToken));
+	for (uint32 t = 0; t < nold; t++)
+		if (old[t].node >= 0)
+			new[n++] = old[t];
+	for (int e = 0; e < nelems; e++)
+	{
+		if (nulls[e])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("tokens must not be NULL")));
+		new[n].biased = (uint64) DatumGetInt64(elems[e]) ^ (UINT64CONST(1) << 63);
+		new[n++].node = target;
+	}
+	qsort(new, n, sizeof(LayoutToken), layout_token_cmp);
+	for (uint32 t = 1; t < n; t++)
+		if (new[t].biased == new[t - 1].biased)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("token " INT64_FORMAT " is given twice",
+							(int64) (new[t].biased ^ (UINT64CONST(1) << 63))),
+					 errdetail("Node \"%s\" would share it with node \"%s\"; every token of a ring belongs to one node.",
+							   text_to_cstring(changed),
+							   text_to_cstring(names[new[t].node == target ? new[t - 1].node : new[t].node]))));
+	*nnew = n;
+	return new;
+}
+
 /*
  * Bring the stored tokens of the ring in line with its nodes at version
  * (ring_layout.c chooses them from the current ones, this version's own
@@ -671,7 +753,7 @@ redis_create_layout(int32 *owner, const LayoutNode *nodes, int nnodes)
  * after the other, each moving what it needs to.
  */
 static void
-relayout(const RingChange *chg, int32 version)
+relayout(const RingChange *chg, int32 version, text *changed, ArrayType *given)
 {
 	text	  **names;
 	LayoutNode *nodes;
@@ -711,6 +793,8 @@ relayout(const RingChange *chg, int32 version)
 		ring_layout_slots(owner, chg->slots, nodes, nnodes, false);
 		new = slot_tokens(chg, owner, &nnew);
 	}
+	else if (chg->algorithm == RING_ALGORITHM_CASSANDRA)
+		new = cassandra_layout(chg, names, nodes, nnodes, old, nold, changed, given, &nnew);
 	else
 		new = ring_layout_balanced(old, nold, nodes, nnodes, &nnew);
 
@@ -1007,6 +1091,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 	text	   *node;
 	double		weight;
 	text	   *zone = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+	ArrayType  *tokens = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_ARRAYTYPE_P(4) : NULL;
 	RingChange	chg;
 	RingCaller	caller;
 	double		oldweight;
@@ -1025,6 +1110,8 @@ ring_add_node(PG_FUNCTION_ARGS)
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
 	check_node_name(&chg, node);
+	if (tokens != NULL && chg.algorithm != RING_ALGORITHM_CASSANDRA)
+		report_option_algorithm("tokens", "cassandra", chg.algorithm);
 	if (node_current(&chg, node, &oldweight, &added_in, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -1036,7 +1123,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 	node_insert(&chg, node, weight, version, zone, -1);
 	check_ring_size(&chg);
 	if (chg.stored_tokens)
-		relayout(&chg, version);
+		relayout(&chg, version, node, tokens);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
@@ -1087,7 +1174,7 @@ ring_remove_node(PG_FUNCTION_ARGS)
 	node_end(&chg, node, added_in, version);
 	rows_end(&chg, "pins", "node", TEXTOID, PointerGetDatum(node), version);
 	if (chg.stored_tokens)
-		relayout(&chg, version);
+		relayout(&chg, version, node, NULL);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
@@ -1128,7 +1215,7 @@ ring_set_weight(PG_FUNCTION_ARGS)
 		node_insert(&chg, node, weight, version, zone, joined);
 		check_ring_size(&chg);
 		if (chg.stored_tokens)
-			relayout(&chg, version);
+			relayout(&chg, version, node, NULL);
 	}
 	end_as_catalog_owner(&caller);
 
@@ -1219,6 +1306,12 @@ ring_pin(PG_FUNCTION_ARGS)
 				 errmsg("ring \"%s\" cannot pin keys", chg.name),
 				 errdetail("A '%s' ring places keys as memcached clients do, which have no pinned keys.",
 						   ring_algorithm_name(chg.algorithm))));
+	if (chg.algorithm == RING_ALGORITHM_CASSANDRA)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" cannot pin keys", chg.name),
+				 errdetail("A 'cassandra' ring places keys as Cassandra does, which has no pinned keys."),
+				 errhint("Give the key's token range to a node with a token of its own.")));
 	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
 		report_missing_node(&chg, node);
 	pinned = pin_current(&chg, key, &pinned_in);

@@ -335,6 +335,7 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 		alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_token_allocation, desc, &isnull));
 		hdr->stored_tokens = hdr->algorithm == RING_ALGORITHM_SLOTS ||
 			hdr->algorithm == RING_ALGORITHM_REDIS ||
+			hdr->algorithm == RING_ALGORITHM_CASSANDRA ||
 			strcmp(alg, "balanced") == 0;
 		pfree(alg);
 
@@ -551,11 +552,13 @@ ring_algorithm_parse(const char *name)
 		return RING_ALGORITHM_KETAMA;
 	if (strcmp(name, "libketama") == 0)
 		return RING_ALGORITHM_LIBKETAMA;
+	if (strcmp(name, "cassandra") == 0)
+		return RING_ALGORITHM_CASSANDRA;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown ring algorithm \"%s\"", name),
-			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis, ketama, libketama.")));
+			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis, ketama, libketama, cassandra.")));
 	pg_unreachable();
 }
 
@@ -579,6 +582,8 @@ ring_algorithm_name(RingAlgorithm algorithm)
 			return "ketama";
 		case RING_ALGORITHM_LIBKETAMA:
 			return "libketama";
+		case RING_ALGORITHM_CASSANDRA:
+			return "cassandra";
 	}
 	elog(ERROR, "unrecognized ring algorithm: %d", (int) algorithm);
 	pg_unreachable();

@@ -33,7 +33,8 @@ typedef enum RingAlgorithm
 	RING_ALGORITHM_RENDEZVOUS,	/* weighted highest random weight */
 	RING_ALGORITHM_REDIS,		/* Redis Cluster's 16384 hash slots */
 	RING_ALGORITHM_KETAMA,		/* libmemcached / twemproxy continuum */
-	RING_ALGORITHM_LIBKETAMA	/* last.fm libketama continuum */
+	RING_ALGORITHM_LIBKETAMA,	/* last.fm libketama continuum */
+	RING_ALGORITHM_CASSANDRA	/* Murmur3Partitioner token ring */
 } RingAlgorithm;
 
 /* Hash slots of a 'redis' ring (Redis Cluster's CLUSTER_SLOTS). */

@@ -253,6 +253,52 @@ consider_replica(LookupState *st, const CompiledRing *ring, uint32 owner,
 		st->deferred[(*ndeferred)++] = owner;
 }
 
+/*
+ * The replicas of a 'cassandra' ring with zones (racks), as Cassandra's
+ * NetworkTopologyStrategy computes them on the server for one datacenter
+ * (calculateNaturalReplicas): walking clockwise from the key, a node in a
+ * rack not yet used is taken; a node in a used rack only while fewer than
+ * rf - racks such repeats were taken; until n (rf, at most the nodes) are
+ * found.  A node without a zone is a rack of its own.  Returns how many.
+ */
+static int
+cassandra_replicas(LookupState *st, const CompiledRing *ring, int64 pos,
+				   int32 rf, int n, Datum *names)
+{
+	int			racks = ring->nzones;
+	int			repeats;
+	int			found = 0;
+	uint32		t = ring_token_at(ring, pos);
+
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		if (ring->nodes[i].zone < 0 && ring->nodes[i].vnodes > 0)
+			racks++;
+	}
+	repeats = rf - racks;
+	for (uint32 step = 0; step < ring->ntokens && found < n; step++)
+	{
+		uint32		owner = ring_token_owner(ring, t);
+		int32		zone = ring->nodes[owner].zone;
+
+		if (++t == ring->ntokens)
+			t = 0;
+		if (st->taken[owner])
+			continue;
+		if (zone >= 0 && st->zone_used[zone])
+		{
+			if (repeats <= 0)
+				continue;
+			repeats--;
+		}
+		st->taken[owner] = true;
+		if (zone >= 0)
+			st->zone_used[zone] = true;
+		names[found++] = PointerGetDatum(ring->nodes[owner].name);
+	}
+	return found;
+}
+
 /* ring_hash(ring, key): the key's position in the ring's token space. */
 PG_FUNCTION_INFO_V1(ring_hash);
 Datum
@@ -327,6 +373,7 @@ ring_shards(PG_FUNCTION_ARGS)
 	int			seen = 0;
 	int			ndeferred = 0;
 	uint32		t;
+	int32		rf;
 
 	if (n < 1)
 		ereport(ERROR,
@@ -337,9 +384,17 @@ ring_shards(PG_FUNCTION_ARGS)
 		report_empty_ring(ring);
 
 	scratch_reset(fcinfo, st, ring);
+	rf = n;
 	n = Min(n, ring->nowners);
 	names = palloc(n * sizeof(Datum));
 	pos = ring_key_position_in(ring, &st->reader, PG_GETARG_DATUM(1));
+
+	if (ring->algorithm == RING_ALGORITHM_CASSANDRA && ring->nzones > 0)
+	{
+		found = cassandra_replicas(st, ring, pos, rf, n, names);
+		PG_RETURN_ARRAYTYPE_P(construct_array(names, found, TEXTOID, -1, false,
+											  TYPALIGN_INT));
+	}
 
 	/*
 	 * Clockwise from the key (by descending score on a 'rendezvous' ring),

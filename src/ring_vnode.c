@@ -569,7 +569,8 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	ring->algorithm = hdr->algorithm;
 	ring->compat_hash = hdr->algorithm == RING_ALGORITHM_REDIS ||
 		hdr->algorithm == RING_ALGORITHM_KETAMA ||
-		hdr->algorithm == RING_ALGORITHM_LIBKETAMA;
+		hdr->algorithm == RING_ALGORITHM_LIBKETAMA ||
+		hdr->algorithm == RING_ALGORITHM_CASSANDRA;
 	ring->vnodes = hdr->vnodes;
 	ring->table_size = hdr->table_size;
 	ring->stored_tokens = hdr->stored_tokens;
@@ -730,7 +731,9 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 	res->nnodes = n;
 	for (int i = 0; i < n; i++)
 	{
-		res->nodes[i].vnodes = ring_virtual_nodes(ring->vnodes, res->nodes[i].weight);
+		/* a 'cassandra' node keeps its tokens; only a new one gets vnodes */
+		if (ring->algorithm != RING_ALGORITHM_CASSANDRA || i == at)
+			res->nodes[i].vnodes = ring_virtual_nodes(ring->vnodes, res->nodes[i].weight);
 		npairs += res->nodes[i].vnodes;
 	}
 

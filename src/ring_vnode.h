@@ -12,6 +12,7 @@
 
 #include "ring_cache.h"
 #include "ring_keys.h"
+#include "ring_cassandra.h"
 #include "ring_ketama.h"
 #include "ring_redis.h"
 
@@ -129,7 +130,8 @@ ring_hrw_owner(const CompiledRing *ring, int64 pos)
 /*
  * The position of a key in ring: XXH3-64 of its bytes; on a 'redis' ring
  * its hash slot's position (ring_redis.h), on a 'ketama' or 'libketama'
- * ring its MD5 hash's (ring_ketama.h).
+ * ring its MD5 hash's (ring_ketama.h), on a 'cassandra' ring the
+ * Murmur3Partitioner token of its CQL serialization (ring_cassandra.h).
  */
 static pg_attribute_always_inline int64
 ring_key_position_in(const CompiledRing *ring, RingKeyReader *reader, Datum key)
@@ -138,6 +140,8 @@ ring_key_position_in(const CompiledRing *ring, RingKeyReader *reader, Datum key)
 	{
 		if (ring->algorithm == RING_ALGORITHM_REDIS)
 			return ring_key_position_redis(reader, key);
+		if (ring->algorithm == RING_ALGORITHM_CASSANDRA)
+			return ring_key_position_cassandra(reader, key);
 		return ring_key_position_ketama(reader, key);
 	}
 	return ring_key_position(reader, key);
@@ -152,6 +156,8 @@ ring_bytes_position_in(const CompiledRing *ring, const char *data, size_t len)
 	if (ring->algorithm == RING_ALGORITHM_KETAMA ||
 		ring->algorithm == RING_ALGORITHM_LIBKETAMA)
 		return ring_ketama_point_position(ring_ketama_hash(data, len));
+	if (ring->algorithm == RING_ALGORITHM_CASSANDRA)
+		return ring_cassandra_token(data, len);
 	return ring_hash_bytes(data, len);
 }
 
