@@ -107,26 +107,26 @@ SELECT racks, count(*) AS keys,
 
 -- adding a node without tokens: vnodes tokens that split the most loaded
 -- ranges; only the new node gains keys
-SELECT ring_create('grow', 'cassandra', vnodes => 16);
-SELECT ring_add_node('grow', 'n' || i) FROM generate_series(1, 4) i \g /dev/null
-SELECT ring_add_node('grow', 'n5');
-SELECT node, vnodes, round(share::numeric, 3) AS share FROM ring_ownership('grow') ORDER BY node;
-SELECT DISTINCT to_node FROM ring_moves('grow', 1, 2);
-SELECT round(max_share_ratio::numeric, 3) AS max_share_ratio FROM ring_quality('grow');
+SELECT ring_create('c_grow', 'cassandra', vnodes => 16);
+SELECT ring_add_node('c_grow', 'n' || i) FROM generate_series(1, 4) i \g /dev/null
+SELECT ring_add_node('c_grow', 'n5');
+SELECT node, vnodes, round(share::numeric, 3) AS share FROM ring_ownership('c_grow') ORDER BY node;
+SELECT DISTINCT to_node FROM ring_moves('c_grow', 1, 2);
+SELECT round(max_share_ratio::numeric, 3) AS max_share_ratio FROM ring_quality('c_grow');
 -- explicit tokens; a node keeps them until its weight changes
-SELECT ring_add_node('grow', 'n6', tokens => ARRAY[-9223372036854775808, 0, 42]);
-SELECT vnodes FROM ring_nodes WHERE ring = 'grow' AND node = 'n6';
-SELECT ring_shard('grow', decode('653cbefb85ec3111b4e38fa9bc7cbcae', 'hex')) AS max_token_owner,
-       ring_hash('grow', decode('653cbefb85ec3111b4e38fa9bc7cbcae', 'hex')) AS normalized_token;
-SELECT ring_set_weight('grow', 'n6', 0);
-SELECT count(*) AS n6_tokens FROM ring_nodes WHERE ring = 'grow' AND node = 'n6' AND vnodes > 0;
+SELECT ring_add_node('c_grow', 'n6', tokens => ARRAY[-9223372036854775808, 0, 42]);
+SELECT vnodes FROM ring_nodes WHERE ring = 'c_grow' AND node = 'n6';
+SELECT ring_shard('c_grow', decode('653cbefb85ec3111b4e38fa9bc7cbcae', 'hex')) AS max_token_owner,
+       ring_hash('c_grow', decode('653cbefb85ec3111b4e38fa9bc7cbcae', 'hex')) AS normalized_token;
+SELECT ring_set_weight('c_grow', 'n6', 0);
+SELECT count(*) AS n6_tokens FROM ring_nodes WHERE ring = 'c_grow' AND node = 'n6' AND vnodes > 0;
 
 -- errors
-SELECT ring_add_node('grow', 'dup', tokens => ARRAY[5, 5]);
-SELECT ring_add_node('grow', 'dup', tokens => ARRAY[(SELECT range_end FROM ring_moves('grow', 0, 1) LIMIT 1)]);
-SELECT ring_add_node('grow', 'empty', tokens => '{}');
-SELECT ring_add_node('grow', 'nulls', tokens => ARRAY[1, NULL]);
-SELECT ring_add_node('grow', 'flat', tokens => ARRAY[[1, 2], [3, 4]]);
+SELECT ring_add_node('c_grow', 'dup', tokens => ARRAY[5, 5]);
+SELECT ring_add_node('c_grow', 'dup', tokens => ARRAY[(SELECT range_end FROM ring_moves('c_grow', 0, 1) LIMIT 1)]);
+SELECT ring_add_node('c_grow', 'empty', tokens => '{}');
+SELECT ring_add_node('c_grow', 'nulls', tokens => ARRAY[1, NULL]);
+SELECT ring_add_node('c_grow', 'flat', tokens => ARRAY[[1, 2], [3, 4]]);
 SELECT ring_add_node('simple_n1_even_rr3', 'x', tokens => NULL) IS NOT NULL AS no_tokens_is_fine;
 SELECT ring_create('not_cassandra');
 SELECT ring_add_node('not_cassandra', 'x', tokens => ARRAY[1]);
@@ -134,4 +134,4 @@ SELECT cassandra_partition_key(now());
 SELECT cassandra_partition_key(VARIADIC ARRAY[1, 2]);
 SELECT cassandra_partition_key(repeat('x', 70000), 1);
 SELECT cassandra_partition_key('a', NULL::int) IS NULL AS null_component;
-SELECT ring_pin('grow', 'k', 'n1');
+SELECT ring_pin('c_grow', 'k', 'n1');

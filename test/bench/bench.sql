@@ -33,6 +33,21 @@ SELECT ring_create('s1000', 'slots');
 SELECT count(ring_add_node('s1000', 'node' || i)) FROM generate_series(1, 1000) i;
 SELECT ring_create('m1000', 'maglev');
 SELECT count(ring_add_node('m1000', 'node' || i)) FROM generate_series(1, 1000) i;
+SELECT ring_create('h5', 'rendezvous');
+SELECT count(ring_add_node('h5', 'db' || i)) FROM generate_series(1, 5) i;
+-- the modes of other systems
+SELECT ring_create('redis5', 'redis');
+SELECT count(ring_add_node('redis5', 'db' || i)) FROM generate_series(1, 5) i;
+SELECT ring_create('ketama5', 'ketama');
+SELECT count(ring_add_node('ketama5', 'db' || i || ':11211')) FROM generate_series(1, 5) i;
+SELECT ring_create('ketama100', 'ketama');
+SELECT count(ring_add_node('ketama100', 'db' || i || ':11211')) FROM generate_series(1, 100) i;
+SELECT ring_create('libketama5', 'libketama');
+SELECT count(ring_add_node('libketama5', 'db' || i || ':11211')) FROM generate_series(1, 5) i;
+SELECT ring_create('cassandra5', 'cassandra');
+SELECT count(ring_add_node('cassandra5', 'db' || i)) FROM generate_series(1, 5) i;
+SELECT ring_create('cassandra1000', 'cassandra', 16);
+SELECT count(ring_add_node('cassandra1000', 'node' || i)) FROM generate_series(1, 1000) i;
 
 -- the plain-SQL ring a strong SQL user can write: width_bucket over a
 -- sorted token array, owners as node numbers (fixed-width, O(1) subscript)
@@ -81,6 +96,14 @@ UNION ALL SELECT * FROM bench('ring_shard(r, k), slots 4096, 5 nodes', 'ring_sha
 UNION ALL SELECT * FROM bench('ring_shard(r, k), slots 4096, 1000 nodes', 'ring_shard(''s1000'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), maglev 65537, 5 nodes', 'ring_shard(''m5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), maglev 65537, 1000 nodes', 'ring_shard(''m1000'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), rendezvous, 5 nodes', 'ring_shard(''h5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), redis, 5 masters', 'ring_shard(''redis5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), ketama, 5 servers', 'ring_shard(''ketama5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), ketama, 100 servers', 'ring_shard(''ketama100'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), libketama, 5 servers', 'ring_shard(''libketama5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), cassandra, 5 nodes x 256', 'ring_shard(''cassandra5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), cassandra, 1000 nodes x 16', 'ring_shard(''cassandra1000'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, integer), cassandra, 5 nodes', 'ring_shard(''cassandra5'', i)', 'int_keys')
 UNION ALL SELECT * FROM bench('ring_shard(r, k, version), 5 nodes', 'ring_shard(''r4to5'', k, 2)')
 UNION ALL SELECT * FROM bench('ring_shard, ring name varying per row (2 rings)',
     'ring_shard(CASE WHEN right(k, 1) < ''5'' THEN ''r5'' ELSE ''r4to5'' END, k)')

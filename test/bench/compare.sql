@@ -38,13 +38,18 @@ BEGIN
 END $$;
 
 -- fraction of the token space that moves between two versions (of the 1M
--- keys, for 'rendezvous', which has no ranges)
+-- keys, for 'rendezvous', which has no ranges); ring_moves speaks in slots
+-- on 'redis' rings, in 32-bit values on 'ketama' and 'libketama' rings
 CREATE FUNCTION moved(ring text, a int, b int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+    alg text := (SELECT algorithm FROM ring_list WHERE ring_list.ring = moved.ring);
 BEGIN
-    IF (SELECT algorithm FROM ring_list WHERE ring_list.ring = moved.ring) = 'rendezvous' THEN
+    IF alg = 'rendezvous' THEN
         RETURN (SELECT count(ring_move(ring, k, a, b))::float8 / count(*) FROM keys);
     END IF;
-    RETURN (SELECT coalesce(sum(range_end::numeric - range_start + 1), 0)::float8 / 2::float8 ^ 64
+    RETURN (SELECT coalesce(sum(range_end::numeric - range_start + 1), 0)::float8 /
+                   CASE alg WHEN 'redis' THEN 16384 WHEN 'ketama' THEN 2::float8 ^ 32
+                            WHEN 'libketama' THEN 2::float8 ^ 32 ELSE 2::float8 ^ 64 END
               FROM ring_moves(ring, a, b));
 END $$;
 -- whether every move between two versions involves node
@@ -63,7 +68,7 @@ CREATE TABLE results (algorithm text, nodes int, balance numeric, add numeric, r
                       ord int);
 
 -- one transaction per change, so that each is a version of its own
-CREATE PROCEDURE measure(label text, ord int, n int, create_sql text)
+CREATE PROCEDURE measure(label text, ord int, n int, create_sql text, suffix text)
 LANGUAGE plpgsql AS $$
 DECLARE
     rname text := format('cmp_%s_%s', ord, n);
@@ -76,39 +81,44 @@ DECLARE
     mem bigint;
 BEGIN
     EXECUTE format(create_sql, quote_literal(rname));
-    PERFORM ring_add_node(rname, 'node' || i) FROM generate_series(1, n) i;
+    PERFORM ring_add_node(rname, 'node' || i || suffix) FROM generate_series(1, n) i;
     COMMIT;
     v1 := ring_version(rname);
     SELECT max_share_ratio INTO bal FROM ring_quality(rname);
     ns := ns_per_row(format('ring_shard(%L, k)', rname));
     SELECT c.bytes INTO mem FROM ring_cache_info() c WHERE c.ring = rname AND c.version = v1;
-    v2 := ring_add_node(rname, 'node' || (n + 1));
+    v2 := ring_add_node(rname, 'node' || (n + 1) || suffix);
     COMMIT;
-    v3 := ring_remove_node(rname, 'node1');
+    v3 := ring_remove_node(rname, 'node1' || suffix);
     COMMIT;
-    v4 := ring_set_weight(rname, 'node2', 2);
+    v4 := ring_set_weight(rname, 'node2' || suffix, 2);
     COMMIT;
     INSERT INTO results VALUES (
         label, n, round(bal::numeric, 3),
         round((moved(rname, v1, v2) * (n + 1))::numeric, 3),
         round((moved(rname, v2, v3) * (n + 1))::numeric, 3),
         round((moved(rname, v3, v4) / (2.0 / (n + 1) - 1.0 / n))::numeric, 3),
-        moves_involve_only(rname, v1, v2, 'node' || (n + 1)) AND moves_involve_only(rname, v2, v3, 'node1')
-            AND moves_involve_only(rname, v3, v4, 'node2'),
+        moves_involve_only(rname, v1, v2, 'node' || (n + 1) || suffix)
+            AND moves_involve_only(rname, v2, v3, 'node1' || suffix)
+            AND moves_involve_only(rname, v3, v4, 'node2' || suffix),
         ns, mem, ord);
 END $$;
 
 \echo '== hashing limit: hashtextextended(k, 0), ns/key'
 SELECT ns_per_row('hashtextextended(k, 0)') AS ns_per_key;
 
-SELECT format('CALL measure(%L, %s, %s, %L)', a.label, a.ord, n.n, a.create_sql)
-  FROM (VALUES (1, 'vnode 256 (hashed)', 'SELECT ring_create(%s, ''vnode'', 256)'),
-               (2, 'vnode 16 (hashed)', 'SELECT ring_create(%s, ''vnode'', 16)'),
-               (3, 'vnode 16 balanced', 'SELECT ring_create(%s, ''vnode'', 16, token_allocation => ''balanced'')'),
-               (4, 'slots 4096', 'SELECT ring_create(%s, ''slots'')'),
-               (5, 'maglev 65537', 'SELECT ring_create(%s, ''maglev'')'),
-               (6, 'rendezvous', 'SELECT ring_create(%s, ''rendezvous'')'))
-       AS a(ord, label, create_sql),
+SELECT format('CALL measure(%L, %s, %s, %L, %L)', a.label, a.ord, n.n, a.create_sql, a.suffix)
+  FROM (VALUES (1, 'vnode 256 (hashed)', 'SELECT ring_create(%s, ''vnode'', 256)', ''),
+               (2, 'vnode 16 (hashed)', 'SELECT ring_create(%s, ''vnode'', 16)', ''),
+               (3, 'vnode 16 balanced', 'SELECT ring_create(%s, ''vnode'', 16, token_allocation => ''balanced'')', ''),
+               (4, 'slots 4096', 'SELECT ring_create(%s, ''slots'')', ''),
+               (5, 'maglev 65537', 'SELECT ring_create(%s, ''maglev'')', ''),
+               (6, 'rendezvous', 'SELECT ring_create(%s, ''rendezvous'')', ''),
+               (7, 'redis', 'SELECT ring_create(%s, ''redis'')', ''),
+               (8, 'ketama', 'SELECT ring_create(%s, ''ketama'')', ':11211'),
+               (9, 'libketama', 'SELECT ring_create(%s, ''libketama'')', ':11211'),
+               (10, 'cassandra 16', 'SELECT ring_create(%s, ''cassandra'', 16)', ''))
+       AS a(ord, label, create_sql, suffix),
        (VALUES (5), (10), (100), (1000)) AS n(n)
  ORDER BY a.ord, n.n \gexec
 
