@@ -138,6 +138,12 @@ check_weight(double weight, const RingChange *chg, const char *node)
 				 errmsg("weight %g of node \"%s\" is too large", weight, node),
 				 errdetail("Ring \"%s\" gives %d virtual nodes per unit of weight, and a node may have at most %d.",
 						   chg->name, chg->vnodes, RING_MAX_NODE_TOKENS)));
+	if (chg->algorithm == RING_ALGORITHM_JUMP && weight != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid weight %g for node \"%s\"", weight, node),
+				 errdetail("A 'jump' ring gives every node one bucket: its nodes have weight 1."),
+				 errhint("Remove the node to drain it.")));
 	if ((chg->algorithm == RING_ALGORITHM_KETAMA ||
 		 chg->algorithm == RING_ALGORITHM_LIBKETAMA) &&
 		(weight != floor(weight) || weight > (double) PG_UINT32_MAX))
@@ -1289,11 +1295,12 @@ ring_pin(PG_FUNCTION_ARGS)
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
-	if (chg.algorithm == RING_ALGORITHM_RENDEZVOUS)
+	if (chg.algorithm == RING_ALGORITHM_RENDEZVOUS || chg.algorithm == RING_ALGORITHM_JUMP)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ring \"%s\" cannot pin keys", chg.name),
-				 errdetail("Pins are ranges of one position, and a 'rendezvous' ring has no ranges.")));
+				 errdetail("Pins are ranges of one position, and a '%s' ring has no ranges.",
+						   ring_algorithm_name(chg.algorithm))));
 	if (chg.algorithm == RING_ALGORITHM_REDIS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -92,6 +92,7 @@ typedef struct CompiledRing
 	 */
 	bool		per_key;
 	uint64	   *seeds;
+	struct RingJump *jump;		/* 'jump' rings: the buckets */
 
 	uint64		last_used;		/* cache clock of its last resolution */
 	int			refcount;		/* RingRefs pinning it */

@@ -376,8 +376,8 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
  * The nodes of one version of a ring (weight 0 included), as snap sees them,
  * allocated in the current memory context.
  */
-List *
-ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
+static List *
+nodes_scan(const RingHeader *hdr, int32 version, Snapshot snap, bool history)
 {
 	Relation	rel;
 	Relation	idx;
@@ -405,10 +405,12 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 
 		added_in = DatumGetInt32(heap_getattr(tuple, Anum_nodes_added_in, desc, &isnull));
 		removed_in = heap_getattr(tuple, Anum_nodes_removed_in, desc, &isnull);
-		if (added_in > version || (!isnull && DatumGetInt32(removed_in) <= version))
+		if (added_in > version || (!history && !isnull && DatumGetInt32(removed_in) <= version))
 			continue;
 
 		row = palloc(sizeof(RingNodeRow));
+		row->added_in = added_in;
+		row->removed_in = isnull || DatumGetInt32(removed_in) > version ? 0 : DatumGetInt32(removed_in);
 		row->name = DatumGetTextPCopy(heap_getattr(tuple, Anum_nodes_node, desc, &isnull));
 		row->weight = DatumGetFloat8(heap_getattr(tuple, Anum_nodes_weight, desc, &isnull));
 		zone = heap_getattr(tuple, Anum_nodes_zone, desc, &isnull);
@@ -421,6 +423,22 @@ ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
 	table_close(rel, AccessShareLock);
 
 	return result;
+}
+
+List *
+ring_catalog_nodes(const RingHeader *hdr, int32 version, Snapshot snap)
+{
+	return nodes_scan(hdr, version, snap, false);
+}
+
+/*
+ * Every node row of a ring up to version, as snap sees them: the nodes of
+ * that version (removed_in 0) and those removed at or before it.
+ */
+List *
+ring_catalog_node_history(const RingHeader *hdr, int32 version, Snapshot snap)
+{
+	return nodes_scan(hdr, version, snap, true);
 }
 
 /*
@@ -554,11 +572,13 @@ ring_algorithm_parse(const char *name)
 		return RING_ALGORITHM_LIBKETAMA;
 	if (strcmp(name, "cassandra") == 0)
 		return RING_ALGORITHM_CASSANDRA;
+	if (strcmp(name, "jump") == 0)
+		return RING_ALGORITHM_JUMP;
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown ring algorithm \"%s\"", name),
-			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis, ketama, libketama, cassandra.")));
+			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis, ketama, libketama, cassandra, jump.")));
 	pg_unreachable();
 }
 
@@ -584,6 +604,8 @@ ring_algorithm_name(RingAlgorithm algorithm)
 			return "libketama";
 		case RING_ALGORITHM_CASSANDRA:
 			return "cassandra";
+		case RING_ALGORITHM_JUMP:
+			return "jump";
 	}
 	elog(ERROR, "unrecognized ring algorithm: %d", (int) algorithm);
 	pg_unreachable();

@@ -34,7 +34,8 @@ typedef enum RingAlgorithm
 	RING_ALGORITHM_REDIS,		/* Redis Cluster's 16384 hash slots */
 	RING_ALGORITHM_KETAMA,		/* libmemcached / twemproxy continuum */
 	RING_ALGORITHM_LIBKETAMA,	/* last.fm libketama continuum */
-	RING_ALGORITHM_CASSANDRA	/* Murmur3Partitioner token ring */
+	RING_ALGORITHM_CASSANDRA,	/* Murmur3Partitioner token ring */
+	RING_ALGORITHM_JUMP			/* jump hash with MementoHash removals */
 } RingAlgorithm;
 
 /* Hash slots of a 'redis' ring (Redis Cluster's CLUSTER_SLOTS). */
@@ -80,6 +81,8 @@ typedef struct RingNodeRow
 	double		weight;
 	text	   *zone;			/* NULL: no zone */
 	int64		joined;			/* order of joining the ring */
+	int32		added_in;
+	int32		removed_in;		/* 0: still there at the version read */
 } RingNodeRow;
 
 extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,
@@ -93,6 +96,8 @@ typedef struct RingTokenRow
 
 extern List *ring_catalog_nodes(const RingHeader *hdr, int32 version,
 								Snapshot snap);
+extern List *ring_catalog_node_history(const RingHeader *hdr, int32 version,
+									   Snapshot snap);
 extern RingTokenRow *ring_catalog_pins(const RingHeader *hdr, int32 version,
 									   Snapshot snap, uint32 *npins);
 extern RingTokenRow *ring_catalog_tokens(const RingHeader *hdr, int32 version,

@@ -112,7 +112,8 @@ ring_diff_rings(const CompiledRing *oldr, const CompiledRing *newr,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ring \"%s\" has no ranges to compare",
 						oldr->per_key ? oldr->name : newr->name),
-				 errdetail("A 'rendezvous' ring places each key on its own."),
+				 errdetail("A '%s' ring places each key on its own.",
+						   ring_algorithm_name(oldr->per_key ? oldr->algorithm : newr->algorithm)),
 				 errhint("Use ring_move() on the keys.")));
 
 	for (;;)
@@ -245,7 +246,7 @@ ring_owned_sizes(const CompiledRing *ring)
 	if (ring->per_key)
 	{
 		for (uint64 k = 0; k < RING_SAMPLES && ring->nowners > 0; k++)
-			owned[ring_hrw_owner(ring, ring_sample_position(k))] +=
+			owned[ring_per_key_owner(ring, ring_sample_position(k))] +=
 				((uint128) 1 << 64) / RING_SAMPLES;
 		return owned;
 	}
@@ -430,8 +431,8 @@ what_if_moved(const CompiledRing *ring, text *add_name, double add_weight,
 		for (uint64 k = 0; k < RING_SAMPLES; k++)
 		{
 			int64		pos = ring_sample_position(k);
-			uint32		a = ring_hrw_owner(ring, pos);
-			uint32		b = ring_hrw_owner(after, pos);
+			uint32		a = ring_per_key_owner(ring, pos);
+			uint32		b = ring_per_key_owner(after, pos);
 
 			changed += !same_node(ring, a, after, b);
 		}

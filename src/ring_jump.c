@@ -7,28 +7,16 @@
  *	  64-bit linear congruential step, and the jump computed in double
  *	  precision.
  *
+ *	  The buckets of 'jump' rings: MementoHash's removal and restoring of
+ *	  buckets (ring_jump.h has the lookup).
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "fmgr.h"
 
-/* The bucket, in [0, buckets), of key. */
-static int32
-jump_bucket(uint64 key, int32 buckets)
-{
-	int64		b = -1;
-	int64		j = 0;
-
-	while (j < buckets)
-	{
-		b = j;
-		key = key * UINT64CONST(2862933555777941757) + 1;
-		j = (int64) ((double) (b + 1) * ((double) (INT64CONST(1) << 31) /
-										 (double) ((key >> 33) + 1)));
-	}
-	return (int32) b;
-}
+#include "ring_jump.h"
 
 /*
  * jump_consistent_hash(key bigint, buckets integer): the key's bucket; the
@@ -46,5 +34,79 @@ jump_consistent_hash(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("number of buckets must be at least 1"),
 				 errdetail("The value given was %d.", buckets)));
-	PG_RETURN_INT32(jump_bucket((uint64) key, buckets));
+	PG_RETURN_INT32(ring_jump_bucket((uint64) key, buckets));
+}
+
+/* A copy of jump, in the current memory context. */
+RingJump *
+ring_jump_copy(const RingJump *jump)
+{
+	RingJump   *copy = palloc(sizeof(RingJump));
+	size_t		size = (jump->nbuckets + 1) * sizeof(int32);
+
+	*copy = *jump;
+	copy->working = palloc(size);
+	copy->replacer = palloc(size);
+	copy->prev = palloc(size);
+	copy->node = palloc(size);
+	memcpy(copy->working, jump->working, size);
+	memcpy(copy->replacer, jump->replacer, size);
+	memcpy(copy->prev, jump->prev, size);
+	memcpy(copy->node, jump->node, size);
+	return copy;
+}
+
+/*
+ * Remove a working bucket.  The last bucket, with none removed, just goes
+ * (as in plain jump hash); any other is remembered with the number of
+ * buckets still working and the bucket that takes its place: the one at
+ * the last working place.  The arrays must have room for nbuckets + 1.
+ */
+void
+ring_jump_remove(RingJump *jump, int32 bucket)
+{
+	int32		replacer;
+
+	Assert(jump->working[bucket] < 0);
+	jump->node[bucket] = -1;
+	if (jump->last == jump->nbuckets && bucket == jump->nbuckets - 1)
+	{
+		jump->nbuckets--;
+		jump->last = jump->nbuckets;
+		jump->nworking--;
+		return;
+	}
+	replacer = jump->nworking - 1;
+	while (jump->working[replacer] >= 0)
+		replacer = jump->replacer[replacer];
+	jump->working[bucket] = jump->nworking - 1;
+	jump->replacer[bucket] = replacer;
+	jump->prev[bucket] = jump->last;
+	jump->last = bucket;
+	jump->nworking--;
+}
+
+/*
+ * Add a bucket: the one removed last comes back, or a new last bucket if
+ * none is removed.  Returns it; its node is for the caller to set.  The
+ * arrays must have room for nbuckets + 1.
+ */
+int32
+ring_jump_add(RingJump *jump)
+{
+	int32		bucket = jump->last;
+
+	if (bucket == jump->nbuckets)
+	{
+		jump->working[bucket] = -1;
+		jump->nbuckets++;
+		jump->last = jump->nbuckets;
+	}
+	else
+	{
+		jump->last = jump->prev[bucket];
+		jump->working[bucket] = -1;
+	}
+	jump->nworking++;
+	return bucket;
 }

@@ -204,7 +204,7 @@ owner_name(const CompiledRing *ring, int64 pos)
 	{
 		if (ring->nowners == 0)
 			report_empty_ring(ring);
-		return ring->nodes[ring_hrw_owner(ring, pos)].name;
+		return ring->nodes[ring_per_key_owner(ring, pos)].name;
 	}
 	return ring->nodes[ring_token_owner(ring, ring_token_at(ring, pos))].name;
 }
@@ -402,7 +402,29 @@ ring_shards(PG_FUNCTION_ARGS)
 	 * is skipped for now (Cassandra's rack rule), and the skipped ones fill
 	 * up the result, in order, if too few zones.
 	 */
-	if (ring->per_key)
+	if (ring->jump)
+	{
+		/*
+		 * 'jump': the owner, then the owner were the owners found so far
+		 * removed (MementoHash removals of a copy of the buckets).
+		 */
+		RingJump   *jump = ring_jump_copy(ring->jump);
+
+		while (found < n && jump->nworking > 0)
+		{
+			int32		b = ring_jump_lookup(jump, pos);
+
+			consider_replica(st, ring, (uint32) jump->node[b], names, &found,
+							 &seen, &ndeferred);
+			ring_jump_remove(jump, b);
+		}
+		pfree(jump->working);
+		pfree(jump->replacer);
+		pfree(jump->prev);
+		pfree(jump->node);
+		pfree(jump);
+	}
+	else if (ring->per_key)
 	{
 		ScoredNode *order = palloc(ring->nnodes * sizeof(ScoredNode));
 		int			norder = 0;

@@ -199,7 +199,8 @@ ring_picture(const CompiledRing *ring, const CompiledRing *oldr)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ring \"%s\" has no ranges to draw", ring->name),
-				 errdetail("A 'rendezvous' ring places each key on its own."),
+				 errdetail("A '%s' ring places each key on its own.",
+						   ring_algorithm_name(ring->algorithm)),
 				 errhint("Use ring_ownership() for the nodes' shares.")));
 
 	initStringInfo(&buf);

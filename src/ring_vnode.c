@@ -425,6 +425,103 @@ ring_hrw_seeds(CompiledRing *ring)
 	}
 }
 
+/* A join or a departure in a 'jump' ring's history. */
+typedef struct JumpEvent
+{
+	int32		version;
+	int			kind;			/* 0: leaves, 1: joins (leaving comes first) */
+	int64		joined;
+	int			row;
+} JumpEvent;
+
+/*
+ * Order of a 'jump' ring's history: by version; in one version, the nodes
+ * that leave (the last to have joined first), then those that join (in the
+ * order they joined).
+ */
+static int
+jump_event_cmp(const void *a, const void *b)
+{
+	const JumpEvent *x = a;
+	const JumpEvent *y = b;
+
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind - y->kind;
+	if (x->joined != y->joined)
+		return (x->joined < y->joined) == (x->kind == 1) ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Make ring a 'jump' ring: replay its node history (rows, every node row up
+ * to the ring's version) through MementoHash's bucket removals and
+ * restorations (ring_jump.c), giving each node of the version its bucket.
+ */
+static void
+jump_buckets(CompiledRing *ring, List *rows)
+{
+	int			nrows = list_length(rows);
+	JumpEvent  *ev = palloc(Max(2 * nrows, 1) * sizeof(JumpEvent));
+	int32	   *bucket_of = palloc(Max(nrows, 1) * sizeof(int32));
+	RingNodeRow **row = palloc(Max(nrows, 1) * sizeof(RingNodeRow *));
+	RingJump   *jump = palloc0(sizeof(RingJump));
+	int			nev = 0;
+	int			i = 0;
+	ListCell   *lc;
+
+	jump->working = palloc((nrows + 1) * sizeof(int32));
+	jump->replacer = palloc((nrows + 1) * sizeof(int32));
+	jump->prev = palloc((nrows + 1) * sizeof(int32));
+	jump->node = palloc((nrows + 1) * sizeof(int32));
+	foreach(lc, rows)
+	{
+		row[i] = lfirst(lc);
+		ev[nev].version = row[i]->added_in;
+		ev[nev].kind = 1;
+		ev[nev].joined = row[i]->joined;
+		ev[nev++].row = i;
+		if (row[i]->removed_in > 0)
+		{
+			ev[nev].version = row[i]->removed_in;
+			ev[nev].kind = 0;
+			ev[nev].joined = row[i]->joined;
+			ev[nev++].row = i;
+		}
+		i++;
+	}
+	qsort(ev, nev, sizeof(JumpEvent), jump_event_cmp);
+	for (int e = 0; e < nev; e++)
+	{
+		if (ev[e].kind == 1)
+		{
+			bucket_of[ev[e].row] = ring_jump_add(jump);
+			jump->node[bucket_of[ev[e].row]] = -1;
+		}
+		else
+			ring_jump_remove(jump, bucket_of[ev[e].row]);
+	}
+
+	/* the nodes of the version, by name */
+	for (int r = 0; r < nrows; r++)
+	{
+		RingNodeInfo key;
+		RingNodeInfo *node;
+
+		if (row[r]->removed_in > 0)
+			continue;
+		key.name = row[r]->name;
+		node = bsearch(&key, ring->nodes, ring->nnodes, sizeof(RingNodeInfo),
+					   node_name_cmp);
+		if (node == NULL)
+			elog(ERROR, "node history of ring \"%s\" does not match its nodes", ring->name);
+		jump->node[bucket_of[r]] = node - ring->nodes;
+	}
+	ring->jump = jump;
+	ring->per_key = true;
+}
+
 /* Token-pair priorities for apply_pins: on equal tokens, the lowest wins. */
 #define PIN_PRIORITY_PIN		0
 #define PIN_PRIORITY_TOKEN		1
@@ -619,6 +716,18 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 		ring_hrw_seeds(ring);
 		npairs = 0;
 	}
+	else if (hdr->algorithm == RING_ALGORITHM_JUMP)
+	{
+		List	   *history;
+
+		for (int j = 0; j < ring->nnodes; j++)
+			ring->nodes[j].vnodes = 0;
+		MemoryContextSwitchTo(tmpcxt);
+		history = ring_catalog_node_history(hdr, version, snap);
+		MemoryContextSwitchTo(ringcxt);
+		jump_buckets(ring, history);
+		npairs = 0;
+	}
 
 	if (npairs > RING_MAX_RING_TOKENS)
 		ereport(ERROR,
@@ -743,6 +852,29 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 		npairs = 0;
 		for (int i = 0; i < n; i++)
 			res->nowners += res->nodes[i].weight > 0;
+	}
+	else if (ring->algorithm == RING_ALGORITHM_JUMP)
+	{
+		/* the same buckets, one removed (MementoHash) or one more */
+		RingJump   *jump = ring_jump_copy(ring->jump);
+
+		for (int32 b = 0; b < jump->nbuckets; b++)
+		{
+			if (jump->node[b] < 0)
+				continue;
+			if (jump->node[b] == remove)
+				ring_jump_remove(jump, b);
+			else
+				jump->node[b] = map[jump->node[b]];
+		}
+		if (add_name)
+			jump->node[ring_jump_add(jump)] = at;
+		res->jump = jump;
+		res->per_key = true;
+		res->nowners = jump->nworking;
+		npairs = 0;
+		for (int i = 0; i < n; i++)
+			res->nodes[i].vnodes = 0;
 	}
 	else if (ring->algorithm == RING_ALGORITHM_MAGLEV)
 		lists = ring_maglev_lists(res, ring->table_size, &npairs);

@@ -13,6 +13,7 @@
 #include "ring_cache.h"
 #include "ring_keys.h"
 #include "ring_cassandra.h"
+#include "ring_jump.h"
 #include "ring_ketama.h"
 #include "ring_redis.h"
 
@@ -180,12 +181,25 @@ ring_position_external(const CompiledRing *ring, int64 pos, bool round_up)
 	return pos;
 }
 
+/*
+ * On a ring without ranges ('rendezvous', 'jump'): the node of pos, or
+ * RING_NO_OWNER if none has weight.
+ */
+static inline uint32
+ring_per_key_owner(const CompiledRing *ring, int64 pos)
+{
+	if (ring->jump)
+		return ring->nowners == 0 ? RING_NO_OWNER :
+			(uint32) ring->jump->node[ring_jump_lookup(ring->jump, pos)];
+	return ring_hrw_owner(ring, pos);
+}
+
 /* Index into ring->nodes of the owner of pos, or RING_NO_OWNER if empty. */
 static inline uint32
 ring_owner_of(const CompiledRing *ring, int64 pos)
 {
 	if (ring->ntokens == 0)
-		return ring->per_key ? ring_hrw_owner(ring, pos) : RING_NO_OWNER;
+		return ring->per_key ? ring_per_key_owner(ring, pos) : RING_NO_OWNER;
 	return ring_token_owner(ring, ring_token_at(ring, pos));
 }
 
