@@ -46,6 +46,12 @@ SELECT ring_create('libketama5', 'libketama');
 SELECT count(ring_add_node('libketama5', 'db' || i || ':11211')) FROM generate_series(1, 5) i;
 SELECT ring_create('cassandra5', 'cassandra');
 SELECT count(ring_add_node('cassandra5', 'db' || i)) FROM generate_series(1, 5) i;
+SELECT ring_create('j4to5', 'jump');
+SELECT count(ring_add_node('j4to5', 'db' || i)) FROM generate_series(1, 4) i;
+SELECT ring_add_node('j4to5', 'db5');
+SELECT ring_create('j1000', 'jump');
+SELECT count(ring_add_node('j1000', 'node' || i)) FROM generate_series(1, 1000) i;
+SELECT ring_remove_node('j1000', 'node500');
 SELECT ring_create('cassandra1000', 'cassandra', 16);
 SELECT count(ring_add_node('cassandra1000', 'node' || i)) FROM generate_series(1, 1000) i;
 
@@ -104,6 +110,8 @@ UNION ALL SELECT * FROM bench('ring_shard(r, k), libketama, 5 servers', 'ring_sh
 UNION ALL SELECT * FROM bench('ring_shard(r, k), cassandra, 5 nodes x 256', 'ring_shard(''cassandra5'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k), cassandra, 1000 nodes x 16', 'ring_shard(''cassandra1000'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, integer), cassandra, 5 nodes', 'ring_shard(''cassandra5'', i)', 'int_keys')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), jump, 5 nodes', 'ring_shard(''j4to5'', k)')
+UNION ALL SELECT * FROM bench('ring_shard(r, k), jump, 999 of 1000 nodes (one removed)', 'ring_shard(''j1000'', k)')
 UNION ALL SELECT * FROM bench('ring_shard(r, k, version), 5 nodes', 'ring_shard(''r4to5'', k, 2)')
 UNION ALL SELECT * FROM bench('ring_shard, ring name varying per row (2 rings)',
     'ring_shard(CASE WHEN right(k, 1) < ''5'' THEN ''r5'' ELSE ''r4to5'' END, k)')
@@ -118,7 +126,8 @@ UNION ALL SELECT b.* FROM sql_ring, bench('plain-SQL ring, width_bucket, 5 x 256
 UNION ALL SELECT * FROM bench('migration count, modulo 4 -> 5',
     'CASE WHEN abs(hashtextextended(k, 0)) % 4 <> abs(hashtextextended(k, 0)) % 5 THEN 1 END')
 UNION ALL SELECT * FROM bench('migration count, ring_move 4 -> 5', 'ring_move(''r4to5'', k, 1, 2)')
-UNION ALL SELECT * FROM bench('migration count, ring_move 1000 -> 1001', 'ring_move(''r1000'', k, 1, 2)');
+UNION ALL SELECT * FROM bench('migration count, ring_move 1000 -> 1001', 'ring_move(''r1000'', k, 1, 2)')
+UNION ALL SELECT * FROM bench('migration count, ring_move jump 4 -> 5', 'ring_move(''j4to5'', k, 1, 2)');
 
 SELECT what, ns_per_row_median AS "ns/row",
        round(ns_per_row_median / (SELECT ns_per_row_median FROM results

@@ -2,9 +2,10 @@
 -- nodes.  Run by test/bench/compare.sh in a throw-away cluster.
 --
 -- balance   largest share / fair share of the token space (ring_quality;
---           'rendezvous': of 2^18 evenly spaced positions)
+--           'rendezvous', 'jump': of 2^18 evenly spaced positions)
 -- add       fraction of the token space moved when node N+1 joins, / 1/(N+1)
---           ('rendezvous': fraction of the 1M keys)
+--           ('rendezvous', 'jump': fraction of the 1M keys; 'jump' has
+--           no reweight)
 -- remove    the same when node1 then leaves, / its fair share 1/(N+1)
 -- reweight  the same when node2's weight goes 1 -> 2, / the change of its
 --           fair share 2/(N+1) - 1/N
@@ -44,7 +45,7 @@ CREATE FUNCTION moved(ring text, a int, b int) RETURNS float8 LANGUAGE plpgsql A
 DECLARE
     alg text := (SELECT algorithm FROM ring_list WHERE ring_list.ring = moved.ring);
 BEGIN
-    IF alg = 'rendezvous' THEN
+    IF alg IN ('rendezvous', 'jump') THEN
         RETURN (SELECT count(ring_move(ring, k, a, b))::float8 / count(*) FROM keys);
     END IF;
     RETURN (SELECT coalesce(sum(range_end::numeric - range_start + 1), 0)::float8 /
@@ -55,7 +56,7 @@ END $$;
 -- whether every move between two versions involves node
 CREATE FUNCTION moves_involve_only(ring text, a int, b int, node text) RETURNS boolean LANGUAGE plpgsql AS $$
 BEGIN
-    IF (SELECT algorithm FROM ring_list WHERE ring_list.ring = moves_involve_only.ring) = 'rendezvous' THEN
+    IF (SELECT algorithm FROM ring_list WHERE ring_list.ring = moves_involve_only.ring) IN ('rendezvous', 'jump') THEN
         RETURN (SELECT coalesce(bool_and((m).from_node = node OR (m).to_node = node), true)
                   FROM (SELECT ring_move(ring, k, a, b) AS m FROM keys) s WHERE m IS NOT NULL);
     END IF;
@@ -91,16 +92,19 @@ BEGIN
     COMMIT;
     v3 := ring_remove_node(rname, 'node1' || suffix);
     COMMIT;
-    v4 := ring_set_weight(rname, 'node2' || suffix, 2);
-    COMMIT;
+    -- a 'jump' ring has weight 1 only
+    IF label <> 'jump' THEN
+        v4 := ring_set_weight(rname, 'node2' || suffix, 2);
+        COMMIT;
+    END IF;
     INSERT INTO results VALUES (
         label, n, round(bal::numeric, 3),
         round((moved(rname, v1, v2) * (n + 1))::numeric, 3),
         round((moved(rname, v2, v3) * (n + 1))::numeric, 3),
-        round((moved(rname, v3, v4) / (2.0 / (n + 1) - 1.0 / n))::numeric, 3),
+        CASE WHEN v4 IS NOT NULL THEN round((moved(rname, v3, v4) / (2.0 / (n + 1) - 1.0 / n))::numeric, 3) END,
         moves_involve_only(rname, v1, v2, 'node' || (n + 1) || suffix)
             AND moves_involve_only(rname, v2, v3, 'node1' || suffix)
-            AND moves_involve_only(rname, v3, v4, 'node2' || suffix),
+            AND (v4 IS NULL OR moves_involve_only(rname, v3, v4, 'node2' || suffix)),
         ns, mem, ord);
 END $$;
 
@@ -117,7 +121,8 @@ SELECT format('CALL measure(%L, %s, %s, %L, %L)', a.label, a.ord, n.n, a.create_
                (7, 'redis', 'SELECT ring_create(%s, ''redis'')', ''),
                (8, 'ketama', 'SELECT ring_create(%s, ''ketama'')', ':11211'),
                (9, 'libketama', 'SELECT ring_create(%s, ''libketama'')', ':11211'),
-               (10, 'cassandra 16', 'SELECT ring_create(%s, ''cassandra'', 16)', ''))
+               (10, 'cassandra 16', 'SELECT ring_create(%s, ''cassandra'', 16)', ''),
+               (11, 'jump', 'SELECT ring_create(%s, ''jump'')', ''))
        AS a(ord, label, create_sql, suffix),
        (VALUES (5), (10), (100), (1000)) AS n(n)
  ORDER BY a.ord, n.n \gexec

@@ -112,7 +112,15 @@ SELECT count(ring_hash('cs', cassandra_partition_key('k' || i, i, i::smallint, i
 SELECT ring_hash('cs', ''), ring_hash('cs', repeat('é', i)) FROM generate_series(0, 20) i;
 SELECT * FROM ring_quality('cs');
 SELECT ring_add_node('cs', 'c7', tokens => ARRAY[1]);
-SELECT ring_drop('hw'), ring_drop('rd'), ring_drop('kt'), ring_drop('lk'), ring_drop('cs');
+SELECT ring_create('jp', 'jump');
+SELECT count(ring_add_node('jp', 'j' || i, zone => 'z' || (i % 3))) FROM generate_series(1, 8) i;
+SELECT ring_remove_node('jp', 'j3');
+SELECT ring_remove_node('jp', 'j5');
+SELECT ring_add_node('jp', 'j9');
+SELECT count(ring_shard('jp', i)), count(ring_shards('jp', i, 3)), count(ring_move('jp', i, 1, 4)) FROM generate_series(1, 2000) i;
+SELECT * FROM ring_quality('jp');
+SELECT ring_add_node('jp', 'heavy', 2);
+SELECT ring_drop('hw'), ring_drop('rd'), ring_drop('kt'), ring_drop('lk'), ring_drop('cs'), ring_drop('jp');
 SELECT ring_drop('v');
 SELECT ring_drop('big');
 DROP EXTENSION consistent_ring;
