@@ -22,8 +22,10 @@ BEGIN
     FOR l IN SELECT DISTINCT list FROM lists ORDER BY 1 LOOP
         PERFORM ring_create('ketama_' || l, 'ketama');
         PERFORM ring_create('libketama_' || l, 'libketama');
+        PERFORM ring_create('twemproxy_' || l, 'twemproxy');
         PERFORM ring_add_node('ketama_' || l, host || ':' || port, greatest(weight, 1)),
-                ring_add_node('libketama_' || l, host || ':' || port, greatest(weight, 1))
+                ring_add_node('libketama_' || l, host || ':' || port, greatest(weight, 1)),
+                ring_add_node('twemproxy_' || l, host || ':' || port, greatest(weight, 1))
            FROM lists WHERE list = l ORDER BY pos;
     END LOOP;
 END $$;
@@ -46,6 +48,13 @@ SELECT count(*) FILTER (WHERE lmc_weighted IS NOT NULL) AS lmc_placements,
        count(*) FILTER (WHERE twemproxy IS NOT NULL) AS twemproxy_placements,
        count(*) FILTER (WHERE ring_shard('ketama_' || list, key) <> twemproxy) AS twemproxy_differ,
        string_agg(DISTINCT list, ',') FILTER (WHERE ring_shard('ketama_' || list, key) <> twemproxy) AS twemproxy_differ_in
+  FROM expected;
+-- 'twemproxy' = twemproxy everywhere: shared points go to the server whose
+-- name sorts first (shorter first, then by bytes), whatever the list order
+SELECT count(*) FILTER (WHERE twemproxy IS NOT NULL) AS twemproxy_placements,
+       count(*) FILTER (WHERE ring_shard('twemproxy_' || list, key) <> twemproxy) AS twemproxy_differ,
+       count(*) FILTER (WHERE ring_shard('twemproxy_' || list, key) <> lmc_weighted) AS lmc_differ,
+       string_agg(DISTINCT list, ',') FILTER (WHERE ring_shard('twemproxy_' || list, key) <> lmc_weighted) AS lmc_differ_in
   FROM expected;
 -- the lists libmemcached refuses (more than 100 servers) still place keys
 SELECT list, count(*) AS keys, count(DISTINCT ring_shard('ketama_' || list, key)) AS servers_used
@@ -106,5 +115,6 @@ SELECT ring_add_node('grow', 'cache-a:11211', 4294967296);
 SELECT ring_add_node('grow', 'cache-a:11211', 4294967295) IS NOT NULL AS largest_weight;
 SELECT ring_pin('grow', 'hot', '10.0.0.1:11211');
 SELECT ring_add_node('ketama_L01', 'no port here');
+SELECT ring_add_node('twemproxy_L01', 'no port here');
 -- 'libketama' takes any address as it is
 SELECT ring_add_node('libketama_L01', 'no port here') IS NOT NULL AS any_name;

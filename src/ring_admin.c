@@ -144,8 +144,7 @@ check_weight(double weight, const RingChange *chg, const char *node)
 				 errmsg("invalid weight %g for node \"%s\"", weight, node),
 				 errdetail("A 'jump' ring gives every node one bucket: its nodes have weight 1."),
 				 errhint("Remove the node to drain it.")));
-	if ((chg->algorithm == RING_ALGORITHM_KETAMA ||
-		 chg->algorithm == RING_ALGORITHM_LIBKETAMA) &&
+	if (RING_ALGORITHM_IS_KETAMA(chg->algorithm) &&
 		(weight != floor(weight) || weight > (double) PG_UINT32_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -166,12 +165,13 @@ check_node_name(const RingChange *chg, text *node)
 	int			hostlen;
 	int			port;
 
-	if (chg->algorithm == RING_ALGORITHM_KETAMA &&
+	if ((chg->algorithm == RING_ALGORITHM_KETAMA || chg->algorithm == RING_ALGORITHM_TWEMPROXY) &&
 		!ring_ketama_split(VARDATA_ANY(node), VARSIZE_ANY_EXHDR(node), &hostlen, &port))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("node name \"%s\" is not of the form host:port", text_to_cstring(node)),
-				 errdetail("A 'ketama' ring makes its points from the host and the port, a decimal number from 1 to 65535."),
+				 errdetail("A '%s' ring makes its points from the host and the port, a decimal number from 1 to 65535.",
+						   ring_algorithm_name(chg->algorithm)),
 				 errhint("Name the node as the client lists the server, for example '10.0.0.1:11211'.")));
 }
 
@@ -1307,7 +1307,7 @@ ring_pin(PG_FUNCTION_ARGS)
 				 errmsg("ring \"%s\" cannot pin keys", chg.name),
 				 errdetail("A 'redis' ring places keys as Redis Cluster does, which has no pinned keys."),
 				 errhint("Move the key's hash slot with ring_assign_slots().")));
-	if (chg.algorithm == RING_ALGORITHM_KETAMA || chg.algorithm == RING_ALGORITHM_LIBKETAMA)
+	if (RING_ALGORITHM_IS_KETAMA(chg.algorithm))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ring \"%s\" cannot pin keys", chg.name),

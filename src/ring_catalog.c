@@ -570,6 +570,8 @@ ring_algorithm_parse(const char *name)
 		return RING_ALGORITHM_KETAMA;
 	if (strcmp(name, "libketama") == 0)
 		return RING_ALGORITHM_LIBKETAMA;
+	if (strcmp(name, "twemproxy") == 0)
+		return RING_ALGORITHM_TWEMPROXY;
 	if (strcmp(name, "cassandra") == 0)
 		return RING_ALGORITHM_CASSANDRA;
 	if (strcmp(name, "jump") == 0)
@@ -578,7 +580,7 @@ ring_algorithm_parse(const char *name)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("unknown ring algorithm \"%s\"", name),
-			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis, ketama, libketama, cassandra, jump.")));
+			 errhint("Valid algorithms are: vnode, slots, maglev, rendezvous, redis, ketama, twemproxy, libketama, cassandra, jump.")));
 	pg_unreachable();
 }
 
@@ -602,6 +604,8 @@ ring_algorithm_name(RingAlgorithm algorithm)
 			return "ketama";
 		case RING_ALGORITHM_LIBKETAMA:
 			return "libketama";
+		case RING_ALGORITHM_TWEMPROXY:
+			return "twemproxy";
 		case RING_ALGORITHM_CASSANDRA:
 			return "cassandra";
 		case RING_ALGORITHM_JUMP:

@@ -32,11 +32,17 @@ typedef enum RingAlgorithm
 	RING_ALGORITHM_MAGLEV,		/* Maglev lookup table */
 	RING_ALGORITHM_RENDEZVOUS,	/* weighted highest random weight */
 	RING_ALGORITHM_REDIS,		/* Redis Cluster's 16384 hash slots */
-	RING_ALGORITHM_KETAMA,		/* libmemcached / twemproxy continuum */
+	RING_ALGORITHM_KETAMA,		/* libmemcached's continuum */
 	RING_ALGORITHM_LIBKETAMA,	/* last.fm libketama continuum */
 	RING_ALGORITHM_CASSANDRA,	/* Murmur3Partitioner token ring */
-	RING_ALGORITHM_JUMP			/* jump hash with MementoHash removals */
+	RING_ALGORITHM_JUMP,		/* jump hash with MementoHash removals */
+	RING_ALGORITHM_TWEMPROXY	/* twemproxy's continuum */
 } RingAlgorithm;
+
+/* The memcached clients' continuum: 'ketama', 'twemproxy', 'libketama'. */
+#define RING_ALGORITHM_IS_KETAMA(a) \
+	((a) == RING_ALGORITHM_KETAMA || (a) == RING_ALGORITHM_TWEMPROXY || \
+	 (a) == RING_ALGORITHM_LIBKETAMA)
 
 /* Hash slots of a 'redis' ring (Redis Cluster's CLUSTER_SLOTS). */
 #define RING_REDIS_SLOTS 16384

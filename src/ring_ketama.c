@@ -8,10 +8,11 @@
  * wrapping to the smallest.  A server of weight w (of N live servers of
  * total weight W) gets 4 points per digest, the 4 little-endian words of
  * MD5("<s>-<k>") for k = 0, 1, ...; a value held by two servers goes to
- * the one that joined first.  The two modes differ in s and in the number
- * of digests:
- *	- 'ketama' (libmemcached's MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, and
- *	  twemproxy): s is "host" when the node "host:port" has port 11211, else
+ * the one that joined first ('twemproxy': the one whose name sorts first,
+ * shorter names first, then by bytes).  The modes differ in s and in the
+ * number of digests:
+ *	- 'ketama' (libmemcached's MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED) and
+ *	  'twemproxy': s is "host" when the node "host:port" has port 11211, else
  *	  "host:port"; digests = floor(((pct * 160) / 4) * N + 1e-10) with every
  *	  operation in single precision, pct = (float) w / (float) W;
  *	- 'libketama' (last.fm's libketama): s is the node name as it is;
@@ -157,8 +158,41 @@ joined_cmp(const void *a, const void *b, void *arg)
 	return (x > y) - (x < y);
 }
 
+/* The length of a node's name in point strings: without ":11211". */
+static int
+point_name_len(const text *name, bool libketama)
+{
+	const char *data = VARDATA_ANY(name);
+	int			len = VARSIZE_ANY_EXHDR(name);
+	int			hostlen;
+	int			port;
+
+	if (!libketama && ring_ketama_split(data, len, &hostlen, &port) &&
+		port == RING_KETAMA_DEFAULT_PORT)
+		return hostlen;
+	return len;
+}
+
 /*
- * The continuum of a 'ketama' or 'libketama' ring as per-node token lists
+ * twemproxy's order of servers (conf_validate_server): by name, the
+ * shorter first, then by bytes; the name being the point string's.
+ */
+static int
+twemproxy_cmp(const void *a, const void *b, void *arg)
+{
+	const CompiledRing *ring = arg;
+	const text *x = ring->nodes[*(const int32 *) a].name;
+	const text *y = ring->nodes[*(const int32 *) b].name;
+	int			lx = point_name_len(x, false);
+	int			ly = point_name_len(y, false);
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return memcmp(VARDATA_ANY(x), VARDATA_ANY(y), lx);
+}
+
+/*
+ * The continuum of a 'ketama', 'twemproxy' or 'libketama' ring as per-node token lists
  * (each node's vnodes set to its count), a value shared by several nodes
  * given to the one that joined first.  Weights are whole numbers (checked
  * when they are set); nodes of weight 0 are not servers of the list.
@@ -187,7 +221,9 @@ ring_ketama_lists(CompiledRing *ring, uint64 *npairs)
 			total += (uint64) ring->nodes[i].weight;
 		}
 	}
-	qsort_arg(order, n, sizeof(int32), joined_cmp, ring);
+	qsort_arg(order, n, sizeof(int32),
+			  ring->algorithm == RING_ALGORITHM_TWEMPROXY ? twemproxy_cmp : joined_cmp,
+			  ring);
 	for (int k = 0; k < n; k++)
 	{
 		int			i = order[k];

@@ -665,8 +665,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	strlcpy(ring->name, hdr->name, sizeof(ring->name));
 	ring->algorithm = hdr->algorithm;
 	ring->compat_hash = hdr->algorithm == RING_ALGORITHM_REDIS ||
-		hdr->algorithm == RING_ALGORITHM_KETAMA ||
-		hdr->algorithm == RING_ALGORITHM_LIBKETAMA ||
+		RING_ALGORITHM_IS_KETAMA(hdr->algorithm) ||
 		hdr->algorithm == RING_ALGORITHM_CASSANDRA;
 	ring->vnodes = hdr->vnodes;
 	ring->table_size = hdr->table_size;
@@ -707,8 +706,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 		lists = stored_token_lists(ring, hdr, version, snap, &npairs);
 	else if (hdr->algorithm == RING_ALGORITHM_MAGLEV)
 		lists = ring_maglev_lists(ring, hdr->table_size, &npairs);
-	else if (hdr->algorithm == RING_ALGORITHM_KETAMA ||
-			 hdr->algorithm == RING_ALGORITHM_LIBKETAMA)
+	else if (RING_ALGORITHM_IS_KETAMA(hdr->algorithm))
 		lists = ring_ketama_lists(ring, &npairs);
 	MemoryContextSwitchTo(ringcxt);
 	if (hdr->algorithm == RING_ALGORITHM_RENDEZVOUS)
@@ -878,8 +876,7 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 	}
 	else if (ring->algorithm == RING_ALGORITHM_MAGLEV)
 		lists = ring_maglev_lists(res, ring->table_size, &npairs);
-	else if (ring->algorithm == RING_ALGORITHM_KETAMA ||
-			 ring->algorithm == RING_ALGORITHM_LIBKETAMA)
+	else if (RING_ALGORITHM_IS_KETAMA(ring->algorithm))
 		lists = ring_ketama_lists(res, &npairs);
 	else if (ring->stored_tokens)
 	{

@@ -130,7 +130,7 @@ ring_hrw_owner(const CompiledRing *ring, int64 pos)
 
 /*
  * The position of a key in ring: XXH3-64 of its bytes; on a 'redis' ring
- * its hash slot's position (ring_redis.h), on a 'ketama' or 'libketama'
+ * its hash slot's position (ring_redis.h), on a 'ketama', 'twemproxy' or 'libketama'
  * ring its MD5 hash's (ring_ketama.h), on a 'cassandra' ring the
  * Murmur3Partitioner token of its CQL serialization (ring_cassandra.h).
  */
@@ -154,8 +154,7 @@ ring_bytes_position_in(const CompiledRing *ring, const char *data, size_t len)
 {
 	if (ring->algorithm == RING_ALGORITHM_REDIS)
 		return ring_redis_slot_position(ring_redis_slot(data, len));
-	if (ring->algorithm == RING_ALGORITHM_KETAMA ||
-		ring->algorithm == RING_ALGORITHM_LIBKETAMA)
+	if (RING_ALGORITHM_IS_KETAMA(ring->algorithm))
 		return ring_ketama_point_position(ring_ketama_hash(data, len));
 	if (ring->algorithm == RING_ALGORITHM_CASSANDRA)
 		return ring_cassandra_token(data, len);
@@ -164,7 +163,7 @@ ring_bytes_position_in(const CompiledRing *ring, const char *data, size_t len)
 
 /*
  * A position as users see it (ring_hash, ring_moves): on a 'redis' ring the
- * hash slot, 0 .. 16383, on a 'ketama' or 'libketama' ring the 32-bit value,
+ * hash slot, 0 .. 16383, on a memcached continuum ring the 32-bit value,
  * else the position itself.  A range's first position rounds up
  * (round_up), its last down, so that each holds the key positions inside.
  */
@@ -175,8 +174,7 @@ ring_position_external(const CompiledRing *ring, int64 pos, bool round_up)
 
 	if (ring->algorithm == RING_ALGORITHM_REDIS)
 		return ring_redis_position_slot(pos);
-	if (ring->algorithm == RING_ALGORITHM_KETAMA ||
-		ring->algorithm == RING_ALGORITHM_LIBKETAMA)
+	if (RING_ALGORITHM_IS_KETAMA(ring->algorithm))
 		return (int64) ((biased >> 32) + (round_up && (biased & PG_UINT32_MAX) != 0));
 	return pos;
 }
