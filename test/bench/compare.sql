@@ -49,7 +49,7 @@ BEGIN
         RETURN (SELECT count(ring_move(ring, k, a, b))::float8 / count(*) FROM keys);
     END IF;
     RETURN (SELECT coalesce(sum(range_end::numeric - range_start + 1), 0)::float8 /
-                   CASE alg WHEN 'redis' THEN 16384 WHEN 'ketama' THEN 2::float8 ^ 32
+                   CASE alg WHEN 'redis' THEN 16384 WHEN 'ketama' THEN 2::float8 ^ 32 WHEN 'twemproxy' THEN 2::float8 ^ 32
                             WHEN 'libketama' THEN 2::float8 ^ 32 ELSE 2::float8 ^ 64 END
               FROM ring_moves(ring, a, b));
 END $$;
