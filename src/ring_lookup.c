@@ -308,6 +308,8 @@ ring_hash(PG_FUNCTION_ARGS)
 
 	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
 
+	if (likely(!ring->compat_hash))
+		PG_RETURN_INT64(ring_key_position(&st->reader, PG_GETARG_DATUM(1)));
 	PG_RETURN_INT64(ring_position_external(ring,
 										   ring_key_position_in(ring, &st->reader,
 																PG_GETARG_DATUM(1)),
