@@ -1273,6 +1273,47 @@ pin_current(const RingChange *chg, bytea *key, int32 *added_in)
 }
 
 /*
+ * Refuse pins where the algorithm has no ranges ('rendezvous', 'jump') or
+ * places keys as another system does, which has no pins.
+ */
+static void
+check_can_pin(const RingChange *chg)
+{
+	const char *detail = NULL;
+	const char *hint = NULL;
+
+	switch (chg->algorithm)
+	{
+		case RING_ALGORITHM_VNODE:
+		case RING_ALGORITHM_SLOTS:
+		case RING_ALGORITHM_MAGLEV:
+			return;
+		case RING_ALGORITHM_RENDEZVOUS:
+		case RING_ALGORITHM_JUMP:
+			detail = "Pins are ranges of one position, and a '%s' ring has no ranges.";
+			break;
+		case RING_ALGORITHM_REDIS:
+			detail = "A '%s' ring places keys as Redis Cluster does, which has no pinned keys.";
+			hint = "Move the key's hash slot with ring_assign_slots().";
+			break;
+		case RING_ALGORITHM_KETAMA:
+		case RING_ALGORITHM_TWEMPROXY:
+		case RING_ALGORITHM_LIBKETAMA:
+			detail = "A '%s' ring places keys as memcached clients do, which have no pinned keys.";
+			break;
+		case RING_ALGORITHM_CASSANDRA:
+			detail = "A '%s' ring places keys as Cassandra does, which has no pinned keys.";
+			hint = "Give the key's token range to a node with a token of its own.";
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("ring \"%s\" cannot pin keys", chg->name),
+			 errdetail(detail, ring_algorithm_name(chg->algorithm)),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/*
  * ring_pin(ring, key, node): place key on node whatever the ring says, from
  * the returned version on.  Pinning a key to the node it is pinned to
  * already changes nothing and returns the current version.
@@ -1295,30 +1336,7 @@ ring_pin(PG_FUNCTION_ARGS)
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
-	if (chg.algorithm == RING_ALGORITHM_RENDEZVOUS || chg.algorithm == RING_ALGORITHM_JUMP)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ring \"%s\" cannot pin keys", chg.name),
-				 errdetail("Pins are ranges of one position, and a '%s' ring has no ranges.",
-						   ring_algorithm_name(chg.algorithm))));
-	if (chg.algorithm == RING_ALGORITHM_REDIS)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ring \"%s\" cannot pin keys", chg.name),
-				 errdetail("A 'redis' ring places keys as Redis Cluster does, which has no pinned keys."),
-				 errhint("Move the key's hash slot with ring_assign_slots().")));
-	if (RING_ALGORITHM_IS_KETAMA(chg.algorithm))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ring \"%s\" cannot pin keys", chg.name),
-				 errdetail("A '%s' ring places keys as memcached clients do, which have no pinned keys.",
-						   ring_algorithm_name(chg.algorithm))));
-	if (chg.algorithm == RING_ALGORITHM_CASSANDRA)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ring \"%s\" cannot pin keys", chg.name),
-				 errdetail("A 'cassandra' ring places keys as Cassandra does, which has no pinned keys."),
-				 errhint("Give the key's token range to a node with a token of its own.")));
+	check_can_pin(&chg);
 	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
 		report_missing_node(&chg, node);
 	pinned = pin_current(&chg, key, &pinned_in);

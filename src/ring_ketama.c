@@ -50,23 +50,18 @@ ring_ketama_hash(const char *data, size_t len)
 		((uint32) d[3] << 24);
 }
 
-/* The position of a key of a 'ketama' or 'libketama' ring (any key type). */
+/* The position of a key's bytes on a memcached continuum. */
+static int64
+ketama_bytes_position(const char *data, size_t len)
+{
+	return ring_ketama_point_position(ring_ketama_hash(data, len));
+}
+
+/* The position of a key of a memcached continuum ring (any key type). */
 int64
 ring_key_position_ketama(RingKeyReader *reader, Datum key)
 {
-	char		buf[RING_KEY_BUFLEN];
-	const char *data;
-	size_t		len;
-	StringInfoData str;
-	uint32		h;
-
-	if (ring_key_plain_bytes(reader, key, buf, &data, &len))
-		return ring_ketama_point_position(ring_ketama_hash(data, len));
-	initStringInfo(&str);
-	ring_key_bytes(reader, key, &str);
-	h = ring_ketama_hash(str.data, str.len);
-	pfree(str.data);
-	return ring_ketama_point_position(h);
+	return ring_key_position_with(reader, key, ketama_bytes_position);
 }
 
 /*

@@ -149,6 +149,29 @@ ring_key_position_slow(RingKeyReader *reader, Datum key)
 }
 
 /*
+ * The position of a key as position() computes it from the key's bytes:
+ * for the modes whose hash is not XXH3 (ring_redis.c, ring_ketama.c).
+ */
+int64
+ring_key_position_with(RingKeyReader *reader, Datum key,
+					   int64 (*position) (const char *data, size_t len))
+{
+	char		buf[RING_KEY_BUFLEN];
+	const char *data;
+	size_t		len;
+	StringInfoData str;
+	int64		pos;
+
+	if (ring_key_plain_bytes(reader, key, buf, &data, &len))
+		return position(data, len);
+	initStringInfo(&str);
+	ring_key_bytes(reader, key, &str);
+	pos = position(str.data, str.len);
+	pfree(str.data);
+	return pos;
+}
+
+/*
  * Append a key's bytes (what its position is the hash of) to out.  Not on
  * a per-row fast path: used where the bytes themselves are needed.
  */

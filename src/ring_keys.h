@@ -46,6 +46,8 @@ extern void ring_key_reader_init(RingKeyReader *reader, Oid typid,
 extern int64 ring_key_position_slow(RingKeyReader *reader, Datum key);
 extern bool ring_convert_to_utf8(void);
 extern void ring_key_bytes(RingKeyReader *reader, Datum key, StringInfo out);
+extern int64 ring_key_position_with(RingKeyReader *reader, Datum key,
+									int64 (*position) (const char *data, size_t len));
 extern int64 ring_hash_text_utf8(const char *data, int len);
 
 /* "00" .. "99", and "00" .. "ff" in lower-case hex */

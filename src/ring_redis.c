@@ -74,23 +74,18 @@ ring_redis_slot(const char *data, size_t len)
 	return ring_crc16_xmodem(data, len) & (RING_REDIS_SLOTS - 1);
 }
 
+/* The position of a key's bytes on a 'redis' ring: its slot's. */
+static int64
+redis_bytes_position(const char *data, size_t len)
+{
+	return ring_redis_slot_position(ring_redis_slot(data, len));
+}
+
 /* The position of a key of a 'redis' ring (any key type). */
 int64
 ring_key_position_redis(RingKeyReader *reader, Datum key)
 {
-	char		buf[RING_KEY_BUFLEN];
-	const char *data;
-	size_t		len;
-	StringInfoData str;
-	uint32		slot;
-
-	if (ring_key_plain_bytes(reader, key, buf, &data, &len))
-		return ring_redis_slot_position(ring_redis_slot(data, len));
-	initStringInfo(&str);
-	ring_key_bytes(reader, key, &str);
-	slot = ring_redis_slot(str.data, str.len);
-	pfree(str.data);
-	return ring_redis_slot_position(slot);
+	return ring_key_position_with(reader, key, redis_bytes_position);
 }
 
 /*
