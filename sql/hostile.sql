@@ -166,5 +166,71 @@ SELECT fn, state FROM outcomes WHERE state NOT IN ('ok', '42704', '42710', '2202
 SELECT count(*) > 0 AS versions_readable FROM consistent_ring.rings r,
        LATERAL generate_series(0, r.version) v, LATERAL ring_ownership(r.name, v) o;
 
+-- the algorithms of other systems and 'jump': random changes and lookups,
+-- only documented SQLSTATEs and never an internal error (their answers are
+-- checked against the real systems in redis, ketama, cassandra, jump_ring)
+SELECT ring_create('hm_' || a, a) FROM unnest('{redis,ketama,twemproxy,libketama,cassandra,jump,rendezvous}'::text[]) a;
+CREATE TEMP TABLE mode_node_pool (v text);
+INSERT INTO mode_node_pool VALUES ('10.0.0.1:11211'), ('10.0.0.2:11212'), ('h:1'), ('h:65535'), ('h:65536'),
+    ('h:0'), ('h:011211'), (':11211'), ('h:'), ('a'), ('b'), ('é:11211'), (repeat('n', 200)), (NULL);
+CREATE TEMP TABLE token_pool (v text);
+INSERT INTO token_pool VALUES ('ARRAY[1,2,3]'), ('ARRAY[-9223372036854775808]'), ('ARRAY[9223372036854775807, 0]'),
+    ('ARRAY[5,5]'), ('''{}''::bigint[]'), ('ARRAY[1,NULL]'), ('ARRAY[[1,2],[3,4]]'), ('NULL');
+CREATE TEMP TABLE mode_outcomes (fn text, state text);
+CREATE FUNCTION hostile_modes(n int) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    fn text; sql text; ring text; key text; result text; st text;
+BEGIN
+    FOR i IN 1..n LOOP
+        fn := (ARRAY['add', 'add', 'add', 'add_tokens', 'remove', 'weight', 'assign', 'hash', 'shard', 'shards',
+                     'move', 'moves', 'ownership', 'quality', 'spread', 'pin', 'split', 'partition_key',
+                     'shard', 'move'])[1 + floor(random() * 20)::int];
+        ring := quote_literal('hm_' || (ARRAY['redis', 'ketama', 'twemproxy', 'libketama', 'cassandra', 'jump',
+                                              'rendezvous'])[1 + floor(random() * 7)::int]);
+        key := pick_key();
+        sql := CASE fn
+            WHEN 'add' THEN format('SELECT ring_add_node(%s, %s, %s, %s)::text', ring, pick('mode_node_pool'),
+                                   pick('weight_pool'), (ARRAY['NULL', '''r1''', '''r2'''])[1 + floor(random() * 3)::int])
+            WHEN 'add_tokens' THEN format('SELECT ring_add_node(%s, %s, tokens => %s)::text', ring,
+                                          pick('mode_node_pool'), (SELECT v FROM token_pool ORDER BY random() LIMIT 1))
+            WHEN 'remove' THEN format('SELECT ring_remove_node(%s, %s)::text', ring, pick('mode_node_pool'))
+            WHEN 'weight' THEN format('SELECT ring_set_weight(%s, %s, %s)::text', ring, pick('mode_node_pool'), pick('weight_pool'))
+            WHEN 'assign' THEN format('SELECT ring_assign_slots(%s, %s, %s, %s)::text', ring, pick('mode_node_pool'),
+                                      pick('int_pool'), (ARRAY['0', '16383', '100', '-1', '16384', 'NULL'])[1 + floor(random() * 6)::int])
+            WHEN 'hash' THEN format('SELECT ring_hash(%s, %s)::text', ring, key)
+            WHEN 'shard' THEN format('SELECT ring_shard(%s, %s)', ring, key)
+            WHEN 'shards' THEN format('SELECT ring_shards(%s, %s, %s)::text', ring, key, pick('int_pool'))
+            WHEN 'move' THEN format('SELECT ring_move(%s, %s, %s, %s)::text', ring, key, floor(random() * 8), floor(random() * 8))
+            WHEN 'moves' THEN format('SELECT count(*)::text FROM ring_moves(%s, %s, %s)', ring, floor(random() * 8), floor(random() * 8))
+            WHEN 'ownership' THEN format('SELECT count(*)::text FROM ring_ownership(%s)', ring)
+            WHEN 'quality' THEN format('SELECT count(*)::text FROM ring_quality(%s)', ring)
+            WHEN 'spread' THEN format('SELECT ring_spread(%s, %s, %s)::text', ring, key, floor(random() * 5))
+            WHEN 'pin' THEN format('SELECT ring_pin(%s, %s, %s)::text', ring, key, pick('mode_node_pool'))
+            WHEN 'split' THEN format('SELECT ring_split_slots(%s)::text', ring)
+            WHEN 'partition_key' THEN format('SELECT ring_hash(%s, cassandra_partition_key(%s, %s))::text', ring, key, pick_key())
+        END;
+        st := 'ok';
+        BEGIN
+            EXECUTE sql INTO result;
+        EXCEPTION WHEN OTHERS THEN
+            st := SQLSTATE;
+        END;
+        INSERT INTO mode_outcomes VALUES (fn, st);
+    END LOOP;
+END $$;
+SET client_min_messages = warning;
+SELECT hostile_modes(3000);
+RESET client_min_messages;
+SELECT count(*) AS calls, count(*) FILTER (WHERE state = 'ok') > 1000 AS many_succeeded,
+       count(*) FILTER (WHERE state NOT IN ('ok', '42704', '42710', '22023', '55000', '54000', '0A000',
+                                             '42809', '22004', '2202E', '42804')) AS undocumented
+  FROM mode_outcomes;
+SELECT fn, state FROM mode_outcomes
+ WHERE state NOT IN ('ok', '42704', '42710', '22023', '55000', '54000', '0A000', '42809', '22004', '2202E', '42804')
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) > 0 AS modes_readable FROM consistent_ring.rings r,
+       LATERAL generate_series(0, r.version) v, LATERAL ring_ownership(r.name, v) o WHERE r.name LIKE 'hm\_%';
+DROP FUNCTION hostile_modes(int);
+
 SELECT count(*) > 0 AS dropped FROM (SELECT ring_drop(name) FROM consistent_ring.rings) s;
 DROP FUNCTION hostile(int), ref_owner(text, int, bigint), pick(regclass), pick_key();

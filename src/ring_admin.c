@@ -131,7 +131,7 @@ check_weight(double weight, const RingChange *chg, const char *node)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid weight %g for node \"%s\"", weight, node),
 				 errdetail("A weight must be a finite number greater than or equal to 0.")));
-	if (chg->algorithm == RING_ALGORITHM_VNODE &&
+	if ((chg->algorithm == RING_ALGORITHM_VNODE || chg->algorithm == RING_ALGORITHM_CASSANDRA) &&
 		ring_virtual_nodes(chg->vnodes, weight) > RING_MAX_NODE_TOKENS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

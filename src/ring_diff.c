@@ -54,6 +54,21 @@ diff_state(FunctionCallInfo fcinfo)
 	return st;
 }
 
+/*
+ * The largest weight of ring's nodes (1 if none is above 0): weights are
+ * summed as fractions of it, so that weights near the largest double do
+ * not add up to infinity.
+ */
+static double
+ring_max_weight(const CompiledRing *ring)
+{
+	double		max = 0;
+
+	for (int i = 0; i < ring->nnodes; i++)
+		max = Max(max, ring->nodes[i].weight);
+	return max > 0 ? max : 1;
+}
+
 /* Whether old node a and new node b are the same node (names compared). */
 static bool
 same_node(const CompiledRing *oldr, uint32 a, const CompiledRing *newr, uint32 b)
@@ -277,6 +292,7 @@ ring_ownership(PG_FUNCTION_ARGS)
 	CompiledRing *ring;
 	uint128    *owned;
 	double		total_weight = 0;
+	double		max_weight;
 
 	RING_INIT_MATERIALIZED_SRF(fcinfo);
 	if (PG_ARGISNULL(0))
@@ -284,8 +300,9 @@ ring_ownership(PG_FUNCTION_ARGS)
 	ring = ring_version_arg(fcinfo);
 
 	owned = ring_owned_sizes(ring);
+	max_weight = ring_max_weight(ring);
 	for (int i = 0; i < ring->nnodes; i++)
-		total_weight += ring->nodes[i].weight;
+		total_weight += ring->nodes[i].weight / max_weight;
 
 	for (int i = 0; i < ring->nnodes; i++)
 	{
@@ -298,7 +315,7 @@ ring_ownership(PG_FUNCTION_ARGS)
 		values[2] = Int32GetDatum(node->vnodes);
 		values[3] = Float8GetDatum((double) owned[i] / 18446744073709551616.0);
 		if (total_weight > 0)
-			values[4] = Float8GetDatum(node->weight / total_weight);
+			values[4] = Float8GetDatum((node->weight / max_weight) / total_weight);
 		else
 			nulls[4] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
@@ -462,6 +479,7 @@ ring_quality(PG_FUNCTION_ARGS)
 	CompiledRing *ring;
 	uint128    *owned;
 	double		total_weight = 0;
+	double		max_weight;
 	int			n = 0;
 	double		max_ratio = 0;
 	double		min_ratio = 0;
@@ -478,8 +496,10 @@ ring_quality(PG_FUNCTION_ARGS)
 	ring = ring_version_arg(fcinfo)->unpinned;
 
 	owned = ring_owned_sizes(ring);
+	/* weights as fractions of the largest: their sum stays finite */
+	max_weight = ring_max_weight(ring);
 	for (int i = 0; i < ring->nnodes; i++)
-		total_weight += ring->nodes[i].weight;
+		total_weight += ring->nodes[i].weight / max_weight;
 	for (int i = 0; i < ring->nnodes; i++)
 	{
 		double		share = (double) owned[i] / 18446744073709551616.0;
@@ -488,7 +508,7 @@ ring_quality(PG_FUNCTION_ARGS)
 
 		if (!(ring->nodes[i].weight > 0))
 			continue;
-		ideal = ring->nodes[i].weight / total_weight;
+		ideal = (ring->nodes[i].weight / max_weight) / total_weight;
 		ratio = share / ideal;
 		if (n == 0 || ratio > max_ratio)
 			max_ratio = ratio;
@@ -511,7 +531,7 @@ ring_quality(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		double		mean = total_weight / n;
+		double		mean = total_weight / n;	/* of the scaled weights */
 
 		values[1] = Float8GetDatum(max_ratio);
 		values[2] = Float8GetDatum(min_ratio);
@@ -520,11 +540,11 @@ ring_quality(PG_FUNCTION_ARGS)
 		 * algorithms may move more: compare with the ring after the change.
 		 */
 		if (ring->algorithm == RING_ALGORITHM_VNODE && !ring->stored_tokens)
-			values[3] = Float8GetDatum(added_share(ring, new_node_name(ring), mean));
+			values[3] = Float8GetDatum(added_share(ring, new_node_name(ring), mean * max_weight));
 		else
 		{
 			values[3] = Float8GetDatum(what_if_moved(ring, cstring_to_text(new_node_name(ring)),
-													 mean, -1));
+													 mean * max_weight, -1));
 			remove_share = what_if_moved(ring, NULL, 0, remove);
 		}
 		values[4] = Float8GetDatum(mean / (total_weight + mean));

@@ -42,6 +42,8 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
+
 #include "ring_layout.h"
 
 #define SIGN_BIT (UINT64CONST(1) << 63)
@@ -126,12 +128,16 @@ ring_layout_slots(int32 *owner, uint32 nslots, const LayoutNode *nodes,
 	uint32		npool = 0;
 	uint32		take = 0;
 	double		total = 0;
+	double		maxw = 0;
 	int64		assigned = 0;
 	int			n = 0;
 
+	/* weights as fractions of the largest, so that their sum is finite */
+	for (int i = 0; i < nnodes; i++)
+		maxw = Max(maxw, nodes[i].weight);
 	for (int i = 0; i < nnodes; i++)
 		if (nodes[i].weight > 0)
-			total += nodes[i].weight;
+			total += nodes[i].weight / maxw;
 
 	/* the nodes that hold slots, and the slots of the others */
 	for (int i = 0; i < nnodes; i++)
@@ -140,7 +146,7 @@ ring_layout_slots(int32 *owner, uint32 nslots, const LayoutNode *nodes,
 		if (nodes[i].weight > 0)
 		{
 			sn[n].node = i;
-			sn[n].q = (double) nslots * (nodes[i].weight / total);
+			sn[n].q = (double) nslots * ((nodes[i].weight / maxw) / total);
 			sn[n].target = (int64) floor(sn[n].q);
 			assigned += sn[n].target;
 			pos[i] = n++;
@@ -389,6 +395,8 @@ ring_layout_balanced(const LayoutToken *tokens, uint32 ntokens,
 			uint64		take;
 			double		want;
 
+			/* each token scans the nodes and tokens: let a long run be cancelled */
+			CHECK_FOR_INTERRUPTS();
 			for (int j = 0; j < nnodes; j++)
 			{
 				double		ratio;
