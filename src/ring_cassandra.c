@@ -212,26 +212,40 @@ ring_cassandra_key_bytes(RingKeyReader *reader, Datum key, StringInfo out)
 	}
 }
 
-/* The position (token) of a key of a 'cassandra' ring, any key type. */
+/*
+ * The position (token) of a key of a 'cassandra' ring, any key type:
+ * integers and uuids serialized on the stack, text and bytea hashed where
+ * they are (as ordinary placement bytes).
+ */
 int64
 ring_key_position_cassandra(RingKeyReader *reader, Datum key)
 {
-	char		buf[RING_KEY_BUFLEN];
-	const char *data;
-	size_t		len;
-	StringInfoData str;
-	int64		token;
+	unsigned char buf[UUID_LEN];
+	uint64		v;
+	int			len;
 
-	if (reader->kind == RING_KEY_TEXT || reader->kind == RING_KEY_BYTEA)
+	switch (reader->kind)
 	{
-		if (ring_key_plain_bytes(reader, key, buf, &data, &len))
-			return ring_cassandra_token(data, len);
+		case RING_KEY_INT2:
+			v = (uint16) DatumGetInt16(key);
+			len = 2;
+			break;
+		case RING_KEY_INT4:
+			v = (uint32) DatumGetInt32(key);
+			len = 4;
+			break;
+		case RING_KEY_INT8:
+			v = (uint64) DatumGetInt64(key);
+			len = 8;
+			break;
+		case RING_KEY_UUID:
+			return ring_cassandra_token((const char *) DatumGetUUIDP(key)->data, UUID_LEN);
+		default:
+			return ring_key_position_with(reader, key, ring_cassandra_token);
 	}
-	initStringInfo(&str);
-	ring_cassandra_key_bytes(reader, key, &str);
-	token = ring_cassandra_token(str.data, str.len);
-	pfree(str.data);
-	return token;
+	for (int i = 0; i < len; i++)
+		buf[i] = (unsigned char) (v >> (8 * (len - 1 - i)));
+	return ring_cassandra_token((const char *) buf, len);
 }
 
 /*
