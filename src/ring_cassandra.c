@@ -97,61 +97,28 @@ ring_cassandra_token(const char *data, size_t len)
 		h2 = h2 * 5 + 0x38495ab5;
 	}
 
+	/* the tail: bytes 8 .. 14 into k2, bytes 0 .. 7 into k1, sign-extended */
 	tail = p + nblocks * 16;
-	switch (len & 15)
+	for (int i = (int) (len & 15) - 1; i >= 0; i--)
 	{
-		case 15:
-			k2 ^= tail_byte(tail, 14) << 48;
-			/* FALLTHROUGH */
-		case 14:
-			k2 ^= tail_byte(tail, 13) << 40;
-			/* FALLTHROUGH */
-		case 13:
-			k2 ^= tail_byte(tail, 12) << 32;
-			/* FALLTHROUGH */
-		case 12:
-			k2 ^= tail_byte(tail, 11) << 24;
-			/* FALLTHROUGH */
-		case 11:
-			k2 ^= tail_byte(tail, 10) << 16;
-			/* FALLTHROUGH */
-		case 10:
-			k2 ^= tail_byte(tail, 9) << 8;
-			/* FALLTHROUGH */
-		case 9:
-			k2 ^= tail_byte(tail, 8);
-			k2 *= C2;
-			k2 = rotl64(k2, 33);
-			k2 *= C1;
-			h2 ^= k2;
-			/* FALLTHROUGH */
-		case 8:
-			k1 ^= tail_byte(tail, 7) << 56;
-			/* FALLTHROUGH */
-		case 7:
-			k1 ^= tail_byte(tail, 6) << 48;
-			/* FALLTHROUGH */
-		case 6:
-			k1 ^= tail_byte(tail, 5) << 40;
-			/* FALLTHROUGH */
-		case 5:
-			k1 ^= tail_byte(tail, 4) << 32;
-			/* FALLTHROUGH */
-		case 4:
-			k1 ^= tail_byte(tail, 3) << 24;
-			/* FALLTHROUGH */
-		case 3:
-			k1 ^= tail_byte(tail, 2) << 16;
-			/* FALLTHROUGH */
-		case 2:
-			k1 ^= tail_byte(tail, 1) << 8;
-			/* FALLTHROUGH */
-		case 1:
-			k1 ^= tail_byte(tail, 0);
-			k1 *= C1;
-			k1 = rotl64(k1, 31);
-			k1 *= C2;
-			h1 ^= k1;
+		if (i >= 8)
+			k2 ^= tail_byte(tail, i) << (8 * (i - 8));
+		else
+			k1 ^= tail_byte(tail, i) << (8 * i);
+	}
+	if ((len & 15) > 8)
+	{
+		k2 *= C2;
+		k2 = rotl64(k2, 33);
+		k2 *= C1;
+		h2 ^= k2;
+	}
+	if ((len & 15) > 0)
+	{
+		k1 *= C1;
+		k1 = rotl64(k1, 31);
+		k1 *= C2;
+		h1 ^= k1;
 	}
 
 	h1 ^= (uint64) len;
@@ -168,59 +135,13 @@ ring_cassandra_token(const char *data, size_t len)
 }
 
 /*
- * Append the CQL serialization of a key (read by reader) to out: integers
- * big-endian, uuid raw, text in UTF-8, bytea raw; any other type, its text
- * form in UTF-8 (as text).
+ * The CQL serialization of a key of a fixed-size type into buf (16 bytes):
+ * smallint, integer and bigint big-endian, uuid as its bytes.  Returns its
+ * length, or 0 for the other types.
  */
-void
-ring_cassandra_key_bytes(RingKeyReader *reader, Datum key, StringInfo out)
+static int
+fixed_key_bytes(const RingKeyReader *reader, Datum key, unsigned char *buf)
 {
-	switch (reader->kind)
-	{
-		case RING_KEY_INT2:
-			{
-				uint16		v = (uint16) DatumGetInt16(key);
-
-				appendStringInfoChar(out, (char) (v >> 8));
-				appendStringInfoChar(out, (char) v);
-				return;
-			}
-		case RING_KEY_INT4:
-			{
-				uint32		v = (uint32) DatumGetInt32(key);
-
-				for (int s = 24; s >= 0; s -= 8)
-					appendStringInfoChar(out, (char) (v >> s));
-				return;
-			}
-		case RING_KEY_INT8:
-			{
-				uint64		v = (uint64) DatumGetInt64(key);
-
-				for (int s = 56; s >= 0; s -= 8)
-					appendStringInfoChar(out, (char) (v >> s));
-				return;
-			}
-		case RING_KEY_UUID:
-			appendBinaryStringInfo(out, (const char *) DatumGetUUIDP(key)->data,
-								   UUID_LEN);
-			return;
-		default:
-			/* text, bytea, others: the bytes of ordinary placement */
-			ring_key_bytes(reader, key, out);
-			return;
-	}
-}
-
-/*
- * The position (token) of a key of a 'cassandra' ring, any key type:
- * integers and uuids serialized on the stack, text and bytea hashed where
- * they are (as ordinary placement bytes).
- */
-int64
-ring_key_position_cassandra(RingKeyReader *reader, Datum key)
-{
-	unsigned char buf[UUID_LEN];
 	uint64		v;
 	int			len;
 
@@ -239,13 +160,47 @@ ring_key_position_cassandra(RingKeyReader *reader, Datum key)
 			len = 8;
 			break;
 		case RING_KEY_UUID:
-			return ring_cassandra_token((const char *) DatumGetUUIDP(key)->data, UUID_LEN);
+			memcpy(buf, DatumGetUUIDP(key)->data, UUID_LEN);
+			return UUID_LEN;
 		default:
-			return ring_key_position_with(reader, key, ring_cassandra_token);
+			return 0;
 	}
 	for (int i = 0; i < len; i++)
 		buf[i] = (unsigned char) (v >> (8 * (len - 1 - i)));
-	return ring_cassandra_token((const char *) buf, len);
+	return len;
+}
+
+/*
+ * Append the CQL serialization of a key (read by reader) to out: integers
+ * big-endian, uuid raw, text in UTF-8, bytea raw; any other type, its text
+ * form in UTF-8 (as text).
+ */
+void
+ring_cassandra_key_bytes(RingKeyReader *reader, Datum key, StringInfo out)
+{
+	unsigned char buf[UUID_LEN];
+	int			len = fixed_key_bytes(reader, key, buf);
+
+	if (len > 0)
+		appendBinaryStringInfo(out, (const char *) buf, len);
+	else
+		ring_key_bytes(reader, key, out);
+}
+
+/*
+ * The position (token) of a key of a 'cassandra' ring, any key type:
+ * integers and uuids serialized on the stack, text and bytea hashed where
+ * they are (as ordinary placement bytes).
+ */
+int64
+ring_key_position_cassandra(RingKeyReader *reader, Datum key)
+{
+	unsigned char buf[UUID_LEN];
+	int			len = fixed_key_bytes(reader, key, buf);
+
+	if (len > 0)
+		return ring_cassandra_token((const char *) buf, len);
+	return ring_key_position_with(reader, key, ring_cassandra_token);
 }
 
 /*
