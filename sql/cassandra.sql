@@ -126,6 +126,7 @@ SELECT ring_add_node('c_grow', 'dup', tokens => ARRAY[5, 5]);
 SELECT ring_add_node('c_grow', 'dup', tokens => ARRAY[(SELECT range_end FROM ring_moves('c_grow', 0, 1) LIMIT 1)]);
 SELECT ring_add_node('c_grow', 'empty', tokens => '{}');
 SELECT ring_add_node('c_grow', 'nulls', tokens => ARRAY[1, NULL]);
+SELECT ring_add_node('c_grow', 'huge', 100000);
 SELECT ring_add_node('c_grow', 'flat', tokens => ARRAY[[1, 2], [3, 4]]);
 SELECT ring_add_node('simple_n1_even_rr3', 'x', tokens => NULL) IS NOT NULL AS no_tokens_is_fine;
 SELECT ring_create('not_cassandra');
