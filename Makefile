@@ -1,5 +1,5 @@
 # consistent_ring: PGXS build
-EXTENSION = consistent_ring
+EXTENSION = consistent_ring consistent_ring_plproxy
 EXTVERSION = 1.0
 
 MODULE_big = consistent_ring
@@ -18,9 +18,10 @@ OBJS = \
 	src/ring_maglev.o \
 	src/ring_redis.o \
 	src/ring_ketama.o \
-	src/ring_cassandra.o
+	src/ring_cassandra.o \
+	src/ring_servers.o
 
-DATA = consistent_ring--1.0.sql
+DATA = consistent_ring--1.0.sql consistent_ring_plproxy--1.0.sql
 
 REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring
@@ -28,9 +29,11 @@ REGRESS_OPTS = --load-extension=consistent_ring
 ISOLATION = visibility concurrent_changes extension_recreate
 ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
 
+# libpq: reachability of nodes' servers and their connection strings
 SHLIB_LINK = -lmd
+SHLIB_LINK_INTERNAL = $(libpq)
 
-PG_CPPFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
+PG_CPPFLAGS = -I$(libpq_srcdir) -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare -Wno-missing-field-initializers
 
 EXTRA_CLEAN = output_iso results regression.diffs regression.out
 

@@ -64,6 +64,7 @@ CREATE TABLE consistent_ring.nodes (
     removed_in  integer,
     zone        text COLLATE "C",
     joined      bigint NOT NULL,
+    server      text COLLATE "C",
     CONSTRAINT nodes_pkey PRIMARY KEY (ring_id, node, added_in),
     CONSTRAINT nodes_version_fkey FOREIGN KEY (ring_id, added_in)
         REFERENCES consistent_ring.versions (ring_id, version) ON DELETE CASCADE,
@@ -77,10 +78,15 @@ CREATE TABLE consistent_ring.nodes (
         CHECK (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>) added_in),
     CONSTRAINT nodes_zone_check
         CHECK (pg_catalog.octet_length(zone) OPERATOR(pg_catalog.>=) 1
-               AND pg_catalog.octet_length(zone) OPERATOR(pg_catalog.<=) 200)
+               AND pg_catalog.octet_length(zone) OPERATOR(pg_catalog.<=) 200),
+    CONSTRAINT nodes_server_check
+        CHECK (pg_catalog.octet_length(server) OPERATOR(pg_catalog.>=) 1
+               AND pg_catalog.octet_length(server) OPERATOR(pg_catalog.<=) 200)
 );
 COMMENT ON TABLE consistent_ring.nodes IS
     'node history: a row belongs to versions added_in <= v < removed_in';
+COMMENT ON COLUMN consistent_ring.nodes.server IS
+    'name of the foreign server (postgres_fdw) holding the node''s data in these versions';
 -- joined orders the nodes by when they joined (a reweighted node keeps its
 -- place): the order of a client's server list, where an algorithm needs it
 CREATE SEQUENCE consistent_ring.nodes_joined_seq AS bigint OWNED BY consistent_ring.nodes.joined;
@@ -232,14 +238,24 @@ CREATE FUNCTION ring_assign_slots(ring text, node text, first_slot integer, last
 COMMENT ON FUNCTION ring_assign_slots(text, text, integer, integer) IS
     'give hash slots first_slot .. last_slot of a ''redis'' ring to a node (CLUSTER SETSLOT ... NODE); returns the version';
 
--- not STRICT: zone may be NULL (no zone); a NULL ring, node or weight gives NULL
+-- not STRICT: zone, tokens and server may be NULL (none); a NULL ring, node
+-- or weight gives NULL
 CREATE FUNCTION ring_add_node(ring text, node text, weight double precision DEFAULT 1,
-                              zone text DEFAULT NULL, tokens bigint[] DEFAULT NULL)
+                              zone text DEFAULT NULL, tokens bigint[] DEFAULT NULL,
+                              server text DEFAULT NULL)
     RETURNS integer
     AS 'MODULE_PATHNAME', 'ring_add_node'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION ring_add_node(text, text, double precision, text, bigint[]) IS
-    'add a node (optionally in a zone, with tokens on a ''cassandra'' ring) to a ring; returns the version of the change';
+COMMENT ON FUNCTION ring_add_node(text, text, double precision, text, bigint[], text) IS
+    'add a node (optionally in a zone, with tokens on a ''cassandra'' ring, on a foreign server) to a ring; returns the version of the change';
+
+-- not STRICT: a NULL server means none; a NULL ring or node gives NULL
+CREATE FUNCTION ring_set_server(ring text, node text, server text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_set_server'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION ring_set_server(text, text, text) IS
+    'name the foreign server holding a node''s data (NULL: none); returns the version of the change';
 
 CREATE FUNCTION cassandra_partition_key(VARIADIC "any")
     RETURNS bytea
@@ -667,6 +683,146 @@ CREATE FUNCTION ring_spread(ring text, key anyelement, fanout integer)
 COMMENT ON FUNCTION ring_spread(text, anyelement, integer) IS 'distinct owners of a hot key salted with suffixes #0 .. #fanout-1';
 
 --
+-- Nodes that are servers: the foreign server of a key's owner, PL/Proxy.
+--
+CREATE FUNCTION ring_server(ring text, key text)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, text) IS 'foreign server of the node that owns a key (NULL: the node has none)';
+CREATE FUNCTION ring_server(ring text, key bytea)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, bytea) IS 'foreign server of the node that owns a key (NULL: the node has none)';
+CREATE FUNCTION ring_server(ring text, key smallint)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, smallint) IS 'foreign server of the node that owns a key (NULL: the node has none)';
+CREATE FUNCTION ring_server(ring text, key integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, integer) IS 'foreign server of the node that owns a key (NULL: the node has none)';
+CREATE FUNCTION ring_server(ring text, key bigint)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, bigint) IS 'foreign server of the node that owns a key (NULL: the node has none)';
+CREATE FUNCTION ring_server(ring text, key uuid)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, uuid) IS 'foreign server of the node that owns a key (NULL: the node has none)';
+CREATE FUNCTION ring_server(ring text, key anyelement)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, anyelement) IS 'foreign server of the node that owns a key (NULL: the node has none)';
+CREATE FUNCTION ring_server(ring text, key text, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, text, integer) IS 'foreign server of the node that owned a key at a version of a ring';
+CREATE FUNCTION ring_server(ring text, key bytea, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, bytea, integer) IS 'foreign server of the node that owned a key at a version of a ring';
+CREATE FUNCTION ring_server(ring text, key smallint, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, smallint, integer) IS 'foreign server of the node that owned a key at a version of a ring';
+CREATE FUNCTION ring_server(ring text, key integer, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, integer, integer) IS 'foreign server of the node that owned a key at a version of a ring';
+CREATE FUNCTION ring_server(ring text, key bigint, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, bigint, integer) IS 'foreign server of the node that owned a key at a version of a ring';
+CREATE FUNCTION ring_server(ring text, key uuid, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, uuid, integer) IS 'foreign server of the node that owned a key at a version of a ring';
+CREATE FUNCTION ring_server(ring text, key anyelement, version integer)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_server(text, anyelement, integer) IS 'foreign server of the node that owned a key at a version of a ring';
+CREATE FUNCTION ring_partition(ring text, key text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, text) IS 'PL/Proxy partition (RUN ON) of the node that owns a key';
+CREATE FUNCTION ring_partition(ring text, key bytea)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, bytea) IS 'PL/Proxy partition (RUN ON) of the node that owns a key';
+CREATE FUNCTION ring_partition(ring text, key smallint)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, smallint) IS 'PL/Proxy partition (RUN ON) of the node that owns a key';
+CREATE FUNCTION ring_partition(ring text, key integer)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, integer) IS 'PL/Proxy partition (RUN ON) of the node that owns a key';
+CREATE FUNCTION ring_partition(ring text, key bigint)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, bigint) IS 'PL/Proxy partition (RUN ON) of the node that owns a key';
+CREATE FUNCTION ring_partition(ring text, key uuid)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, uuid) IS 'PL/Proxy partition (RUN ON) of the node that owns a key';
+CREATE FUNCTION ring_partition(ring text, key anyelement)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, anyelement) IS 'PL/Proxy partition (RUN ON) of the node that owns a key';
+-- PL/Proxy's cluster configuration for a ring (the extension
+-- consistent_ring_plproxy installs them as plproxy.get_cluster_*).  STABLE:
+-- they read the ring and the foreign servers' options.
+CREATE FUNCTION ring_plproxy_partitions(cluster_name text)
+    RETURNS SETOF text
+    AS 'MODULE_PATHNAME', 'ring_plproxy_partitions'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_plproxy_partitions(text) IS
+    'connection strings of the ring''s nodes in name order, padded to a power of two (PL/Proxy partitions)';
+
+CREATE FUNCTION ring_plproxy_version(cluster_name text)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_plproxy_version'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_plproxy_version(text) IS
+    'a number that changes with the ring''s version and its nodes'' connection strings (PL/Proxy cluster version)';
+
+CREATE FUNCTION ring_plproxy_config(cluster_name text, OUT key text, OUT val text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_plproxy_config'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_plproxy_config(text) IS
+    'PL/Proxy cluster settings of a ring: none (PL/Proxy''s defaults)';
+
+-- VOLATILE: it asks the server, whose answer changes
+CREATE FUNCTION consistent_ring.server_status(server text)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'ring_server_status'
+    LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION consistent_ring.server_status(text) IS
+    'whether a foreign server accepts connections: ok, rejecting connections, no response, bad connection options; NULL without USAGE on it';
+
+--
 -- Whole-ring functions.
 --
 CREATE FUNCTION ring_moves(ring text, old_version integer, new_version integer,
@@ -743,6 +899,455 @@ COMMENT ON FUNCTION ring_cache_info() IS
 -- it names every ring compiled in the backend, whoever may look it up
 REVOKE EXECUTE ON FUNCTION ring_cache_info() FROM PUBLIC;
 
+
+--
+-- Moving rows between the servers of two versions (ring_migrate), and
+-- finding a key while they move (ring_route).  Progress is kept in two
+-- tables that each user reads and writes through row security: the owner
+-- of a ring changes its migrations, those who may look it up read them.
+--
+CREATE FUNCTION consistent_ring.may_change(ring text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ring_may_change'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION consistent_ring.may_change(text) IS
+    'whether the current user owns the ring (false if there is none)';
+
+CREATE FUNCTION consistent_ring.may_read(ring text)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'ring_may_read'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION consistent_ring.may_read(text) IS
+    'whether the current user may look the ring up (false if there is none)';
+
+CREATE FUNCTION ring_nodes_at(ring text, version integer,
+                              OUT node text, OUT weight double precision, OUT server text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_nodes_at'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION ring_nodes_at(text, integer) IS
+    'the nodes of a version of a ring, in name order, with their weights and servers';
+
+CREATE TABLE consistent_ring.migrations (
+    migration_id integer NOT NULL,
+    ring        text COLLATE "C" NOT NULL,
+    table_schema name NOT NULL,
+    table_name  name NOT NULL,
+    key_column  name NOT NULL,
+    old_version integer NOT NULL,
+    new_version integer NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    started_by  name NOT NULL DEFAULT CURRENT_USER,
+    finished_at timestamptz,
+    CONSTRAINT migrations_pkey PRIMARY KEY (migration_id)
+);
+CREATE SEQUENCE consistent_ring.migrations_migration_id_seq AS integer
+    OWNED BY consistent_ring.migrations.migration_id;
+ALTER TABLE consistent_ring.migrations
+    ALTER COLUMN migration_id SET DEFAULT pg_catalog.nextval('consistent_ring.migrations_migration_id_seq'::pg_catalog.regclass);
+-- one unfinished migration per ring and table
+CREATE UNIQUE INDEX migrations_unfinished ON consistent_ring.migrations (ring, table_schema, table_name)
+    WHERE finished_at IS NULL;
+COMMENT ON TABLE consistent_ring.migrations IS
+    'one row per ring_migrate run of a table between two versions of a ring; finished_at is set once every row is on its new server';
+
+CREATE TABLE consistent_ring.migration_servers (
+    migration_id integer NOT NULL
+        REFERENCES consistent_ring.migrations (migration_id) ON DELETE CASCADE,
+    ring        text COLLATE "C" NOT NULL,
+    server      text COLLATE "C" NOT NULL,
+    source      boolean NOT NULL,
+    last_key    text,
+    done        boolean NOT NULL DEFAULT false,
+    batches     bigint NOT NULL DEFAULT 0,
+    keys_moved  bigint NOT NULL DEFAULT 0,
+    rows_moved  bigint NOT NULL DEFAULT 0,
+    rows_before bigint,
+    checksum_before numeric,
+    rows_after  bigint,
+    checksum_after numeric,
+    misplaced_after bigint,
+    CONSTRAINT migration_servers_pkey PRIMARY KEY (migration_id, server)
+);
+COMMENT ON TABLE consistent_ring.migration_servers IS
+    'each server of a migration: as a source, the last key of its last committed batch (keys up to it have moved) and done; row counts and checksums before and after';
+
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.migrations', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.migrations_migration_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('consistent_ring.migration_servers', '');
+
+ALTER TABLE consistent_ring.migrations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE consistent_ring.migration_servers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY migrations_read ON consistent_ring.migrations FOR SELECT
+    USING (consistent_ring.may_read(ring));
+CREATE POLICY migrations_change ON consistent_ring.migrations
+    USING (consistent_ring.may_change(ring)) WITH CHECK (consistent_ring.may_change(ring));
+CREATE POLICY migration_servers_read ON consistent_ring.migration_servers FOR SELECT
+    USING (consistent_ring.may_read(ring));
+CREATE POLICY migration_servers_change ON consistent_ring.migration_servers
+    USING (consistent_ring.may_change(ring)) WITH CHECK (consistent_ring.may_change(ring));
+GRANT SELECT, INSERT, UPDATE, DELETE ON consistent_ring.migrations, consistent_ring.migration_servers TO PUBLIC;
+GRANT USAGE ON SEQUENCE consistent_ring.migrations_migration_id_seq TO PUBLIC;
+
+-- The temporary foreign table a migration reads and writes a server's
+-- part of the table through.
+CREATE FUNCTION consistent_ring.migration_table(server text)
+    RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$SELECT pg_catalog.format('pg_temp.%I', 'ring_migrate_' OPERATOR(pg_catalog.||) pg_catalog.md5(server))$$;
+
+--
+-- ring_migrate: move the rows of a table whose key's server differs
+-- between two versions of a ring, over postgres_fdw.  The table is
+-- schema.table on every server (the coordinator's table of that name gives
+-- the columns).  Each source server is read in key order, batch_size keys
+-- at a time; a batch's moving rows are copied to their new servers (any
+-- copies an interrupted run left there replaced) and committed, then
+-- deleted at the source together with the batch's progress.  Interrupted
+-- at any point, calling it again finishes the job.  Must be called outside
+-- a transaction block (it commits after each step).
+--
+CREATE PROCEDURE ring_migrate(tbl regclass, key_column name, ring text,
+                              old_version integer, new_version integer,
+                              batch_size integer DEFAULT 10000,
+                              verify boolean DEFAULT true)
+    LANGUAGE plpgsql
+    AS $proc$
+DECLARE
+    nsp name;
+    rel name;
+    keytype text;
+    cols text;
+    colnames text;
+    ncols integer;
+    mig consistent_ring.migrations;
+    srv record;
+    bad record;
+    src text;
+    last_key text;
+    scanned bigint;
+    chunk_last text;
+    moves jsonb;
+    dest record;
+    keys text[];
+    nrows bigint;
+    batch_keys bigint;
+    batch_rows bigint;
+    batch_no bigint;
+    q text;
+    totals record;
+BEGIN
+    IF tbl IS NULL OR key_column IS NULL OR ring IS NULL
+       OR old_version IS NULL OR new_version IS NULL OR batch_size IS NULL OR verify IS NULL THEN
+        RAISE EXCEPTION 'arguments of ring_migrate must not be null'
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF batch_size < 1 THEN
+        RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT n.nspname, c.relname INTO nsp, rel
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+     WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO keytype
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) key_column
+       AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+    IF keytype IS NULL THEN
+        RAISE EXCEPTION 'column "%" of relation "%" does not exist', key_column, tbl
+            USING ERRCODE = 'undefined_column';
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum),
+           pg_catalog.string_agg(pg_catalog.format('%I', a.attname), ', ' ORDER BY a.attnum),
+           pg_catalog.count(*)
+      INTO cols, colnames, ncols
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.>) 0
+       AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) '';
+    IF NOT consistent_ring.may_change(ring) THEN
+        PERFORM @extschema@.ring_version(ring);     -- does not exist, or may not be looked up
+        RAISE EXCEPTION 'must be owner of ring "%"', ring USING ERRCODE = 'insufficient_privilege';
+    END IF;
+
+    -- every node of both versions on a postgres_fdw server
+    FOR bad IN
+        SELECT v.version, n.node, n.server, w.fdwname
+          FROM pg_catalog.unnest(ARRAY[old_version, new_version]) v(version)
+          CROSS JOIN LATERAL @extschema@.ring_nodes_at(ring, v.version) n
+          LEFT JOIN pg_catalog.pg_foreign_server s ON s.srvname OPERATOR(pg_catalog.=) n.server
+          LEFT JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid OPERATOR(pg_catalog.=) s.srvfdw
+         WHERE w.fdwname IS DISTINCT FROM 'postgres_fdw'
+    LOOP
+        IF bad.server IS NULL THEN
+            RAISE EXCEPTION 'node "%" of ring "%" has no server in version %', bad.node, ring, bad.version
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Name its foreign server with ring_set_server().';
+        ELSIF bad.fdwname IS NULL THEN
+            RAISE EXCEPTION 'server "%" does not exist', bad.server USING ERRCODE = 'undefined_object';
+        ELSE
+            RAISE EXCEPTION 'server "%" does not use postgres_fdw', bad.server
+                USING ERRCODE = 'feature_not_supported',
+                      DETAIL = pg_catalog.format('Its foreign-data wrapper is %s.', bad.fdwname);
+        END IF;
+    END LOOP;
+
+    SELECT * INTO mig FROM consistent_ring.migrations m
+     WHERE m.ring OPERATOR(pg_catalog.=) ring_migrate.ring AND m.table_schema OPERATOR(pg_catalog.=) nsp
+       AND m.table_name OPERATOR(pg_catalog.=) rel AND m.finished_at IS NULL;
+    IF FOUND AND (mig.old_version OPERATOR(pg_catalog.<>) ring_migrate.old_version
+                  OR mig.new_version OPERATOR(pg_catalog.<>) ring_migrate.new_version
+                  OR mig.key_column OPERATOR(pg_catalog.<>) ring_migrate.key_column) THEN
+        RAISE EXCEPTION 'table % has an unfinished migration of ring "%" from version % to version %',
+                        tbl, ring, mig.old_version, mig.new_version
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = pg_catalog.format('Finish it first: CALL ring_migrate(%L, %L, %L, %s, %s).',
+                                           tbl, mig.key_column, ring, mig.old_version, mig.new_version);
+    END IF;
+
+    IF FOUND THEN
+        RAISE NOTICE 'ring_migrate: resuming migration % of % from version % to version %',
+                     mig.migration_id, tbl, old_version, new_version;
+    ELSE
+        INSERT INTO consistent_ring.migrations (ring, table_schema, table_name, key_column, old_version, new_version)
+             VALUES (ring, nsp, rel, key_column, old_version, new_version)
+          RETURNING * INTO mig;
+        -- Sources: the servers of the nodes that give ranges away
+        -- (ring_moves) or whose server changes; all servers of the old
+        -- version where ring_moves does not apply.
+        BEGIN
+            INSERT INTO consistent_ring.migration_servers (migration_id, ring, server, source)
+            SELECT mig.migration_id, ring, x.server, pg_catalog.bool_or(x.source)
+              FROM (SELECT o.server, o.node IN (SELECT mv.from_node FROM @extschema@.ring_moves(ring, old_version, new_version) mv)
+                                     OR o.server IS DISTINCT FROM n.server AS source
+                      FROM @extschema@.ring_nodes_at(ring, old_version) o
+                      LEFT JOIN @extschema@.ring_nodes_at(ring, new_version) n ON n.node OPERATOR(pg_catalog.=) o.node
+                    UNION ALL
+                    SELECT n.server, false FROM @extschema@.ring_nodes_at(ring, new_version) n) x
+             GROUP BY x.server;
+        EXCEPTION WHEN feature_not_supported THEN
+            INSERT INTO consistent_ring.migration_servers (migration_id, ring, server, source)
+            SELECT mig.migration_id, ring, x.server, pg_catalog.bool_or(x.source)
+              FROM (SELECT o.server, true AS source FROM @extschema@.ring_nodes_at(ring, old_version) o
+                    UNION ALL
+                    SELECT n.server, false FROM @extschema@.ring_nodes_at(ring, new_version) n) x
+             GROUP BY x.server;
+        END;
+    END IF;
+
+    -- a temporary foreign table for each server's part of the table
+    FOR srv IN SELECT ms.server FROM consistent_ring.migration_servers ms
+                WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id
+    LOOP
+        IF pg_catalog.to_regclass(consistent_ring.migration_table(srv.server)) IS NOT NULL THEN
+            EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s', consistent_ring.migration_table(srv.server));
+        END IF;
+        EXECUTE pg_catalog.format('CREATE FOREIGN TABLE %s (%s) SERVER %I'
+                                  ' OPTIONS (schema_name %L, table_name %L, fetch_size %L, batch_size %L)',
+                                  consistent_ring.migration_table(srv.server), cols, srv.server, nsp, rel,
+                                  '1000', GREATEST(1, LEAST(1000, 65535 / ncols))::text);
+    END LOOP;
+
+    -- row counts and checksums before anything moves
+    IF verify THEN
+        FOR srv IN SELECT ms.server FROM consistent_ring.migration_servers ms
+                    WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.rows_before IS NULL
+        LOOP
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) AS nrows, COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(t::text, 0)), 0) AS checksum FROM %s t',
+                                      consistent_ring.migration_table(srv.server))
+               INTO totals;
+            UPDATE consistent_ring.migration_servers ms
+               SET rows_before = totals.nrows, checksum_before = totals.checksum
+             WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) srv.server;
+        END LOOP;
+    END IF;
+    COMMIT;
+
+    FOR srv IN SELECT ms.server, ms.last_key, ms.batches FROM consistent_ring.migration_servers ms
+                WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.source AND NOT ms.done
+                ORDER BY ms.server
+    LOOP
+        src := srv.server;
+        last_key := srv.last_key;
+        batch_no := srv.batches;
+        LOOP
+            -- the next keys of the source in key order, and those of them
+            -- whose server in the new version is another, by server
+            q := pg_catalog.format(
+                'WITH chunk AS MATERIALIZED ('
+                ' SELECT s.k, pg_catalog.row_number() OVER () AS n'
+                '   FROM (SELECT t.%1$I AS k FROM %2$s t %3$s GROUP BY t.%1$I ORDER BY t.%1$I LIMIT %4$s) s)'
+                ' SELECT (SELECT pg_catalog.count(*) FROM chunk),'
+                '        (SELECT c.k::text FROM chunk c ORDER BY c.n DESC LIMIT 1),'
+                '        (SELECT COALESCE(pg_catalog.jsonb_object_agg(g.dest, g.keys), ''{}'')'
+                '           FROM (SELECT @extschema@.ring_server($1, c.k, $2) AS dest,'
+                '                        pg_catalog.array_agg(c.k::text) AS keys'
+                '                   FROM chunk c GROUP BY 1) g'
+                '          WHERE g.dest OPERATOR(pg_catalog.<>) $3)',
+                key_column, consistent_ring.migration_table(src),
+                CASE WHEN last_key IS NULL THEN ''
+                     ELSE pg_catalog.format('WHERE t.%I > $4::%s', key_column, keytype) END,
+                batch_size);
+            EXECUTE q INTO scanned, chunk_last, moves USING ring, new_version, src, last_key;
+            EXIT WHEN scanned OPERATOR(pg_catalog.=) 0;
+
+            -- copy: replace whatever an interrupted run left at the
+            -- destinations, commit there first
+            batch_keys := 0;
+            batch_rows := 0;
+            FOR dest IN SELECT e.key AS server, e.value AS keys FROM pg_catalog.jsonb_each(moves) e LOOP
+                keys := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(dest.keys));
+                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])',
+                                          consistent_ring.migration_table(dest.server), key_column, keytype)
+                  USING keys;
+                EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM %s WHERE %I = ANY ($1::%s[])',
+                                          consistent_ring.migration_table(dest.server), colnames, colnames,
+                                          consistent_ring.migration_table(src), key_column, keytype)
+                  USING keys;
+                GET DIAGNOSTICS nrows = ROW_COUNT;
+                batch_keys := batch_keys + pg_catalog.cardinality(keys);
+                batch_rows := batch_rows + nrows;
+            END LOOP;
+            COMMIT;
+
+            -- then delete at the source, with the batch's progress
+            IF batch_keys OPERATOR(pg_catalog.>) 0 THEN
+                keys := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(e.value) FROM pg_catalog.jsonb_each(moves) e);
+                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])',
+                                          consistent_ring.migration_table(src), key_column, keytype)
+                  USING keys;
+            END IF;
+            batch_no := batch_no + 1;
+            UPDATE consistent_ring.migration_servers ms
+               SET last_key = chunk_last, batches = batch_no,
+                   keys_moved = ms.keys_moved + batch_keys, rows_moved = ms.rows_moved + batch_rows,
+                   done = scanned OPERATOR(pg_catalog.<) batch_size
+             WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
+            COMMIT;
+            RAISE NOTICE 'ring_migrate: server %, batch %: % keys read, % keys (% rows) moved',
+                         src, batch_no, scanned, batch_keys, batch_rows;
+            last_key := chunk_last;
+            EXIT WHEN scanned OPERATOR(pg_catalog.<) batch_size;
+        END LOOP;
+        UPDATE consistent_ring.migration_servers ms SET done = true
+         WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
+        COMMIT;
+    END LOOP;
+
+    -- every row on its server of the new version, none lost, none twice
+    IF verify THEN
+        FOR srv IN SELECT ms.server FROM consistent_ring.migration_servers ms
+                    WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id
+        LOOP
+            EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) AS nrows, COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(t::text, 0)), 0) AS checksum,'
+                                      ' pg_catalog.count(*) FILTER (WHERE @extschema@.ring_server($1, t.%I, $2) IS DISTINCT FROM $3) AS misplaced'
+                                      ' FROM %s t', key_column, consistent_ring.migration_table(srv.server))
+               INTO totals USING ring, new_version, srv.server;
+            UPDATE consistent_ring.migration_servers ms
+               SET rows_after = totals.nrows, checksum_after = totals.checksum, misplaced_after = totals.misplaced
+             WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) srv.server;
+        END LOOP;
+        FOR srv IN SELECT ms.* FROM consistent_ring.migration_servers ms
+                    WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id ORDER BY ms.server
+        LOOP
+            RAISE NOTICE 'ring_migrate: server %: % rows before, % after (checksum % / %), % misplaced',
+                         srv.server, srv.rows_before, srv.rows_after, srv.checksum_before, srv.checksum_after,
+                         srv.misplaced_after;
+        END LOOP;
+        SELECT pg_catalog.sum(ms.rows_before) AS rows_before, pg_catalog.sum(ms.rows_after) AS rows_after,
+               pg_catalog.sum(ms.checksum_before) AS checksum_before, pg_catalog.sum(ms.checksum_after) AS checksum_after,
+               pg_catalog.sum(ms.misplaced_after) AS misplaced
+          INTO totals
+          FROM consistent_ring.migration_servers ms
+         WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
+        COMMIT;
+        IF totals.rows_before OPERATOR(pg_catalog.<>) totals.rows_after
+           OR totals.checksum_before OPERATOR(pg_catalog.<>) totals.checksum_after
+           OR totals.misplaced OPERATOR(pg_catalog.<>) 0 THEN
+            RAISE EXCEPTION 'migration % of % did not verify', mig.migration_id, tbl
+                USING ERRCODE = 'data_corrupted',
+                      DETAIL = pg_catalog.format('Rows before %s, after %s; checksum before %s, after %s; %s rows not on their server.',
+                                                 totals.rows_before, totals.rows_after, totals.checksum_before,
+                                                 totals.checksum_after, totals.misplaced),
+                      HINT = 'Rows written to the table during the migration change the counts: pass verify => false if that is expected.';
+        END IF;
+    END IF;
+    UPDATE consistent_ring.migrations m SET finished_at = pg_catalog.now()
+     WHERE m.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
+    COMMIT;
+    SELECT pg_catalog.sum(ms.keys_moved) AS keys, pg_catalog.sum(ms.rows_moved) AS rows INTO totals
+      FROM consistent_ring.migration_servers ms WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
+    RAISE NOTICE 'ring_migrate: migration % of % from version % to version % done: % keys (% rows) moved',
+                 mig.migration_id, tbl, old_version, new_version, totals.keys, totals.rows;
+END
+$proc$;
+COMMENT ON PROCEDURE ring_migrate(regclass, name, text, integer, integer, integer, boolean) IS
+    'move the rows of a table from their servers in one version of a ring to their servers in another, over postgres_fdw; resumable';
+
+-- ring_route(ring, key, table): where a reader finds a key of the table
+-- now: during a migration, its old server until its batch has committed,
+-- then its new one; after the last migration, the server of that
+-- migration's new version; with no migration, of the newest version.
+CREATE FUNCTION consistent_ring.route(ring text, key anyelement, tbl regclass)
+    RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $fn$
+DECLARE
+    mig consistent_ring.migrations;
+    prog consistent_ring.migration_servers;
+    old_server text;
+    new_server text;
+    keytype text;
+    moved boolean;
+BEGIN
+    SELECT m.* INTO mig
+      FROM consistent_ring.migrations m
+      JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) m.table_name
+      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+                                    AND n.nspname OPERATOR(pg_catalog.=) m.table_schema
+     WHERE m.ring OPERATOR(pg_catalog.=) route.ring AND c.oid OPERATOR(pg_catalog.=) tbl
+     ORDER BY m.finished_at IS NULL DESC, m.migration_id DESC
+     LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN @extschema@.ring_server(ring, key);
+    END IF;
+    new_server := @extschema@.ring_server(ring, key, mig.new_version);
+    IF mig.finished_at IS NOT NULL THEN
+        RETURN new_server;
+    END IF;
+    old_server := @extschema@.ring_server(ring, key, mig.old_version);
+    IF old_server IS NOT DISTINCT FROM new_server THEN
+        RETURN new_server;
+    END IF;
+    SELECT ms.* INTO prog FROM consistent_ring.migration_servers ms
+     WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) old_server;
+    IF NOT FOUND OR NOT prog.source OR prog.last_key IS NULL THEN
+        RETURN old_server;
+    END IF;
+    IF prog.done THEN
+        RETURN new_server;
+    END IF;
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO keytype
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) mig.key_column;
+    EXECUTE pg_catalog.format('SELECT $1::%1$s <= $2::%1$s', keytype) INTO moved USING key, prog.last_key;
+    RETURN CASE WHEN moved THEN new_server ELSE old_server END;
+END
+$fn$;
+COMMENT ON FUNCTION consistent_ring.route(text, anyelement, regclass) IS 'ring_route''s body';
+
+CREATE FUNCTION ring_route(ring text, key anyelement, tbl regclass)
+    RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS $$SELECT consistent_ring.route(ring, key, tbl)$$;
+COMMENT ON FUNCTION ring_route(text, anyelement, regclass) IS
+    'server where a reader finds a key of a table now, during and after its migrations';
+
+CREATE FUNCTION ring_route(ring text, key text, tbl regclass)
+    RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS $$SELECT consistent_ring.route(ring, key, tbl)$$;
+COMMENT ON FUNCTION ring_route(text, text, regclass) IS
+    'server where a reader finds a key of a table now, during and after its migrations';
+
 --
 -- Views for browsing.
 --
@@ -774,7 +1379,8 @@ CREATE VIEW ring_nodes WITH (security_barrier) AS
                                    WHERE run.node OPERATOR(pg_catalog.=) n.node)
            END AS vnodes,
            n.zone,
-           n.added_in AS since_version
+           n.added_in AS since_version,
+           n.server
       FROM consistent_ring.rings r
       JOIN consistent_ring.nodes n ON n.ring_id OPERATOR(pg_catalog.=) r.ring_id
      WHERE n.removed_in IS NULL
@@ -820,5 +1426,27 @@ CREATE VIEW ring_list WITH (security_barrier) AS
 COMMENT ON VIEW ring_list IS 'every ring the current user may look up, with its owner and lookup rights';
 COMMENT ON VIEW ring_versions IS 'every version of every ring, with its node count';
 
+-- Each node of the newest versions with its foreign server, the server's
+-- wrapper and host, and whether it accepts connections now (status asks
+-- each server: a query of this view waits up to connect_timeout, 2 s by
+-- default, per server that does not answer).
+CREATE VIEW ring_servers WITH (security_barrier) AS
+    SELECT n.ring,
+           n.node,
+           n.server,
+           w.fdwname AS wrapper,
+           (SELECT pg_catalog.string_agg(o.option_value, ',')
+              FROM pg_catalog.pg_options_to_table(s.srvoptions) o
+             WHERE o.option_name OPERATOR(pg_catalog.=) ANY ('{host,hostaddr,port,dbname}'::text[])) AS connection,
+           st.status,
+           st.status OPERATOR(pg_catalog.=) 'ok' AS reachable
+      FROM ring_nodes n
+      LEFT JOIN pg_catalog.pg_foreign_server s ON s.srvname OPERATOR(pg_catalog.=) n.server
+      LEFT JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid OPERATOR(pg_catalog.=) s.srvfdw
+      LEFT JOIN LATERAL (SELECT CASE WHEN s.oid IS NULL THEN NULL
+                                     ELSE consistent_ring.server_status(n.server) END AS status) st ON true;
+COMMENT ON VIEW ring_servers IS
+    'nodes of the newest version of every ring with their foreign servers and whether those accept connections now';
+
 -- the views filter by lookup rights, so everyone may query them
-GRANT SELECT ON ring_nodes, ring_versions, ring_list, ring_pins TO PUBLIC;
+GRANT SELECT ON ring_nodes, ring_versions, ring_list, ring_pins, ring_servers TO PUBLIC;

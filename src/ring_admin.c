@@ -27,6 +27,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "foreign/foreign.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -120,6 +121,14 @@ check_name(const char *what, text *name)
 				 errmsg("%s name is too long", what),
 				 errdetail("The name is %d bytes long; the limit is %d bytes.",
 						   len, RING_NAME_MAXLEN)));
+}
+
+/* Reject a server name that is no foreign server. */
+static void
+check_server(text *server)
+{
+	check_name("server", server);
+	(void) GetForeignServerByName(text_to_cstring(server), false);
 }
 
 /* Reject a weight that is negative, NaN, infinite or gives too many tokens. */
@@ -281,18 +290,18 @@ ring_change_version(RingChange *chg, const RingCaller *caller)
 }
 
 /*
- * Find a node's current row: its weight, the version it came in, its zone
- * and its place in the order of joining.
+ * Find a node's current row: its weight, the version it came in, its zone,
+ * its place in the order of joining and its server.
  */
 static bool
 node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
-			 text **zone, int64 *joined)
+			 text **zone, int64 *joined, text **server)
 {
 	Oid			types[2] = {INT4OID, TEXTOID};
 	Datum		values[2] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node)};
 	bool		isnull;
 
-	if (run("SELECT weight, added_in, zone, joined FROM consistent_ring.nodes"
+	if (run("SELECT weight, added_in, zone, joined, server FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2"
 			" AND removed_in IS NULL",
 			2, types, values, SPI_OK_SELECT) == 0)
@@ -307,6 +316,12 @@ node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
 	}
 	if (joined)
 		*joined = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	if (server)
+	{
+		Datum		v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+
+		*server = isnull ? NULL : DatumGetTextPCopy(v);
+	}
 	return true;
 }
 
@@ -326,19 +341,20 @@ report_missing_node(const RingChange *chg, text *node)
  */
 static void
 node_insert(const RingChange *chg, text *node, double weight, int32 version,
-			text *zone, int64 joined)
+			text *zone, int64 joined, text *server)
 {
-	Oid			types[6] = {INT4OID, TEXTOID, FLOAT8OID, INT4OID, TEXTOID, INT8OID};
-	Datum		values[6] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node),
+	Oid			types[7] = {INT4OID, TEXTOID, FLOAT8OID, INT4OID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[7] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node),
 		Float8GetDatum(weight), Int32GetDatum(version), PointerGetDatum(zone),
-	Int64GetDatum(joined)};
-	char		nulls[6] = {' ', ' ', ' ', ' ', zone == NULL ? 'n' : ' ', joined < 0 ? 'n' : ' '};
+	Int64GetDatum(joined), PointerGetDatum(server)};
+	char		nulls[7] = {' ', ' ', ' ', ' ', zone == NULL ? 'n' : ' ', joined < 0 ? 'n' : ' ',
+	server == NULL ? 'n' : ' '};
 	int			ret;
 
-	ret = SPI_execute_with_args("INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in, zone, joined)"
+	ret = SPI_execute_with_args("INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in, zone, joined, server)"
 								" VALUES ($1, $2, $3, $4, $5,"
-								" COALESCE($6, pg_catalog.nextval('consistent_ring.nodes_joined_seq'::pg_catalog.regclass)))",
-								6, types, values, nulls, false, 0);
+								" COALESCE($6, pg_catalog.nextval('consistent_ring.nodes_joined_seq'::pg_catalog.regclass)), $7)",
+								7, types, values, nulls, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 }
@@ -1052,7 +1068,7 @@ ring_assign_slots(PG_FUNCTION_ARGS)
 				 errmsg("ring \"%s\" has no hash slots to assign", chg.name),
 				 errdetail("Its algorithm is '%s'; only 'redis' rings have assignable hash slots.",
 						   ring_algorithm_name(chg.algorithm))));
-	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
+	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
 		report_missing_node(&chg, node);
 	if (!(weight > 0))
 		ereport(ERROR,
@@ -1098,6 +1114,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 	double		weight;
 	text	   *zone = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
 	ArrayType  *tokens = PG_NARGS() > 4 && !PG_ARGISNULL(4) ? PG_GETARG_ARRAYTYPE_P(4) : NULL;
+	text	   *server = PG_NARGS() > 5 && !PG_ARGISNULL(5) ? PG_GETARG_TEXT_PP(5) : NULL;
 	RingChange	chg;
 	RingCaller	caller;
 	double		oldweight;
@@ -1112,13 +1129,15 @@ ring_add_node(PG_FUNCTION_ARGS)
 	check_name("node", node);
 	if (zone != NULL)
 		check_name("zone", zone);
+	if (server != NULL)
+		check_server(server);
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
 	check_node_name(&chg, node);
 	if (tokens != NULL && chg.algorithm != RING_ALGORITHM_CASSANDRA)
 		report_option_algorithm("tokens", "cassandra", chg.algorithm);
-	if (node_current(&chg, node, &oldweight, &added_in, NULL, NULL))
+	if (node_current(&chg, node, &oldweight, &added_in, NULL, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("node \"%s\" already exists in ring \"%s\"",
@@ -1126,7 +1145,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 				 errhint("Use ring_set_weight() to change its weight.")));
 
 	version = ring_change_version(&chg, &caller);
-	node_insert(&chg, node, weight, version, zone, -1);
+	node_insert(&chg, node, weight, version, zone, -1, server);
 	check_ring_size(&chg);
 	if (chg.stored_tokens)
 		relayout(&chg, version, node, tokens);
@@ -1173,7 +1192,7 @@ ring_remove_node(PG_FUNCTION_ARGS)
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
-	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
+	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
 		report_missing_node(&chg, node);
 
 	version = ring_change_version(&chg, &caller);
@@ -1205,11 +1224,12 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	int32		version;
 	text	   *zone;
 	int64		joined;
+	text	   *server;
 
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
-	if (!node_current(&chg, node, &oldweight, &added_in, &zone, &joined))
+	if (!node_current(&chg, node, &oldweight, &added_in, &zone, &joined, &server))
 		report_missing_node(&chg, node);
 
 	if (oldweight == weight)
@@ -1218,10 +1238,61 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	{
 		version = ring_change_version(&chg, &caller);
 		node_end(&chg, node, added_in, version);
-		node_insert(&chg, node, weight, version, zone, joined);
+		node_insert(&chg, node, weight, version, zone, joined, server);
 		check_ring_size(&chg);
 		if (chg.stored_tokens)
 			relayout(&chg, version, node, NULL);
+	}
+	end_as_catalog_owner(&caller);
+
+	PG_RETURN_INT32(version);
+}
+
+/*
+ * ring_set_server(ring, node, server): name the foreign server that holds
+ * a node's data (NULL: none); returns the version.  A new version, like a
+ * change of weight, so that each version tells where its nodes' data is
+ * (ring_migrate moves a node's data when its server changes); placement is
+ * unchanged.  Naming the server a node already has returns the current
+ * version.
+ */
+PG_FUNCTION_INFO_V1(ring_set_server);
+Datum
+ring_set_server(PG_FUNCTION_ARGS)
+{
+	text	   *ring;
+	text	   *node;
+	text	   *server = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	RingChange	chg;
+	RingCaller	caller;
+	double		weight;
+	int32		added_in;
+	int32		version;
+	text	   *zone;
+	int64		joined;
+	text	   *oldserver;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	ring = PG_GETARG_TEXT_PP(0);
+	node = PG_GETARG_TEXT_PP(1);
+	if (server != NULL)
+		check_server(server);
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	if (!node_current(&chg, node, &weight, &added_in, &zone, &joined, &oldserver))
+		report_missing_node(&chg, node);
+
+	if (server == NULL ? oldserver == NULL :
+		oldserver != NULL &&
+		VARSIZE_ANY_EXHDR(server) == VARSIZE_ANY_EXHDR(oldserver) &&
+		memcmp(VARDATA_ANY(server), VARDATA_ANY(oldserver), VARSIZE_ANY_EXHDR(server)) == 0)
+		version = chg.version;
+	else
+	{
+		version = ring_change_version(&chg, &caller);
+		node_end(&chg, node, added_in, version);
+		node_insert(&chg, node, weight, version, zone, joined, server);
 	}
 	end_as_catalog_owner(&caller);
 
@@ -1337,7 +1408,7 @@ ring_pin(PG_FUNCTION_ARGS)
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	check_can_pin(&chg);
-	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL))
+	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
 		report_missing_node(&chg, node);
 	pinned = pin_current(&chg, key, &pinned_in);
 	if (pinned != NULL && VARSIZE_ANY_EXHDR(pinned) == VARSIZE_ANY_EXHDR(node) &&
@@ -1478,6 +1549,40 @@ ring_may_look_up(PG_FUNCTION_ARGS)
 
 	ring_access_from_datums(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
 							PG_GETARG_DATUM(2), &access);
+	PG_RETURN_BOOL(ring_may_look_up_as(GetUserId(), &access));
+}
+
+/*
+ * consistent_ring.may_change(ring) and consistent_ring.may_read(ring):
+ * whether the current user owns the ring (may change it), or may look it
+ * up; false for a ring that does not exist.  For the row security policies
+ * of the migration tables, which run as the querying user.
+ */
+PG_FUNCTION_INFO_V1(ring_may_change);
+Datum
+ring_may_change(PG_FUNCTION_ARGS)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	RingAccess	access;
+
+	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN ||
+		!ring_catalog_access(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
+							 ring_current_snapshot(), &access))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(has_privs_of_role(GetUserId(), access.owner));
+}
+
+PG_FUNCTION_INFO_V1(ring_may_read);
+Datum
+ring_may_read(PG_FUNCTION_ARGS)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	RingAccess	access;
+
+	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN ||
+		!ring_catalog_access(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
+							 ring_current_snapshot(), &access))
+		PG_RETURN_BOOL(false);
 	PG_RETURN_BOOL(ring_may_look_up_as(GetUserId(), &access));
 }
 

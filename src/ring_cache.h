@@ -41,6 +41,7 @@ typedef struct RingNodeInfo
 	int32		vnodes;			/* virtual nodes it was given */
 	int32		zone;			/* index of its zone, or -1 for none */
 	int64		joined;			/* order of joining: a client's server list */
+	text	   *server;			/* foreign server holding its data, or NULL */
 } RingNodeInfo;
 
 /* One version of one ring, ready for lookups. */

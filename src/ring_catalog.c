@@ -8,7 +8,7 @@
  *	rings	  (ring_id, name, algorithm, vnodes, version, created_at, owner,
  *			   public_lookup, readers, slots, table_size, token_allocation)
  *	versions  (ring_id, version, created_at, created_by)
- *	nodes	  (ring_id, node, weight, added_in, removed_in, zone)
+ *	nodes	  (ring_id, node, weight, added_in, removed_in, zone, joined, server)
  *	tokens	  (ring_id, token, node, added_in, removed_in)
  *	pins	  (ring_id, key, position, node, added_in, removed_in)
  *
@@ -69,6 +69,7 @@
 #define Anum_nodes_removed_in	5
 #define Anum_nodes_zone			6
 #define Anum_nodes_joined		7
+#define Anum_nodes_server		8
 
 /* Column numbers of consistent_ring.tokens */
 #define Anum_tokens_ring_id		1
@@ -373,6 +374,47 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 }
 
 /*
+ * Who owns the ring of that name and who may look it up, as snap sees it;
+ * false if there is no such ring.  No permission check.
+ */
+bool
+ring_catalog_access(const char *name, int namelen, Snapshot snap,
+					RingAccess *access)
+{
+	Relation	rel;
+	Relation	idx;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	text	   *name_text = cstring_to_text_with_len(name, namelen);
+	bool		found = false;
+
+	rel = catalog_open(RING_TABLE_RINGS, &idx);
+	if (RelationGetDescr(rel)->natts < Anum_rings_token_allocation)
+		report_catalog_mismatch();
+	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
+				PointerGetDatum(name_text));
+	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
+	tuple = systable_getnext_ordered(scan, ForwardScanDirection);
+	if (HeapTupleIsValid(tuple))
+	{
+		TupleDesc	desc = RelationGetDescr(rel);
+		bool		isnull;
+
+		found = true;
+		ring_access_from_datums(heap_getattr(tuple, Anum_rings_owner, desc, &isnull),
+								heap_getattr(tuple, Anum_rings_public_lookup, desc, &isnull),
+								heap_getattr(tuple, Anum_rings_readers, desc, &isnull),
+								access);
+	}
+	systable_endscan_ordered(scan);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	pfree(name_text);
+	return found;
+}
+
+/*
  * The nodes of one version of a ring (weight 0 included), as snap sees them,
  * allocated in the current memory context.
  */
@@ -389,7 +431,7 @@ nodes_scan(const RingHeader *hdr, int32 version, Snapshot snap, bool history)
 
 	rel = catalog_open(RING_TABLE_NODES, &idx);
 	desc = RelationGetDescr(rel);
-	if (desc->natts < Anum_nodes_joined)
+	if (desc->natts < Anum_nodes_server)
 		report_catalog_mismatch();
 
 	ScanKeyInit(&key, Anum_nodes_ring_id, BTEqualStrategyNumber, F_INT4EQ,
@@ -401,6 +443,7 @@ nodes_scan(const RingHeader *hdr, int32 version, Snapshot snap, bool history)
 		int32		added_in;
 		Datum		removed_in;
 		Datum		zone;
+		Datum		server;
 		RingNodeRow *row;
 
 		added_in = DatumGetInt32(heap_getattr(tuple, Anum_nodes_added_in, desc, &isnull));
@@ -416,6 +459,8 @@ nodes_scan(const RingHeader *hdr, int32 version, Snapshot snap, bool history)
 		zone = heap_getattr(tuple, Anum_nodes_zone, desc, &isnull);
 		row->zone = isnull ? NULL : DatumGetTextPCopy(zone);
 		row->joined = DatumGetInt64(heap_getattr(tuple, Anum_nodes_joined, desc, &isnull));
+		server = heap_getattr(tuple, Anum_nodes_server, desc, &isnull);
+		row->server = isnull ? NULL : DatumGetTextPCopy(server);
 		result = lappend(result, row);
 	}
 	systable_endscan_ordered(scan);

@@ -87,6 +87,7 @@ typedef struct RingNodeRow
 	double		weight;
 	text	   *zone;			/* NULL: no zone */
 	int64		joined;			/* order of joining the ring */
+	text	   *server;			/* foreign server holding its data, or NULL */
 	int32		added_in;
 	int32		removed_in;		/* 0: still there at the version read */
 } RingNodeRow;
@@ -111,6 +112,8 @@ extern RingTokenRow *ring_catalog_tokens(const RingHeader *hdr, int32 version,
 extern bool ring_catalog_is_ring_table(Oid relid);
 extern Oid	ring_catalog_owner(void);
 extern bool ring_may_look_up_as(Oid user, const RingAccess *access);
+extern bool ring_catalog_access(const char *name, int namelen, Snapshot snap,
+								RingAccess *access);
 extern void ring_access_from_datums(Datum owner, Datum public_lookup,
 									Datum readers, RingAccess *access);
 extern void ring_catalog_forget(void);

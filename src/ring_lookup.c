@@ -196,17 +196,24 @@ scratch_reset(FunctionCallInfo fcinfo, LookupState *st, const CompiledRing *ring
 	memset(st->zone_used, 0, ring->nzones * sizeof(bool));
 }
 
-/* The node owning the key in a ring that must not be empty. */
-static inline text *
-owner_name(const CompiledRing *ring, int64 pos)
+/* The index of the node owning the key in a ring that must not be empty. */
+static inline uint32
+owner_index(const CompiledRing *ring, int64 pos)
 {
 	if (unlikely(ring->ntokens == 0))
 	{
 		if (ring->nowners == 0)
 			report_empty_ring(ring);
-		return ring->nodes[ring_per_key_owner(ring, pos)].name;
+		return ring_per_key_owner(ring, pos);
 	}
-	return ring->nodes[ring_token_owner(ring, ring_token_at(ring, pos))].name;
+	return ring_token_owner(ring, ring_token_at(ring, pos));
+}
+
+/* The node owning the key in a ring that must not be empty. */
+static inline text *
+owner_name(const CompiledRing *ring, int64 pos)
+{
+	return ring->nodes[owner_index(ring, pos)].name;
 }
 
 /* A 'rendezvous' node and its score for one key. */
@@ -336,6 +343,89 @@ ring_shard_at(PG_FUNCTION_ARGS)
 	CompiledRing *ring = ring_arg(fcinfo, st, PG_GETARG_INT32(2));
 
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position_in(ring, &st->reader, PG_GETARG_DATUM(1))));
+}
+
+/*
+ * ring_server(ring, key): the foreign server of the key's owner in the
+ * ring's newest version; NULL if the owner has none.
+ */
+PG_FUNCTION_INFO_V1(ring_server);
+Datum
+ring_server(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
+	text	   *server;
+
+	server = ring->nodes[owner_index(ring, ring_key_position_in(ring, &st->reader,
+																PG_GETARG_DATUM(1)))].server;
+	if (server == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(server);
+}
+
+/* ring_server(ring, key, version): the same at a version. */
+PG_FUNCTION_INFO_V1(ring_server_at);
+Datum
+ring_server_at(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *ring = ring_arg(fcinfo, st, PG_GETARG_INT32(2));
+	text	   *server;
+
+	server = ring->nodes[owner_index(ring, ring_key_position_in(ring, &st->reader,
+																PG_GETARG_DATUM(1)))].server;
+	if (server == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(server);
+}
+
+/*
+ * ring_partition(ring, key): the PL/Proxy partition of the key's owner in
+ * the ring's newest version, for RUN ON: the owner's place among the
+ * version's nodes in name order, as ring_plproxy_partitions lists them.
+ */
+PG_FUNCTION_INFO_V1(ring_partition);
+Datum
+ring_partition(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
+
+	PG_RETURN_INT32((int32) owner_index(ring, ring_key_position_in(ring, &st->reader,
+																   PG_GETARG_DATUM(1))));
+}
+
+/*
+ * ring_nodes_at(ring, version): the nodes of a version of a ring, in name
+ * order, with their weight and server.
+ */
+PG_FUNCTION_INFO_V1(ring_nodes_at);
+Datum
+ring_nodes_at(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LookupState *st;
+	CompiledRing *ring;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	st = (LookupState *) fcinfo->flinfo->fn_extra;
+	if (st == NULL)
+		st = lookup_state_init(fcinfo, 0, true);
+	ring = ring_arg(fcinfo, st, PG_GETARG_INT32(1));
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		const RingNodeInfo *node = &ring->nodes[i];
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = PointerGetDatum(node->name);
+		values[1] = Float8GetDatum(node->weight);
+		values[2] = PointerGetDatum(node->server);
+		nulls[2] = node->server == NULL;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* ring_shard(key): the owner in the ring named by consistent_ring.default_ring. */

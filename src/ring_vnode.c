@@ -454,10 +454,25 @@ jump_event_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Order of node rows by place of joining, then by version. */
+static int
+row_joined_cmp(const void *a, const void *b)
+{
+	const RingNodeRow *x = *(RingNodeRow *const *) a;
+	const RingNodeRow *y = *(RingNodeRow *const *) b;
+
+	if (x->joined != y->joined)
+		return x->joined < y->joined ? -1 : 1;
+	return (x->added_in > y->added_in) - (x->added_in < y->added_in);
+}
+
 /*
  * Make ring a 'jump' ring: replay its node history (rows, every node row up
  * to the ring's version) through MementoHash's bucket removals and
  * restorations (ring_jump.c), giving each node of the version its bucket.
+ * A row that takes over from the node's previous row in the same version
+ * (ring_set_server keeps the node's place of joining) continues it: the
+ * node keeps its bucket.
  */
 static void
 jump_buckets(CompiledRing *ring, List *rows)
@@ -466,6 +481,8 @@ jump_buckets(CompiledRing *ring, List *rows)
 	JumpEvent  *ev = palloc(Max(2 * nrows, 1) * sizeof(JumpEvent));
 	int32	   *bucket_of = palloc(Max(nrows, 1) * sizeof(int32));
 	RingNodeRow **row = palloc(Max(nrows, 1) * sizeof(RingNodeRow *));
+	int		   *continues = palloc(Max(nrows, 1) * sizeof(int));
+	bool	   *continued = palloc0(Max(nrows, 1) * sizeof(bool));
 	RingJump   *jump = palloc0(sizeof(RingJump));
 	int			nev = 0;
 	int			i = 0;
@@ -476,31 +493,58 @@ jump_buckets(CompiledRing *ring, List *rows)
 	jump->prev = palloc((nrows + 1) * sizeof(int32));
 	jump->node = palloc((nrows + 1) * sizeof(int32));
 	foreach(lc, rows)
+		row[i++] = lfirst(lc);
+	qsort(row, nrows, sizeof(RingNodeRow *), row_joined_cmp);
+	for (i = 0; i < nrows; i++)
 	{
-		row[i] = lfirst(lc);
-		ev[nev].version = row[i]->added_in;
-		ev[nev].kind = 1;
-		ev[nev].joined = row[i]->joined;
-		ev[nev++].row = i;
-		if (row[i]->removed_in > 0)
+		continues[i] = -1;
+		if (i > 0 && row[i - 1]->joined == row[i]->joined &&
+			row[i - 1]->removed_in == row[i]->added_in)
+		{
+			continues[i] = i - 1;
+			continued[i - 1] = true;
+		}
+	}
+	for (i = 0; i < nrows; i++)
+	{
+		if (continues[i] < 0)
+		{
+			ev[nev].version = row[i]->added_in;
+			ev[nev].kind = 1;
+			ev[nev].joined = row[i]->joined;
+			ev[nev++].row = i;
+		}
+		if (row[i]->removed_in > 0 && !continued[i])
 		{
 			ev[nev].version = row[i]->removed_in;
 			ev[nev].kind = 0;
 			ev[nev].joined = row[i]->joined;
 			ev[nev++].row = i;
 		}
-		i++;
 	}
 	qsort(ev, nev, sizeof(JumpEvent), jump_event_cmp);
 	for (int e = 0; e < nev; e++)
 	{
+		int			r = ev[e].row;
+
 		if (ev[e].kind == 1)
 		{
-			bucket_of[ev[e].row] = ring_jump_add(jump);
-			jump->node[bucket_of[ev[e].row]] = -1;
+			bucket_of[r] = ring_jump_add(jump);
+			jump->node[bucket_of[r]] = -1;
 		}
 		else
-			ring_jump_remove(jump, bucket_of[ev[e].row]);
+		{
+			/* a removal ends a chain of rows: its bucket is the first's */
+			while (continues[r] >= 0)
+				r = continues[r];
+			ring_jump_remove(jump, bucket_of[r]);
+		}
+	}
+	/* rows continuing others (in joining, then version order) */
+	for (i = 0; i < nrows; i++)
+	{
+		if (continues[i] >= 0)
+			bucket_of[i] = bucket_of[continues[i]];
 	}
 
 	/* the nodes of the version, by name */
@@ -686,6 +730,8 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 		node->name = DatumGetTextPCopy(PointerGetDatum(row->name));
 		node->zone = -1;
 		node->joined = row->joined;
+		node->server = row->server == NULL ? NULL :
+			DatumGetTextPCopy(PointerGetDatum(row->server));
 		node->weight = row->weight;
 		node->vnodes = ring_virtual_nodes(hdr->vnodes, row->weight);
 		npairs += node->vnodes;

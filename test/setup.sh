@@ -10,7 +10,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 missing=()
-for pkg in postgresql-15 postgresql-server-dev-15 postgresql-common libxxhash-dev libmd-dev make gcc valgrind; do
+for pkg in postgresql-15 postgresql-server-dev-15 postgresql-common postgresql-15-plproxy libipc-run-perl libxxhash-dev libmd-dev make gcc valgrind; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

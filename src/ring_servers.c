@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_servers.c
+ *	  Nodes that are real servers: connection strings, reachability, and
+ *	  the cluster configuration PL/Proxy reads.
+ *
+ * A node may name a foreign server (ring_add_node(..., server => ...),
+ * ring_set_server); the server's options are the node's connection, as
+ * postgres_fdw reads them.  Only the options that are libpq connection
+ * options are used (postgres_fdw's own options, such as fetch_size, are
+ * not), with, for PL/Proxy, the options of the calling user's user mapping
+ * (user, password).
+ *
+ * PL/Proxy asks three functions for a cluster named in CLUSTER: its
+ * partitions (connection strings), their version and settings.  For a ring
+ * of that name the partitions are the nodes of its newest version in name
+ * order, each its server's connection, padded to a power of two (PL/Proxy
+ * requires one) by repeating the nodes from the first: ring_partition
+ * returns only the owner's own place, so padding changes no owner.  The
+ * version changes whenever the ring's version or a connection string does,
+ * so PL/Proxy reloads the partitions on its next call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "libpq-fe.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
+
+#include "ring_cache.h"
+#include "ring_keys.h"
+
+/* How long a reachability check waits for a server, unless it sets one. */
+#define RING_PING_TIMEOUT "2"
+
+/* libpq's connection option names, read once. */
+static PQconninfoOption *libpq_options = NULL;
+
+/* Whether name is a libpq connection option (debug options excluded). */
+static bool
+is_libpq_option(const char *name)
+{
+	if (libpq_options == NULL)
+	{
+		libpq_options = PQconndefaults();
+		if (libpq_options == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory"),
+					 errdetail("Could not get libpq's default connection options.")));
+	}
+	for (PQconninfoOption *opt = libpq_options; opt->keyword; opt++)
+	{
+		if (strcmp(opt->keyword, name) == 0)
+			return strchr(opt->dispchar, 'D') == NULL;
+	}
+	return false;
+}
+
+/* Append name='value' to a connection string, quoted as libpq reads it. */
+static void
+append_conn_option(StringInfo buf, const char *name, const char *value)
+{
+	if (buf->len > 0)
+		appendStringInfoChar(buf, ' ');
+	appendStringInfo(buf, "%s='", name);
+	for (const char *p = value; *p; p++)
+	{
+		if (*p == '\'' || *p == '\\')
+			appendStringInfoChar(buf, '\\');
+		appendStringInfoChar(buf, *p);
+	}
+	appendStringInfoChar(buf, '\'');
+}
+
+/* The libpq options among a server's or a user mapping's options. */
+static void
+append_conn_options(StringInfo buf, List *options)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *d = lfirst(lc);
+
+		if (is_libpq_option(d->defname))
+			append_conn_option(buf, d->defname, defGetString(d));
+	}
+}
+
+/*
+ * The options of the user mapping the current user would use for a server
+ * (their own, else PUBLIC's), or NIL.  Unlike GetUserMapping, no error when
+ * there is none.
+ */
+static List *
+user_mapping_options(Oid serverid)
+{
+	Oid			users[2] = {GetUserId(), InvalidOid};
+
+	for (int i = 0; i < 2; i++)
+	{
+		HeapTuple	tp = SearchSysCache2(USERMAPPINGUSERSERVER,
+										 ObjectIdGetDatum(users[i]),
+										 ObjectIdGetDatum(serverid));
+
+		if (HeapTupleIsValid(tp))
+		{
+			bool		isnull;
+			Datum		datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp,
+												Anum_pg_user_mapping_umoptions,
+												&isnull);
+			List	   *options = isnull ? NIL : untransformRelOptions(datum);
+
+			ReleaseSysCache(tp);
+			return options;
+		}
+	}
+	return NIL;
+}
+
+/*
+ * The connection string of a node of ring, for PL/Proxy: its server's
+ * options and the current user's user mapping options.
+ */
+static char *
+node_conninfo(const CompiledRing *ring, const RingNodeInfo *node)
+{
+	ForeignServer *server;
+	StringInfoData buf;
+
+	if (node->server == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("node \"%s\" of ring \"%s\" has no server",
+						text_to_cstring(node->name), ring->name),
+				 errhint("Name its foreign server with ring_set_server().")));
+	server = GetForeignServerByName(text_to_cstring(node->server), false);
+	initStringInfo(&buf);
+	append_conn_options(&buf, server->options);
+	append_conn_options(&buf, user_mapping_options(server->serverid));
+	return buf.data;
+}
+
+/* The newest version of the ring named by argument 0, for this call site. */
+static CompiledRing *
+cluster_ring(FunctionCallInfo fcinfo)
+{
+	text	   *name = PG_GETARG_TEXT_PP(0);
+	RingRef    *ref = (RingRef *) fcinfo->flinfo->fn_extra;
+	CompiledRing *ring;
+
+	if (ref == NULL)
+	{
+		ref = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RingRef));
+		ring_ref_init(ref, fcinfo->flinfo->fn_mcxt);
+		fcinfo->flinfo->fn_extra = ref;
+	}
+	ring = ring_ref_get(ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
+						RING_VERSION_CURRENT);
+	if (ring->nnodes == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ring \"%s\" has no nodes to use as partitions", ring->name),
+				 errhint("Add a node with ring_add_node().")));
+	return ring;
+}
+
+/* Number of PL/Proxy partitions of a ring: its nodes, to a power of two. */
+static int
+partition_count(const CompiledRing *ring)
+{
+	return (int) pg_nextpower2_32((uint32) ring->nnodes);
+}
+
+/*
+ * ring_plproxy_partitions(cluster): PL/Proxy's get_cluster_partitions for
+ * the ring of that name.
+ */
+PG_FUNCTION_INFO_V1(ring_plproxy_partitions);
+Datum
+ring_plproxy_partitions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	CompiledRing *ring;
+	char	  **conninfo;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	ring = cluster_ring(fcinfo);
+	n = partition_count(ring);
+	conninfo = palloc(ring->nnodes * sizeof(char *));
+	for (int i = 0; i < ring->nnodes; i++)
+		conninfo[i] = node_conninfo(ring, &ring->nodes[i]);
+	for (int p = 0; p < n; p++)
+	{
+		Datum		value = CStringGetTextDatum(conninfo[p % ring->nnodes]);
+		bool		isnull = false;
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * ring_plproxy_version(cluster): PL/Proxy's get_cluster_version for the
+ * ring of that name: a number that changes with the ring's version and
+ * with the partitions' connection strings.
+ */
+PG_FUNCTION_INFO_V1(ring_plproxy_version);
+Datum
+ring_plproxy_version(PG_FUNCTION_ARGS)
+{
+	CompiledRing *ring = cluster_ring(fcinfo);
+	StringInfoData buf;
+	uint64		h;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "%d", ring->key.version);
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		appendStringInfoChar(&buf, '\n');
+		appendStringInfoString(&buf, node_conninfo(ring, &ring->nodes[i]));
+	}
+	h = (uint64) ring_hash_bytes(buf.data, buf.len);
+	pfree(buf.data);
+	PG_RETURN_INT32((int32) (h & PG_INT32_MAX));
+}
+
+/*
+ * ring_plproxy_config(cluster): PL/Proxy's get_cluster_config: no settings
+ * of its own (PL/Proxy's defaults), for a ring that exists.
+ */
+PG_FUNCTION_INFO_V1(ring_plproxy_config);
+Datum
+ring_plproxy_config(PG_FUNCTION_ARGS)
+{
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	(void) cluster_ring(fcinfo);
+	return (Datum) 0;
+}
+
+/*
+ * consistent_ring.server_status(server): whether a foreign server accepts
+ * connections (libpq's PQping with the server's connection options; no
+ * login is attempted): 'ok', 'rejecting connections', 'no response' or
+ * 'bad connection options'.  NULL for a server that does not exist or
+ * that the current user has no USAGE on.
+ */
+PG_FUNCTION_INFO_V1(ring_server_status);
+Datum
+ring_server_status(PG_FUNCTION_ARGS)
+{
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ForeignServer *server = GetForeignServerByName(name, true);
+	const char **keywords;
+	const char **values;
+	int			n = 0;
+	bool		timeout_set = false;
+	ListCell   *lc;
+	const char *status;
+
+	if (server == NULL ||
+		pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+		PG_RETURN_NULL();
+
+	keywords = palloc((list_length(server->options) + 3) * sizeof(char *));
+	values = palloc((list_length(server->options) + 3) * sizeof(char *));
+	foreach(lc, server->options)
+	{
+		DefElem    *d = lfirst(lc);
+
+		if (!is_libpq_option(d->defname))
+			continue;
+		keywords[n] = d->defname;
+		values[n++] = defGetString(d);
+		if (strcmp(d->defname, "connect_timeout") == 0)
+			timeout_set = true;
+	}
+	if (!timeout_set)
+	{
+		keywords[n] = "connect_timeout";
+		values[n++] = RING_PING_TIMEOUT;
+	}
+	keywords[n] = NULL;
+	values[n] = NULL;
+
+	switch (PQpingParams(keywords, values, 0))
+	{
+		case PQPING_OK:
+			status = "ok";
+			break;
+		case PQPING_REJECT:
+			status = "rejecting connections";
+			break;
+		case PQPING_NO_RESPONSE:
+			status = "no response";
+			break;
+		default:
+			status = "bad connection options";
+			break;
+	}
+	PG_RETURN_TEXT_P(cstring_to_text(status));
+}
