@@ -939,6 +939,7 @@ CREATE TABLE consistent_ring.migrations (
     started_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     started_by  name NOT NULL DEFAULT CURRENT_USER,
     finished_at timestamptz,
+    verified    boolean,
     CONSTRAINT migrations_pkey PRIMARY KEY (migration_id)
 );
 CREATE SEQUENCE consistent_ring.migrations_migration_id_seq AS integer
@@ -949,7 +950,7 @@ ALTER TABLE consistent_ring.migrations
 CREATE UNIQUE INDEX migrations_unfinished ON consistent_ring.migrations (ring, table_schema, table_name)
     WHERE finished_at IS NULL;
 COMMENT ON TABLE consistent_ring.migrations IS
-    'one row per ring_migrate run of a table between two versions of a ring; finished_at is set once every row is on its new server';
+    'one row per ring_migrate run of a table between two versions of a ring; finished_at is set once every batch is done, verified once the counts and checksums were checked (NULL: not checked)';
 
 CREATE TABLE consistent_ring.migration_servers (
     migration_id integer NOT NULL
@@ -1258,21 +1259,27 @@ BEGIN
           INTO totals
           FROM consistent_ring.migration_servers ms
          WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
+        UPDATE consistent_ring.migrations m
+           SET finished_at = pg_catalog.now(),
+               verified = totals.rows_before OPERATOR(pg_catalog.=) totals.rows_after
+                          AND totals.checksum_before OPERATOR(pg_catalog.=) totals.checksum_after
+                          AND totals.misplaced OPERATOR(pg_catalog.=) 0
+         WHERE m.migration_id OPERATOR(pg_catalog.=) mig.migration_id
+        RETURNING m.verified INTO mig.verified;
         COMMIT;
-        IF totals.rows_before OPERATOR(pg_catalog.<>) totals.rows_after
-           OR totals.checksum_before OPERATOR(pg_catalog.<>) totals.checksum_after
-           OR totals.misplaced OPERATOR(pg_catalog.<>) 0 THEN
+        IF NOT mig.verified THEN
             RAISE EXCEPTION 'migration % of % did not verify', mig.migration_id, tbl
                 USING ERRCODE = 'data_corrupted',
-                      DETAIL = pg_catalog.format('Rows before %s, after %s; checksum before %s, after %s; %s rows not on their server.',
+                      DETAIL = pg_catalog.format('Rows before: %s, after: %s; checksum before: %s, after: %s; rows not on their server: %s.',
                                                  totals.rows_before, totals.rows_after, totals.checksum_before,
                                                  totals.checksum_after, totals.misplaced),
                       HINT = 'Rows written to the table during the migration change the counts: pass verify => false if that is expected.';
         END IF;
+    ELSE
+        UPDATE consistent_ring.migrations m SET finished_at = pg_catalog.now()
+         WHERE m.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
+        COMMIT;
     END IF;
-    UPDATE consistent_ring.migrations m SET finished_at = pg_catalog.now()
-     WHERE m.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
-    COMMIT;
     SELECT pg_catalog.sum(ms.keys_moved) AS keys, pg_catalog.sum(ms.rows_moved) AS rows INTO totals
       FROM consistent_ring.migration_servers ms WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
     RAISE NOTICE 'ring_migrate: migration % of % from version % to version % done: % keys (% rows) moved',

@@ -1478,6 +1478,11 @@ ring_drop(PG_FUNCTION_ARGS)
 	values[0] = Int32GetDatum(chg.ring_id);
 	run("DELETE FROM consistent_ring.rings WHERE ring_id OPERATOR(pg_catalog.=) $1",
 		1, types, values, SPI_OK_DELETE);
+	/* its migrations' progress, which names it (ring_migrate) */
+	types[0] = TEXTOID;
+	values[0] = PointerGetDatum(ring);
+	run("DELETE FROM consistent_ring.migrations WHERE ring OPERATOR(pg_catalog.=) $1",
+		1, types, values, SPI_OK_DELETE);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_VOID();
