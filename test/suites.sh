@@ -5,7 +5,8 @@
 # the dump and restore test (test/dump/), the upgrade test (test/upgrade/),
 # the logical replication test (test/replication/, which needs wal_level =
 # logical), backend memory over 15M rows (test/memory/), a valgrind run of
-# a single-user backend (test/valgrind/) and the
+# a single-user backend (test/valgrind/), the TAP tests with five real
+# servers (test/tap/: ring_migrate, PL/Proxy) and the
 # crash test (test/crash/, which stops and starts the cluster, so it runs
 # last).
 set -uo pipefail
@@ -20,5 +21,6 @@ bash test/upgrade/run.sh || rc=1
 bash test/replication/run.sh || rc=1
 bash test/memory/run.sh || rc=1
 bash test/valgrind/run.sh || rc=1
+bash test/tap/run.sh || rc=1
 bash test/crash/run.sh || rc=1
 exit $rc

@@ -1,0 +1,203 @@
+# Real shards: a coordinator and four shard servers on 127.0.0.1.
+#
+# 200,000 rows placed by a 3-node ring are moved by ring_migrate when a
+# fourth node joins, its backend killed mid-way and the migration resumed; a
+# second migration (a node leaves) is interrupted by stopping a shard
+# server mid-batch and then resumed.  Every row's server
+# and the checksums are checked from the outside.  PL/Proxy routes 10,000
+# calls by the ring, each of which must land on the key's owner.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+# TCP on 127.0.0.1, not Unix sockets: servers as an application sees them
+$PostgreSQL::Test::Cluster::use_tcp     = 1;
+$PostgreSQL::Test::Cluster::test_pghost = '127.0.0.1';
+
+my $rows = 200_000;
+
+my $coord = PostgreSQL::Test::Cluster->new('coordinator');
+$coord->init;
+$coord->start;
+my @shards;
+for my $i (1 .. 4)
+{
+	my $s = PostgreSQL::Test::Cluster->new("shard$i");
+	$s->init;
+	$s->start;
+	$s->safe_psql('postgres',
+		'CREATE TABLE songs (id text PRIMARY KEY, n integer, payload text)');
+	$s->safe_psql('postgres',
+		'CREATE FUNCTION whereami(k text) RETURNS integer LANGUAGE sql'
+		  . q{ AS $$SELECT current_setting('port')::integer$$});
+	push @shards, $s;
+}
+
+my $setup = "CREATE EXTENSION consistent_ring;\nCREATE EXTENSION postgres_fdw;\n"
+  . "CREATE TABLE songs (id text PRIMARY KEY, n integer, payload text);\n"
+  . "CREATE TABLE server_ports (server text PRIMARY KEY, port integer);\n";
+for my $i (1 .. 4)
+{
+	my $port = $shards[ $i - 1 ]->port;
+	$setup .=
+	    "CREATE SERVER s$i FOREIGN DATA WRAPPER postgres_fdw"
+	  . " OPTIONS (host '127.0.0.1', port '$port', dbname 'postgres');\n"
+	  . "CREATE USER MAPPING FOR CURRENT_USER SERVER s$i;\n"
+	  . "CREATE FOREIGN TABLE songs_s$i (id text, n integer, payload text) SERVER s$i"
+	  . " OPTIONS (table_name 'songs', batch_size '1000', fetch_size '10000');\n"
+	  . "INSERT INTO server_ports VALUES ('s$i', $port);\n";
+}
+$setup .= "CREATE VIEW all_songs AS\n"
+  . join(" UNION ALL\n",
+	map { "SELECT 's$_'::text AS server, id, n, payload FROM songs_s$_" } 1 .. 4)
+  . ";\n";
+$coord->safe_psql('postgres', $setup);
+
+# version 1: three nodes
+$coord->safe_psql(
+	'postgres', q{
+BEGIN;
+SELECT ring_create('songs');
+SELECT ring_add_node('songs', 'n' || i, server => 's' || i) FROM generate_series(1, 3) i;
+COMMIT;
+});
+is($coord->safe_psql('postgres', "SELECT ring_version('songs')"), '1', 'ring at version 1');
+
+# the rows, each on its server of version 1
+for my $i (1 .. 3)
+{
+	$coord->safe_psql('postgres',
+		"INSERT INTO songs_s$i SELECT 'song-' || g, g, md5(g::text)"
+		  . " FROM generate_series(1, $rows) g WHERE ring_server('songs', 'song-' || g) = 's$i'");
+}
+my $checksum = $coord->safe_psql('postgres',
+	'SELECT sum(hashtextextended((id, n, payload)::text, 0)) FROM all_songs');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM all_songs'), $rows, 'rows loaded');
+
+# Check from the outside: every row once, on its server at version v, and
+# the checksum of all rows unchanged.
+sub check_placement
+{
+	my ($v, $what) = @_;
+	my $r = $coord->safe_psql(
+		'postgres', qq{
+SELECT count(*), count(DISTINCT id),
+       count(*) FILTER (WHERE server IS DISTINCT FROM ring_server('songs', id, $v)),
+       sum(hashtextextended((id, n, payload)::text, 0)) = $checksum
+  FROM all_songs});
+	is($r, "$rows|$rows|0|t", "$what: every row once, on its server of version $v, same checksum");
+}
+check_placement(1, 'loaded');
+
+# version 2: a fourth node; ring_move lists what must move
+$coord->safe_psql('postgres', "SELECT ring_add_node('songs', 'n4', server => 's4')");
+my $to_move = $coord->safe_psql('postgres',
+	"SELECT count(*) FROM all_songs WHERE ring_move('songs', id, 1, 2) IS NOT NULL");
+ok($to_move > 0.2 * $rows && $to_move < 0.3 * $rows, "about 1/4 of the rows to move ($to_move)");
+
+# the coordinator's backend is killed mid-way, then the migration resumed
+my $bg = $coord->background_psql('postgres', on_error_stop => 0);
+$bg->query_until(qr/started/, q{
+\echo started
+CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000);
+});
+$coord->poll_query_until('postgres',
+	"SELECT coalesce(sum(batches), 0) >= 2 FROM consistent_ring.migration_servers WHERE migration_id = 1")
+  or die 'the migration made no progress';
+is( $coord->safe_psql('postgres',
+		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'CALL ring_migrate%'"),
+	'1', 'the migrating backend is killed');
+$bg->quit;
+is($coord->safe_psql('postgres', 'SELECT finished_at IS NULL FROM consistent_ring.migrations WHERE migration_id = 1'),
+	't', 'the killed migration is unfinished');
+my ($ret, $stdout, $stderr) = $coord->psql('postgres',
+	"CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000)");
+is($ret, 0, 'migration 1 to 2 completes once resumed');
+like($stderr, qr/resuming migration 1/, 'it resumes the killed migration');
+like($stderr, qr/ring_migrate: server s\d, batch \d+: 5000 keys read/, 'a progress notice per batch');
+is($coord->safe_psql('postgres', 'SELECT sum(keys_moved) FROM consistent_ring.migration_servers WHERE migration_id = 1'),
+	$to_move, 'it moved exactly the rows ring_move lists');
+check_placement(2, 'after migration 1 to 2');
+is( $coord->safe_psql(
+		'postgres',
+		"SELECT sum(checksum_before) = sum(checksum_after) AND sum(rows_before) = $rows"
+		  . " AND sum(rows_after) = $rows AND sum(misplaced_after) = 0"
+		  . ' FROM consistent_ring.migration_servers WHERE migration_id = 1'),
+	't',
+	'the procedure reports the same counts and checksums');
+
+# version 3: n2 leaves; its rows go to the others.  Stop shard3 (a
+# destination) while the migration runs, then resume.
+$coord->safe_psql('postgres', "SELECT ring_remove_node('songs', 'n2')");
+my $leaving = $coord->safe_psql('postgres', "SELECT count(*) FROM songs_s2");
+$bg = $coord->background_psql('postgres', on_error_stop => 0);
+$bg->query_until(qr/started/, q{
+\echo started
+CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000);
+\echo finished
+});
+# wait until a few batches have committed, then stop a server mid-way
+$coord->poll_query_until('postgres',
+	"SELECT coalesce(max(batches), 0) >= 3 FROM consistent_ring.migration_servers WHERE migration_id = 2")
+  or die 'the migration made no progress';
+$shards[2]->stop('immediate');
+$bg->quit;
+my ($batches, $done) = split /\|/, $coord->safe_psql('postgres',
+	"SELECT batches, done FROM consistent_ring.migration_servers WHERE migration_id = 2 AND server = 's2'");
+ok($batches >= 3 && $done eq 'f', "interrupted after $batches batches");
+is($coord->safe_psql('postgres', 'SELECT finished_at IS NULL FROM consistent_ring.migrations WHERE migration_id = 2'),
+	't', 'the migration is unfinished');
+
+# while it is interrupted, ring_route tells where each key is
+$shards[2]->start;
+is( $coord->safe_psql(
+		'postgres',
+		"SELECT count(*) FILTER (WHERE ring_route('songs', id, 'songs') = server), count(*) FROM all_songs"),
+	"$rows|$rows",
+	'ring_route finds every key where it is, mid-migration');
+my $split = $coord->safe_psql('postgres',
+	"SELECT count(*) FILTER (WHERE server = 's2') FROM all_songs");
+ok($split > 0 && $split < $leaving, "some of the leaving node's rows moved ($split of $leaving left)");
+
+($ret, $stdout, $stderr) = $coord->psql('postgres',
+	"CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000)");
+is($ret, 0, 'the resumed migration completes');
+like($stderr, qr/resuming migration 2/, 'it resumes the interrupted migration');
+check_placement(3, 'after the resumed migration 2 to 3');
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM songs_s2'), '0', 'nothing left on the removed node');
+is($coord->safe_psql('postgres', 'SELECT verified FROM consistent_ring.migrations WHERE migration_id = 2'),
+	't', 'the resumed migration verified its counts and checksums');
+
+# PL/Proxy: 10,000 calls routed by the ring, each on the key's owner; the
+# ring changes and the calls follow
+$coord->safe_psql(
+	'postgres', q{
+CREATE EXTENSION plproxy;
+CREATE EXTENSION consistent_ring_plproxy;
+CREATE FUNCTION whereami(k text) RETURNS integer LANGUAGE plproxy AS $$
+    CLUSTER 'songs';
+    RUN ON ring_partition('songs', k);
+$$;
+});
+my $route_check = q{
+SELECT count(*), count(*) FILTER (WHERE whereami(k) = (SELECT port FROM server_ports WHERE server = ring_server('songs', k)))
+  FROM (SELECT 'song-' || g AS k FROM generate_series(1, 10000) g) s};
+is($coord->safe_psql('postgres', $route_check), '10000|10000', 'PL/Proxy: 10,000 calls, each on the owner');
+$coord->safe_psql('postgres', "SELECT ring_add_node('songs', 'n2b', server => 's2')");
+is($coord->safe_psql('postgres', $route_check), '10000|10000',
+	'PL/Proxy follows a ring change without reconfiguration');
+
+# the view of nodes and servers: shard1 stopped is unreachable
+$shards[0]->stop('fast');
+is( $coord->safe_psql('postgres',
+		"SELECT string_agg(node || ':' || reachable, ',' ORDER BY node) FROM ring_servers WHERE ring = 'songs'"),
+	'n1:false,n2b:true,n3:true,n4:true',
+	'ring_servers shows which servers answer');
+$shards[0]->start;
+
+$_->stop for @shards;
+$coord->stop;
+done_testing();
