@@ -21,5 +21,7 @@ cd "$tmp"
     PATH="$bindir:$PATH" TESTDIR="$tmp" PG_REGRESS="$pgxs/src/test/regress/pg_regress" \
     prove ${PROVE_FLAGS:-} -I "$pgxs/src/test/perl" ./*.pl || {
         for f in "$tmp"/tmp_check/log/*; do [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }; done
+        echo "real shards tap test ... FAILED"
         exit 1
     }
+echo "real shards tap test ... ok"
