@@ -1037,6 +1037,8 @@ DECLARE
     batch_no bigint;
     q text;
     totals record;
+    lock_key integer;
+    resuming boolean;
 BEGIN
     IF tbl IS NULL OR key_column IS NULL OR ring IS NULL
        OR old_version IS NULL OR new_version IS NULL OR batch_size IS NULL OR verify IS NULL THEN
@@ -1094,7 +1096,8 @@ BEGIN
     SELECT * INTO mig FROM consistent_ring.migrations m
      WHERE m.ring OPERATOR(pg_catalog.=) ring_migrate.ring AND m.table_schema OPERATOR(pg_catalog.=) nsp
        AND m.table_name OPERATOR(pg_catalog.=) rel AND m.finished_at IS NULL;
-    IF FOUND AND (mig.old_version OPERATOR(pg_catalog.<>) ring_migrate.old_version
+    resuming := FOUND;
+    IF resuming AND (mig.old_version OPERATOR(pg_catalog.<>) ring_migrate.old_version
                   OR mig.new_version OPERATOR(pg_catalog.<>) ring_migrate.new_version
                   OR mig.key_column OPERATOR(pg_catalog.<>) ring_migrate.key_column) THEN
         RAISE EXCEPTION 'table % has an unfinished migration of ring "%" from version % to version %',
@@ -1104,7 +1107,29 @@ BEGIN
                                            tbl, mig.key_column, ring, mig.old_version, mig.new_version);
     END IF;
 
-    IF FOUND THEN
+    -- One session at a time moves a table by a ring (the key 'ring' =
+    -- 1919510119, then a hash of the ring and table): a session-level
+    -- advisory lock, kept across the commits, released at the end (or when
+    -- the session ends: a run that failed keeps it until then, and may be
+    -- resumed in the same session).
+    lock_key := pg_catalog.hashtext(pg_catalog.format('%s.%s', ring, tbl::oid));
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_locks l
+                    WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+                      AND l.classid OPERATOR(pg_catalog.=) 1919510119::oid AND l.objid OPERATOR(pg_catalog.=) lock_key::oid
+                      AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted)
+       AND NOT pg_catalog.pg_try_advisory_lock(1919510119, lock_key) THEN
+        RAISE EXCEPTION 'table % is being migrated by ring "%" in another session', tbl, ring
+            USING ERRCODE = 'object_in_use',
+                  DETAIL = pg_catalog.format('The session with PID %s holds the migration.',
+                                             (SELECT l.pid FROM pg_catalog.pg_locks l
+                                               WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory'
+                                                 AND l.classid OPERATOR(pg_catalog.=) 1919510119::oid
+                                                 AND l.objid OPERATOR(pg_catalog.=) lock_key::oid
+                                                 AND l.objsubid OPERATOR(pg_catalog.=) 2 AND l.granted LIMIT 1)),
+                  HINT = 'A run that failed keeps the migration until its session ends; resume it there, or end that session.';
+    END IF;
+
+    IF resuming THEN
         RAISE NOTICE 'ring_migrate: resuming migration % of % from version % to version %',
                      mig.migration_id, tbl, old_version, new_version;
     ELSE
@@ -1268,6 +1293,7 @@ BEGIN
         RETURNING m.verified INTO mig.verified;
         COMMIT;
         IF NOT mig.verified THEN
+            PERFORM pg_catalog.pg_advisory_unlock(1919510119, lock_key);
             RAISE EXCEPTION 'migration % of % did not verify', mig.migration_id, tbl
                 USING ERRCODE = 'data_corrupted',
                       DETAIL = pg_catalog.format('Rows before: %s, after: %s; checksum before: %s, after: %s; rows not on their server: %s.',
@@ -1282,6 +1308,7 @@ BEGIN
     END IF;
     SELECT pg_catalog.sum(ms.keys_moved) AS keys, pg_catalog.sum(ms.rows_moved) AS rows INTO totals
       FROM consistent_ring.migration_servers ms WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id;
+    PERFORM pg_catalog.pg_advisory_unlock(1919510119, lock_key);
     RAISE NOTICE 'ring_migrate: migration % of % from version % to version % done: % keys (% rows) moved',
                  mig.migration_id, tbl, old_version, new_version, totals.keys, totals.rows;
 END

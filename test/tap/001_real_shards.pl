@@ -2,8 +2,8 @@
 #
 # 200,000 rows placed by a 3-node ring are moved by ring_migrate when a
 # fourth node joins, its backend killed mid-way and the migration resumed; a
-# second migration (a node leaves) is interrupted by stopping a shard
-# server mid-batch and then resumed.  Every row's server
+# second migration (a node leaves) is cancelled, resumed, interrupted by
+# stopping a shard server mid-batch and resumed again.  Every row's server
 # and the checksums are checked from the outside.  PL/Proxy routes 10,000
 # calls by the ring, each of which must land on the key's owner.
 use strict;
@@ -107,13 +107,18 @@ CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000);
 $coord->poll_query_until('postgres',
 	"SELECT coalesce(sum(batches), 0) >= 2 FROM consistent_ring.migration_servers WHERE migration_id = 1")
   or die 'the migration made no progress';
+# a second session may not move the same table meanwhile
+my ($ret, $stdout, $stderr) = $coord->psql('postgres',
+	"CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000)");
+like($stderr, qr/table songs is being migrated by ring "songs" in another session/,
+	'one session at a time migrates a table');
 is( $coord->safe_psql('postgres',
 		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'CALL ring_migrate%'"),
 	'1', 'the migrating backend is killed');
 $bg->quit;
 is($coord->safe_psql('postgres', 'SELECT finished_at IS NULL FROM consistent_ring.migrations WHERE migration_id = 1'),
 	't', 'the killed migration is unfinished');
-my ($ret, $stdout, $stderr) = $coord->psql('postgres',
+($ret, $stdout, $stderr) = $coord->psql('postgres',
 	"CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000)");
 is($ret, 0, 'migration 1 to 2 completes once resumed');
 like($stderr, qr/resuming migration 1/, 'it resumes the killed migration');
@@ -133,6 +138,22 @@ is( $coord->safe_psql(
 # destination) while the migration runs, then resume.
 $coord->safe_psql('postgres', "SELECT ring_remove_node('songs', 'n2')");
 my $leaving = $coord->safe_psql('postgres', "SELECT count(*) FROM songs_s2");
+# first cancelled (pg_cancel_backend) after a batch
+$bg = $coord->background_psql('postgres', on_error_stop => 0);
+$bg->query_until(qr/started/, q{
+\echo started
+CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000);
+});
+$coord->poll_query_until('postgres',
+	"SELECT coalesce(max(batches), 0) >= 1 FROM consistent_ring.migration_servers WHERE migration_id = 2")
+  or die 'the migration made no progress';
+is( $coord->safe_psql('postgres',
+		"SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'CALL ring_migrate%'"),
+	'1', 'the migration is cancelled');
+$bg->quit;
+my $after_cancel = $coord->safe_psql('postgres',
+	"SELECT batches FROM consistent_ring.migration_servers WHERE migration_id = 2 AND server = 's2'");
+# then resumed, and a shard server stopped mid-way
 $bg = $coord->background_psql('postgres', on_error_stop => 0);
 $bg->query_until(qr/started/, q{
 \echo started
@@ -141,13 +162,14 @@ CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000);
 });
 # wait until a few batches have committed, then stop a server mid-way
 $coord->poll_query_until('postgres',
-	"SELECT coalesce(max(batches), 0) >= 3 FROM consistent_ring.migration_servers WHERE migration_id = 2")
+	"SELECT coalesce(max(batches), 0) >= $after_cancel + 3 FROM consistent_ring.migration_servers WHERE migration_id = 2")
   or die 'the migration made no progress';
 $shards[2]->stop('immediate');
 $bg->quit;
 my ($batches, $done) = split /\|/, $coord->safe_psql('postgres',
 	"SELECT batches, done FROM consistent_ring.migration_servers WHERE migration_id = 2 AND server = 's2'");
-ok($batches >= 3 && $done eq 'f', "interrupted after $batches batches");
+ok($batches >= $after_cancel + 3 && $done eq 'f',
+	"cancelled after $after_cancel batches, stopped after $batches");
 is($coord->safe_psql('postgres', 'SELECT finished_at IS NULL FROM consistent_ring.migrations WHERE migration_id = 2'),
 	't', 'the migration is unfinished');
 
