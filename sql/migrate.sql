@@ -4,6 +4,8 @@
 -- databases and servers of the servers test stand in for real servers
 -- (test/tap/ has the same with five real servers).
 --
+-- line numbers of the procedure are not part of its messages
+\set SHOW_CONTEXT never
 SELECT current_setting('port') AS port,
        split_part(current_setting('unix_socket_directories'), ',', 1) AS sock \gset
 \c ring_srv_a
