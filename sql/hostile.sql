@@ -176,6 +176,11 @@ INSERT INTO mode_node_pool VALUES ('10.0.0.1:11211'), ('10.0.0.2:11212'), ('h:1'
 CREATE TEMP TABLE token_pool (v text);
 INSERT INTO token_pool VALUES ('ARRAY[1,2,3]'), ('ARRAY[-9223372036854775808]'), ('ARRAY[9223372036854775807, 0]'),
     ('ARRAY[5,5]'), ('''{}''::bigint[]'), ('ARRAY[1,NULL]'), ('ARRAY[[1,2],[3,4]]'), ('NULL');
+CREATE FOREIGN DATA WRAPPER hostile_fdw;
+CREATE SERVER hostile_s1 FOREIGN DATA WRAPPER hostile_fdw OPTIONS (host 'h1', port '5432');
+CREATE SERVER hostile_s2 FOREIGN DATA WRAPPER hostile_fdw;
+CREATE TEMP TABLE server_pool (v text);
+INSERT INTO server_pool VALUES ('hostile_s1'), ('hostile_s2'), ('hostile_s1'), ('nope'), (''), (repeat('s', 201)), (NULL);
 CREATE TEMP TABLE mode_outcomes (fn text, state text);
 CREATE FUNCTION hostile_modes(n int) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
@@ -184,7 +189,8 @@ BEGIN
     FOR i IN 1..n LOOP
         fn := (ARRAY['add', 'add', 'add', 'add_tokens', 'remove', 'weight', 'assign', 'hash', 'shard', 'shards',
                      'move', 'moves', 'ownership', 'quality', 'spread', 'pin', 'split', 'partition_key',
-                     'shard', 'move'])[1 + floor(random() * 20)::int];
+                     'shard', 'move', 'add_server', 'set_server', 'server', 'server_at', 'partition',
+                     'nodes_at', 'plproxy'])[1 + floor(random() * 27)::int];
         ring := quote_literal('hm_' || (ARRAY['redis', 'ketama', 'twemproxy', 'libketama', 'cassandra', 'jump',
                                               'rendezvous'])[1 + floor(random() * 7)::int]);
         key := pick_key();
@@ -208,6 +214,16 @@ BEGIN
             WHEN 'pin' THEN format('SELECT ring_pin(%s, %s, %s)::text', ring, key, pick('mode_node_pool'))
             WHEN 'split' THEN format('SELECT ring_split_slots(%s)::text', ring)
             WHEN 'partition_key' THEN format('SELECT ring_hash(%s, cassandra_partition_key(%s, %s))::text', ring, key, pick_key())
+            WHEN 'add_server' THEN format('SELECT ring_add_node(%s, %s, server => %s)::text', ring, pick('mode_node_pool'),
+                                          pick('server_pool'))
+            WHEN 'set_server' THEN format('SELECT ring_set_server(%s, %s, %s)::text', ring, pick('mode_node_pool'),
+                                          pick('server_pool'))
+            WHEN 'server' THEN format('SELECT ring_server(%s, %s)', ring, key)
+            WHEN 'server_at' THEN format('SELECT ring_server(%s, %s, %s)', ring, key, floor(random() * 8))
+            WHEN 'partition' THEN format('SELECT ring_partition(%s, %s)::text', ring, key)
+            WHEN 'nodes_at' THEN format('SELECT count(*)::text FROM ring_nodes_at(%s, %s)', ring, floor(random() * 8))
+            WHEN 'plproxy' THEN format('SELECT ring_plproxy_version(%s)::text || (SELECT count(*) FROM ring_plproxy_partitions(%s))',
+                                       ring, ring)
         END;
         st := 'ok';
         BEGIN
@@ -231,6 +247,12 @@ SELECT fn, state FROM mode_outcomes
 SELECT count(*) > 0 AS modes_readable FROM consistent_ring.rings r,
        LATERAL generate_series(0, r.version) v, LATERAL ring_ownership(r.name, v) o WHERE r.name LIKE 'hm\_%';
 DROP FUNCTION hostile_modes(int);
+-- the server functions were exercised too
+SELECT count(*) FILTER (WHERE fn IN ('add_server', 'set_server', 'server', 'server_at', 'partition', 'nodes_at', 'plproxy')
+                          AND state = 'ok') > 50 AS server_calls_succeeded
+  FROM mode_outcomes;
 
 SELECT count(*) > 0 AS dropped FROM (SELECT ring_drop(name) FROM consistent_ring.rings) s;
 DROP FUNCTION hostile(int), ref_owner(text, int, bigint), pick(regclass), pick_key();
+DROP SERVER hostile_s1, hostile_s2;
+DROP FOREIGN DATA WRAPPER hostile_fdw;
