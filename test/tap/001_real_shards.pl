@@ -11,7 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes qw(usleep);
+use Time::HiRes qw(time);
 
 # TCP on 127.0.0.1, not Unix sockets: servers as an application sees them
 $PostgreSQL::Test::Cluster::use_tcp     = 1;
@@ -118,8 +118,10 @@ is( $coord->safe_psql('postgres',
 $bg->quit;
 is($coord->safe_psql('postgres', 'SELECT finished_at IS NULL FROM consistent_ring.migrations WHERE migration_id = 1'),
 	't', 'the killed migration is unfinished');
+my $t0 = time;
 ($ret, $stdout, $stderr) = $coord->psql('postgres',
 	"CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000)");
+note(sprintf('resumed migration 1 to 2: %.2f s', time - $t0));
 is($ret, 0, 'migration 1 to 2 completes once resumed');
 like($stderr, qr/resuming migration 1/, 'it resumes the killed migration');
 like($stderr, qr/ring_migrate: server s\d, batch \d+: 5000 keys read/, 'a progress notice per batch');
@@ -175,17 +177,21 @@ is($coord->safe_psql('postgres', 'SELECT finished_at IS NULL FROM consistent_rin
 
 # while it is interrupted, ring_route tells where each key is
 $shards[2]->start;
+$t0 = time;
 is( $coord->safe_psql(
 		'postgres',
 		"SELECT count(*) FILTER (WHERE ring_route('songs', id, 'songs') = server), count(*) FROM all_songs"),
 	"$rows|$rows",
 	'ring_route finds every key where it is, mid-migration');
+note(sprintf('ring_route on %d keys: %.2f s', $rows, time - $t0));
 my $split = $coord->safe_psql('postgres',
 	"SELECT count(*) FILTER (WHERE server = 's2') FROM all_songs");
 ok($split > 0 && $split < $leaving, "some of the leaving node's rows moved ($split of $leaving left)");
 
+$t0 = time;
 ($ret, $stdout, $stderr) = $coord->psql('postgres',
 	"CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000)");
+note(sprintf('resumed migration 2 to 3: %.2f s', time - $t0));
 is($ret, 0, 'the resumed migration completes');
 like($stderr, qr/resuming migration 2/, 'it resumes the interrupted migration');
 check_placement(3, 'after the resumed migration 2 to 3');
@@ -207,7 +213,9 @@ $$;
 my $route_check = q{
 SELECT count(*), count(*) FILTER (WHERE whereami(k) = (SELECT port FROM server_ports WHERE server = ring_server('songs', k)))
   FROM (SELECT 'song-' || g AS k FROM generate_series(1, 10000) g) s};
+$t0 = time;
 is($coord->safe_psql('postgres', $route_check), '10000|10000', 'PL/Proxy: 10,000 calls, each on the owner');
+note(sprintf('10,000 PL/Proxy calls (with the check): %.2f s', time - $t0));
 $coord->safe_psql('postgres', "SELECT ring_add_node('songs', 'n2b', server => 's2')");
 is($coord->safe_psql('postgres', $route_check), '10000|10000',
 	'PL/Proxy follows a ring change without reconfiguration');
