@@ -1166,10 +1166,13 @@ BEGIN
         IF pg_catalog.to_regclass(consistent_ring.migration_table(srv.server)) IS NOT NULL THEN
             EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s', consistent_ring.migration_table(srv.server));
         END IF;
+        -- use_remote_estimate: with the servers' row estimates the planner
+        -- sends a batch's LIMIT to the server (no estimates, no LIMIT)
         EXECUTE pg_catalog.format('CREATE FOREIGN TABLE %s (%s) SERVER %I'
-                                  ' OPTIONS (schema_name %L, table_name %L, fetch_size %L, batch_size %L)',
+                                  ' OPTIONS (schema_name %L, table_name %L, fetch_size %L, batch_size %L,'
+                                  ' use_remote_estimate %L)',
                                   consistent_ring.migration_table(srv.server), cols, srv.server, nsp, rel,
-                                  '1000', GREATEST(1, LEAST(1000, 65535 / ncols))::text);
+                                  '1000', GREATEST(1, LEAST(1000, 65535 / ncols))::text, 'true');
     END LOOP;
 
     -- row counts and checksums before anything moves
