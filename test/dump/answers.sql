@@ -13,3 +13,8 @@ SELECT ring, version, created_by, nodes, total_weight, is_current FROM ring_vers
 SELECT * FROM ring_nodes ORDER BY 1, 2;
 SELECT * FROM ring_pins ORDER BY 1, 2;
 SELECT name, algorithm, vnodes, version, slots, table_size, token_allocation FROM consistent_ring.rings ORDER BY 1;
+SELECT v, md5(string_agg(k || '=' || coalesce(ring_server('served', k, v), ''), ',' ORDER BY k)) AS servers
+  FROM generate_series(1, 3) v, (SELECT 'key-' || i AS k FROM generate_series(1, 2000) i) keys GROUP BY 1 ORDER BY 1;
+SELECT * FROM ring_nodes_at('served', 3);
+SELECT ring, table_schema, table_name, key_column, old_version, new_version, finished_at FROM consistent_ring.migrations;
+SELECT ring, server, source, last_key, done, batches FROM consistent_ring.migration_servers;

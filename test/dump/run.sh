@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# pg_dump / pg_restore: rings, nodes, weights and version history come back
+# pg_dump / pg_restore: rings, nodes, weights, servers, version history and
+# migration progress come back
 # and give the same answers, in plain and custom format, and when the
 # extension was created in the target database first.  Runs against the
 # server in the PG* environment (test/check.sh's cluster).

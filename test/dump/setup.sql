@@ -26,3 +26,15 @@ SELECT ring_create('maglev', 'maglev', table_size => 251);
 SELECT ring_add_node('maglev', 'm' || i) FROM generate_series(1, 5) i;
 SELECT ring_pin('songs', 'key-7', 'db1');
 SELECT ring_pin('slotted', 42, 's3');
+-- nodes on foreign servers, and a migration's progress
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER dump_s1 FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', dbname 'd1');
+CREATE SERVER dump_s2 FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', dbname 'd2');
+SELECT ring_create('served');
+SELECT ring_add_node('served', 'n1', server => 'dump_s1');
+SELECT ring_add_node('served', 'n2', server => 'dump_s2');
+SELECT ring_set_server('served', 'n1', 'dump_s2');
+INSERT INTO consistent_ring.migrations (ring, table_schema, table_name, key_column, old_version, new_version)
+     VALUES ('served', 'public', 'songs', 'id', 1, 2);
+INSERT INTO consistent_ring.migration_servers (migration_id, ring, server, source, last_key, batches)
+     SELECT migration_id, 'served', 'dump_s1', true, 'key-500', 3 FROM consistent_ring.migrations;
