@@ -1356,11 +1356,14 @@ BEGIN
     END IF;
     SELECT ms.* INTO prog FROM consistent_ring.migration_servers ms
      WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) old_server;
-    IF NOT FOUND OR NOT prog.source OR prog.last_key IS NULL THEN
+    IF NOT FOUND OR NOT prog.source THEN
         RETURN old_server;
     END IF;
     IF prog.done THEN
         RETURN new_server;
+    END IF;
+    IF prog.last_key IS NULL THEN
+        RETURN old_server;
     END IF;
     SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO keytype
       FROM pg_catalog.pg_attribute a
