@@ -1563,32 +1563,34 @@ ring_may_look_up(PG_FUNCTION_ARGS)
  * up; false for a ring that does not exist.  For the row security policies
  * of the migration tables, which run as the querying user.
  */
+static bool
+ring_arg_access(FunctionCallInfo fcinfo, RingAccess *access)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+
+	return VARSIZE_ANY_EXHDR(ring) <= RING_NAME_MAXLEN &&
+		ring_catalog_access(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
+							ring_current_snapshot(), access);
+}
+
 PG_FUNCTION_INFO_V1(ring_may_change);
 Datum
 ring_may_change(PG_FUNCTION_ARGS)
 {
-	text	   *ring = PG_GETARG_TEXT_PP(0);
 	RingAccess	access;
 
-	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN ||
-		!ring_catalog_access(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
-							 ring_current_snapshot(), &access))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(has_privs_of_role(GetUserId(), access.owner));
+	PG_RETURN_BOOL(ring_arg_access(fcinfo, &access) &&
+				   has_privs_of_role(GetUserId(), access.owner));
 }
 
 PG_FUNCTION_INFO_V1(ring_may_read);
 Datum
 ring_may_read(PG_FUNCTION_ARGS)
 {
-	text	   *ring = PG_GETARG_TEXT_PP(0);
 	RingAccess	access;
 
-	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN ||
-		!ring_catalog_access(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
-							 ring_current_snapshot(), &access))
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(ring_may_look_up_as(GetUserId(), &access));
+	PG_RETURN_BOOL(ring_arg_access(fcinfo, &access) &&
+				   ring_may_look_up_as(GetUserId(), &access));
 }
 
 /* ring_version(ring): the newest version the statement's snapshot sees. */

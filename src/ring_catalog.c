@@ -289,12 +289,13 @@ ring_catalog_owner(void)
 }
 
 /*
- * Read the rings row of the ring called name, as snap sees it.  Raises
- * undefined_object if there is no such ring, insufficient_privilege if the
- * current user may not look it up.
+ * Read the rings row of the ring called name, as snap sees it: its header
+ * into *hdr (unless hdr is NULL) and who may use it into *access.  Returns
+ * false if there is no such ring.  No permission check.
  */
-void
-ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
+static bool
+rings_lookup(const char *name, int namelen, Snapshot snap, RingHeader *hdr,
+			 RingAccess *access)
 {
 	Relation	rel;
 	Relation	idx;
@@ -303,8 +304,6 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	HeapTuple	tuple;
 	text	   *name_text = cstring_to_text_with_len(name, namelen);
 	bool		found = false;
-	bool		allowed = false;
-	RingAccess	access;
 
 	rel = catalog_open(RING_TABLE_RINGS, &idx);
 	if (RelationGetDescr(rel)->natts < Anum_rings_token_allocation)
@@ -318,55 +317,69 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
 		bool		isnull;
-		char	   *alg;
-		Datum		value;
 
 		found = true;
-		hdr->catalog_id = RelationGetRelid(rel);
-		hdr->ring_id = DatumGetInt32(heap_getattr(tuple, Anum_rings_ring_id, desc, &isnull));
-		hdr->vnodes = DatumGetInt32(heap_getattr(tuple, Anum_rings_vnodes, desc, &isnull));
-		hdr->version = DatumGetInt32(heap_getattr(tuple, Anum_rings_version, desc, &isnull));
-		alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_algorithm, desc, &isnull));
-		hdr->algorithm = ring_algorithm_parse(alg);
-		pfree(alg);
-		value = heap_getattr(tuple, Anum_rings_slots, desc, &isnull);
-		hdr->slots = isnull ? 0 : DatumGetInt32(value);
-		value = heap_getattr(tuple, Anum_rings_table_size, desc, &isnull);
-		hdr->table_size = isnull ? 0 : DatumGetInt32(value);
-		alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_token_allocation, desc, &isnull));
-		hdr->stored_tokens = hdr->algorithm == RING_ALGORITHM_SLOTS ||
-			hdr->algorithm == RING_ALGORITHM_REDIS ||
-			hdr->algorithm == RING_ALGORITHM_CASSANDRA ||
-			strcmp(alg, "balanced") == 0;
-		pfree(alg);
+		if (hdr != NULL)
+		{
+			char	   *alg;
+			Datum		value;
 
-		/*
-		 * Every change bumps the rings row, so if its xmin is not ours the
-		 * newest version is not this transaction's.  (ring_grant and
-		 * ring_revoke write the row too: then a committed version is taken
-		 * for our own, which only costs a private compile.)
-		 */
-		hdr->version_is_own =
-			TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data));
-		memcpy(hdr->name, name, namelen);
-		hdr->name[namelen] = '\0';
+			hdr->catalog_id = RelationGetRelid(rel);
+			hdr->ring_id = DatumGetInt32(heap_getattr(tuple, Anum_rings_ring_id, desc, &isnull));
+			hdr->vnodes = DatumGetInt32(heap_getattr(tuple, Anum_rings_vnodes, desc, &isnull));
+			hdr->version = DatumGetInt32(heap_getattr(tuple, Anum_rings_version, desc, &isnull));
+			alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_algorithm, desc, &isnull));
+			hdr->algorithm = ring_algorithm_parse(alg);
+			pfree(alg);
+			value = heap_getattr(tuple, Anum_rings_slots, desc, &isnull);
+			hdr->slots = isnull ? 0 : DatumGetInt32(value);
+			value = heap_getattr(tuple, Anum_rings_table_size, desc, &isnull);
+			hdr->table_size = isnull ? 0 : DatumGetInt32(value);
+			alg = TextDatumGetCString(heap_getattr(tuple, Anum_rings_token_allocation, desc, &isnull));
+			hdr->stored_tokens = hdr->algorithm == RING_ALGORITHM_SLOTS ||
+				hdr->algorithm == RING_ALGORITHM_REDIS ||
+				hdr->algorithm == RING_ALGORITHM_CASSANDRA ||
+				strcmp(alg, "balanced") == 0;
+			pfree(alg);
 
+			/*
+			 * Every change bumps the rings row, so if its xmin is not ours
+			 * the newest version is not this transaction's.  (ring_grant and
+			 * ring_revoke write the row too: then a committed version is
+			 * taken for our own, which only costs a private compile.)
+			 */
+			hdr->version_is_own =
+				TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data));
+			memcpy(hdr->name, name, namelen);
+			hdr->name[namelen] = '\0';
+		}
 		ring_access_from_datums(heap_getattr(tuple, Anum_rings_owner, desc, &isnull),
 								heap_getattr(tuple, Anum_rings_public_lookup, desc, &isnull),
 								heap_getattr(tuple, Anum_rings_readers, desc, &isnull),
-								&access);
-		allowed = ring_may_look_up_as(GetUserId(), &access);
+								access);
 	}
 	systable_endscan_ordered(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	pfree(name_text);
+	return found;
+}
 
-	if (!found)
+/*
+ * Read the rings row of the ring called name, as snap sees it.  Raises
+ * undefined_object if there is no such ring, insufficient_privilege if the
+ * current user may not look it up.
+ */
+void
+ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
+{
+	RingAccess	access;
+
+	if (!rings_lookup(name, namelen, snap, hdr, &access))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("ring \"%s\" does not exist", pnstrdup(name, namelen))));
-	if (!allowed)
+	if (!ring_may_look_up_as(GetUserId(), &access))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for ring \"%s\"", hdr->name),
@@ -381,37 +394,7 @@ bool
 ring_catalog_access(const char *name, int namelen, Snapshot snap,
 					RingAccess *access)
 {
-	Relation	rel;
-	Relation	idx;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tuple;
-	text	   *name_text = cstring_to_text_with_len(name, namelen);
-	bool		found = false;
-
-	rel = catalog_open(RING_TABLE_RINGS, &idx);
-	if (RelationGetDescr(rel)->natts < Anum_rings_token_allocation)
-		report_catalog_mismatch();
-	ScanKeyInit(&key, Anum_rings_name, BTEqualStrategyNumber, F_TEXTEQ,
-				PointerGetDatum(name_text));
-	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
-	tuple = systable_getnext_ordered(scan, ForwardScanDirection);
-	if (HeapTupleIsValid(tuple))
-	{
-		TupleDesc	desc = RelationGetDescr(rel);
-		bool		isnull;
-
-		found = true;
-		ring_access_from_datums(heap_getattr(tuple, Anum_rings_owner, desc, &isnull),
-								heap_getattr(tuple, Anum_rings_public_lookup, desc, &isnull),
-								heap_getattr(tuple, Anum_rings_readers, desc, &isnull),
-								access);
-	}
-	systable_endscan_ordered(scan);
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
-	pfree(name_text);
-	return found;
+	return rings_lookup(name, namelen, snap, NULL, access);
 }
 
 /*

@@ -345,16 +345,10 @@ ring_shard_at(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(owner_name(ring, ring_key_position_in(ring, &st->reader, PG_GETARG_DATUM(1))));
 }
 
-/*
- * ring_server(ring, key): the foreign server of the key's owner in the
- * ring's newest version; NULL if the owner has none.
- */
-PG_FUNCTION_INFO_V1(ring_server);
-Datum
-ring_server(PG_FUNCTION_ARGS)
+/* The foreign server of the key's owner as a result: NULL if it has none. */
+static inline Datum
+owner_server(FunctionCallInfo fcinfo, LookupState *st, const CompiledRing *ring)
 {
-	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, st, RING_VERSION_CURRENT);
 	text	   *server;
 
 	server = ring->nodes[owner_index(ring, ring_key_position_in(ring, &st->reader,
@@ -364,20 +358,27 @@ ring_server(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(server);
 }
 
+/*
+ * ring_server(ring, key): the foreign server of the key's owner in the
+ * ring's newest version; NULL if the owner has none.
+ */
+PG_FUNCTION_INFO_V1(ring_server);
+Datum
+ring_server(PG_FUNCTION_ARGS)
+{
+	LookupState *st = lookup_state(fcinfo, 1);
+
+	return owner_server(fcinfo, st, ring_arg(fcinfo, st, RING_VERSION_CURRENT));
+}
+
 /* ring_server(ring, key, version): the same at a version. */
 PG_FUNCTION_INFO_V1(ring_server_at);
 Datum
 ring_server_at(PG_FUNCTION_ARGS)
 {
 	LookupState *st = lookup_state(fcinfo, 1);
-	CompiledRing *ring = ring_arg(fcinfo, st, PG_GETARG_INT32(2));
-	text	   *server;
 
-	server = ring->nodes[owner_index(ring, ring_key_position_in(ring, &st->reader,
-																PG_GETARG_DATUM(1)))].server;
-	if (server == NULL)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(server);
+	return owner_server(fcinfo, st, ring_arg(fcinfo, st, PG_GETARG_INT32(2)));
 }
 
 /*
