@@ -20,6 +20,10 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* How the bytes of a key are obtained, decided once per call site. */
 typedef enum RingKeyKind
 {
@@ -51,14 +55,16 @@ extern int64 ring_key_position_with(RingKeyReader *reader, Datum key,
 extern int64 ring_hash_text_utf8(const char *data, int len);
 
 /*
- * "00" .. "99", and "00" .. "ff" in lower-case hex: in each file that uses
- * them, so that they are read without the global offset table.
+ * "00" .. "99", and "00" .. "ff" in lower-case hex (for uuids where SSE2 is
+ * not there): in each file that uses them, so that they are read without
+ * the global offset table.
  */
 static const char ring_decimal_pairs[200] =
 "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 "8081828384858687888990919293949596979899";
 
+#ifndef __SSE2__
 static const char ring_hex_pairs[512] =
 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
@@ -68,6 +74,7 @@ static const char ring_hex_pairs[512] =
 "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
 "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
 "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+#endif
 
 /* Position of a byte string in the token space: XXH3-64, seed 0, signed. */
 static inline int64
@@ -207,10 +214,49 @@ ring_decimal(int64 value, char *buf)
 	return ring_decimal_u32((uint32) value, buf);
 }
 
-/* Write a uuid's lower-case, hyphenated form (as uuid_out prints it). */
-static inline void
+/*
+ * Write a uuid's lower-case, hyphenated form (as uuid_out prints it) at
+ * buf, which has RING_UUID_TEXT_LEN bytes.  With SSE2 (always there on
+ * x86-64) the 32 hex digits are made 16 at a time: each byte's high and low
+ * nibbles interleaved, then '0' added, and 'a' - '0' - 10 more to those
+ * above 9; the two halves are stored where they go, in overlapping stores
+ * ordered so that each later one leaves the digits before in place, and the
+ * hyphens last.
+ */
+static pg_attribute_always_inline void
 ring_uuid_text(const unsigned char *d, char *buf)
 {
+#ifdef __SSE2__
+	__m128i		v = _mm_loadu_si128((const __m128i *) d);
+	__m128i		low4 = _mm_set1_epi8(0x0f);
+	__m128i		hi = _mm_and_si128(_mm_srli_epi16(v, 4), low4);
+	__m128i		lo = _mm_and_si128(v, low4);
+	__m128i		a = _mm_unpacklo_epi8(hi, lo);	/* digits 0 .. 15 */
+	__m128i		b = _mm_unpackhi_epi8(hi, lo);	/* digits 16 .. 31 */
+	__m128i		nine = _mm_set1_epi8(9);
+	__m128i		zero = _mm_set1_epi8('0');
+	__m128i		letters = _mm_set1_epi8('a' - '0' - 10);
+	uint32		w;
+
+	a = _mm_add_epi8(_mm_add_epi8(a, zero),
+					 _mm_and_si128(_mm_cmpgt_epi8(a, nine), letters));
+	b = _mm_add_epi8(_mm_add_epi8(b, zero),
+					 _mm_and_si128(_mm_cmpgt_epi8(b, nine), letters));
+
+	/* digits 20 .. 31 at 24 .. 35, then 16 .. 19 at 19 .. 22 */
+	_mm_storeu_si128((__m128i *) (buf + 20), b);
+	w = (uint32) _mm_cvtsi128_si32(b);
+	memcpy(buf + 19, &w, 4);
+	/* digits 12 .. 15 at 14 .. 17, then 0 .. 7 at 0 .. 7, 8 .. 11 at 9 .. 12 */
+	_mm_storeu_si128((__m128i *) (buf + 2), a);
+	_mm_storel_epi64((__m128i *) buf, a);
+	w = (uint32) _mm_cvtsi128_si32(_mm_srli_si128(a, 8));
+	memcpy(buf + 9, &w, 4);
+	buf[8] = '-';
+	buf[13] = '-';
+	buf[18] = '-';
+	buf[23] = '-';
+#else
 #define RING_HEX(at, i) memcpy(buf + (at), ring_hex_pairs + 2 * d[i], 2)
 	RING_HEX(0, 0);
 	RING_HEX(2, 1);
@@ -233,6 +279,7 @@ ring_uuid_text(const unsigned char *d, char *buf)
 	RING_HEX(32, 14);
 	RING_HEX(34, 15);
 #undef RING_HEX
+#endif
 }
 
 #define RING_UUID_TEXT_LEN 36
