@@ -296,6 +296,8 @@ static pg_attribute_always_inline bool
 ring_key_plain_bytes(RingKeyReader *reader, Datum key, char *buf,
 					 const char **data, size_t *len)
 {
+	int64		value;
+
 	switch (reader->kind)
 	{
 		case RING_KEY_TEXT:
@@ -310,15 +312,16 @@ ring_key_plain_bytes(RingKeyReader *reader, Datum key, char *buf,
 				return true;
 			}
 		case RING_KEY_INT2:
-			*len = ring_decimal(DatumGetInt16(key), buf);
-			*data = buf;
-			return true;
-		case RING_KEY_INT4:
-			*len = ring_decimal(DatumGetInt32(key), buf);
-			*data = buf;
-			return true;
+			value = DatumGetInt16(key);
+			goto integer;
 		case RING_KEY_INT8:
-			*len = ring_decimal(DatumGetInt64(key), buf);
+			value = DatumGetInt64(key);
+			goto integer;
+		case RING_KEY_INT4:
+			value = DatumGetInt32(key);
+	integer:
+			/* one copy of the digit code for the three widths */
+			*len = ring_decimal(value, buf);
 			*data = buf;
 			return true;
 		case RING_KEY_UUID:

@@ -197,7 +197,7 @@ scratch_reset(FunctionCallInfo fcinfo, LookupState *st, const CompiledRing *ring
 }
 
 /* The node owning the key in a ring that must not be empty. */
-static inline text *
+static pg_attribute_always_inline text *
 owner_name(const CompiledRing *ring, int64 pos)
 {
 	if (unlikely(ring->ntokens == 0))
