@@ -90,8 +90,15 @@ ring_hash_bytes(const char *data, size_t len)
  * digits as the integer part of a 32.32 fixed-point number (u / 10^n,
  * rounded so that the fraction keeps every further digit exact), and each
  * further pair is the integer part of the fraction times 100 (the last
- * single digit, times 10).  Exact for every u (the regression tests and
- * the reference vectors compare it with int4out and int8out).
+ * single digit, times 10).  Exact for every u: checked against digits found
+ * by division for each of the 2^32 values; the regression tests compare it
+ * with int2out, int4out and int8out at every number of digits.
+ */
+/*
+ * RING_LEAD: t = u / 10^n as 32.32 fixed point, for u of n + 2 digits.
+ * From 7 digits on (n >= 5) the multiplier keeps RING_LEAD_SHIFT(n) more
+ * bits, dropped after the product; the small corrections to the multiplier
+ * and to t are Anhalt's, which make every later digit come out exact.
  */
 #define RING_LEAD_SHIFT(n)	((n) / 5 * (n) * 53 / 16)
 #define RING_LEAD(n, pow10) \
@@ -319,7 +326,7 @@ ring_key_plain_bytes(RingKeyReader *reader, Datum key, char *buf,
 			goto integer;
 		case RING_KEY_INT4:
 			value = DatumGetInt32(key);
-	integer:
+integer:
 			/* one copy of the digit code for the three widths */
 			*len = ring_decimal(value, buf);
 			*data = buf;
