@@ -9,6 +9,9 @@
 # column each, so that a key type compares with text of the same bytes:
 #   ints (i integer), digits (k text, the same numbers' digits),
 #   uuids (u uuid), uuid_texts (k text, the same uuids' 36-byte form).
+# ring_shard('r4to5', i) over keys also counts reading i past k in each
+# tuple (about 35 instructions a row), which count(k) does not: compare
+# integers with text on ints and digits.
 # Uses the installed consistent_ring; run test/setup.sh first (make bench
 # does).
 #
