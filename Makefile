@@ -55,7 +55,8 @@ ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 
 # every object depends on every header: the headers are few and small
-$(OBJS): $(wildcard src/*.h)
+# (the bitcode installed for JIT inlining too)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/*.h)
 else
 all install installcheck:
 	@echo "PostgreSQL 15 server headers are missing: run make test, or bash test/setup.sh" && exit 1

@@ -38,6 +38,20 @@ SELECT count(*) FILTER (WHERE ring_hash('k', i) <> ring_hash('k', i::text)) AS i
        count(*) FILTER (WHERE ring_hash('k', (i % 32768)::smallint) <> ring_hash('k', (i % 32768)::text)) AS int2_bad,
        count(*) FILTER (WHERE ring_hash('k', md5(i::text)::uuid) <> ring_hash('k', md5(i::text)::uuid::text)) AS uuid_bad
   FROM generate_series(-50000, 50000) i;
+-- every number of digits, on either side of each power of ten, both signs
+SELECT count(*) AS keys,
+       count(*) FILTER (WHERE ring_hash('k', v) <> ring_hash('k', v::text)) AS int8_bad,
+       count(*) FILTER (WHERE v BETWEEN -2147483648 AND 2147483647
+                          AND ring_hash('k', v::int) <> ring_hash('k', v::text)) AS int4_bad,
+       count(*) FILTER (WHERE v BETWEEN -32768 AND 32767
+                          AND ring_hash('k', v::smallint) <> ring_hash('k', v::text)) AS int2_bad
+  FROM (SELECT s * ((10::numeric ^ p)::bigint + d) AS v
+          FROM generate_series(0, 18) p, generate_series(-1, 1) d, (VALUES (1), (-1)) sg(s)
+        UNION ALL
+        SELECT s * (2::numeric ^ p)::bigint + d
+          FROM generate_series(0, 62) p, generate_series(-1, 1) d, (VALUES (1), (-1)) sg(s)
+        UNION ALL
+        SELECT i * 92233720368547 - i FROM generate_series(-100000, 100000, 7) i) keys;
 SELECT v, ring_hash('k', v) = ring_hash('k', v::text) AS same
   FROM unnest(ARRAY[-9223372036854775808, 9223372036854775807, 0, -1]::bigint[]) v;
 SELECT v, ring_hash('k', v) = ring_hash('k', v::text) AS same

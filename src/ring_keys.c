@@ -89,20 +89,38 @@ ring_key_reader_init(RingKeyReader *reader, Oid typid, MemoryContext mcxt)
 	}
 }
 
-const char	ring_decimal_pairs[200] =
-"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-"8081828384858687888990919293949596979899";
+/*
+ * The decimal form of a negative value or one of more than 32 bits at buf
+ * (which has MAXINT8LEN bytes), as int8out prints it; returns its length.
+ * The lowest 8 digits, and the next 8, are each written as one block.
+ */
+int
+ring_decimal_wide(int64 value, char *buf)
+{
+	uint64		u = value < 0 ? -(uint64) value : (uint64) value;
+	char	   *p = buf;
+	uint64		high;
+	uint32		low;
 
-const char	ring_hex_pairs[512] =
-"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+	if (value < 0)
+		*p++ = '-';
+	if (u <= PG_UINT32_MAX)
+		return (int) (p - buf) + ring_decimal_u32((uint32) u, p);
+	high = u / 100000000;
+	low = (uint32) (u - high * 100000000);
+	if (high <= PG_UINT32_MAX)
+		p += ring_decimal_u32((uint32) high, p);
+	else
+	{
+		uint64		top = high / 100000000;
+
+		p += ring_decimal_u32((uint32) top, p);
+		ring_decimal_8((uint32) (high - top * 100000000), p);
+		p += 8;
+	}
+	ring_decimal_8(low, p);
+	return (int) (p + 8 - buf);
+}
 
 /*
  * The position of a key that ring_key_position() does not handle inline;

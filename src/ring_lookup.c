@@ -197,7 +197,7 @@ scratch_reset(FunctionCallInfo fcinfo, LookupState *st, const CompiledRing *ring
 }
 
 /* The index of the node owning the key in a ring that must not be empty. */
-static inline uint32
+static pg_attribute_always_inline uint32
 owner_index(const CompiledRing *ring, int64 pos)
 {
 	if (unlikely(ring->ntokens == 0))
@@ -210,7 +210,7 @@ owner_index(const CompiledRing *ring, int64 pos)
 }
 
 /* The node owning the key in a ring that must not be empty. */
-static inline text *
+static pg_attribute_always_inline text *
 owner_name(const CompiledRing *ring, int64 pos)
 {
 	return ring->nodes[owner_index(ring, pos)].name;

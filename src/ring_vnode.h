@@ -183,7 +183,7 @@ ring_position_external(const CompiledRing *ring, int64 pos, bool round_up)
  * On a ring without ranges ('rendezvous', 'jump'): the node of pos, or
  * RING_NO_OWNER if none has weight.
  */
-static inline uint32
+static pg_attribute_always_inline uint32
 ring_per_key_owner(const CompiledRing *ring, int64 pos)
 {
 	if (ring->jump)

@@ -2,10 +2,18 @@
 # Instructions per row of the lookup functions, counted by callgrind in a
 # single-user backend: stable where wall-clock timings are not (a busy or
 # virtual machine).  For each expression, a run of
-#   SELECT count(<expr>) FROM keys    (100,000 keys 'song-N')
-# minus a run of SELECT count(k) FROM keys, both after the same warm-up
-# (rings compiled), divided by the rows.  Uses the installed
-# consistent_ring; run test/setup.sh first (make bench does).
+#   SELECT count(<expr>) FROM <table>    (100,000 keys)
+# minus a run of SELECT count(<column>) FROM <table>, both after the same
+# warm-up (rings compiled), divided by the rows.  The table keys holds
+# text keys 'song-N' (k) and integers 1 .. 100,000 (i); the others hold one
+# column each, so that a key type compares with text of the same bytes:
+#   ints (i integer), digits (k text, the same numbers' digits),
+#   uuids (u uuid), uuid_texts (k text, the same uuids' 36-byte form).
+# ring_shard('r4to5', i) over keys also counts reading i past k in each
+# tuple (about 35 instructions a row), which count(k) does not: compare
+# integers with text on ints and digits.
+# Uses the installed consistent_ring; run test/setup.sh first (make bench
+# does).
 #
 #   bash test/bench/instructions.sh
 #   CORE_ONLY=1 bash test/bench/instructions.sh   # 'vnode' rows only
@@ -26,6 +34,10 @@ single() {
 single <<SQL
 CREATE EXTENSION consistent_ring;
 CREATE TABLE keys AS SELECT 'song-' || i AS k, i FROM generate_series(1, $rows) i;
+CREATE TABLE ints AS SELECT i FROM generate_series(1, $rows) i;
+CREATE TABLE digits AS SELECT i::text AS k FROM generate_series(1, $rows) i;
+CREATE TABLE uuids AS SELECT md5(i::text)::uuid AS u FROM generate_series(1, $rows) i;
+CREATE TABLE uuid_texts AS SELECT u::text AS k FROM uuids;
 SELECT ring_create('r4to5');
 SELECT count(ring_add_node('r4to5', 'db' || i)) FROM generate_series(1, 4) i;
 SELECT ring_add_node('r4to5', 'db5');
@@ -48,11 +60,12 @@ SQL
 warmup="SELECT ring_shard('r4to5', 'x'), ring_shard('r4to5', 'x', 1), ring_shard('r1000', 'x');"
 warm_algorithms="SELECT ring_shard('redis5', 'x'), ring_shard('ketama5', 'x'), ring_shard('cassandra5', 'x'), ring_shard('jump5', 'x');"
 
-# instructions of one single-user run of the warm-up and count(expr)
+# instructions of one single-user run of the warm-up and count(expr) over
+# table ($2, keys if not given)
 count_ir() {
     echo "$warmup" > "$tmp/q.sql"
     [ -n "${CORE_ONLY:-}" ] || echo "$warm_algorithms" >> "$tmp/q.sql"
-    echo "SELECT count($1) FROM keys;" >> "$tmp/q.sql"
+    echo "SELECT count($1) FROM ${2:-keys};" >> "$tmp/q.sql"
     chmod 644 "$tmp/q.sql"
     runuser -u postgres -- valgrind --tool=callgrind --callgrind-out-file=/dev/null \
         --log-file="$tmp/cg.log" \
@@ -61,21 +74,36 @@ count_ir() {
     sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$tmp/cg.log"
 }
 
-base=$(count_ir "k")
-printf '%-52s %s\n' "expression (over count(k))" "instructions/row"
-for expr in \
-    "hashtextextended(k, 0)" \
-    "ring_hash('r4to5', k)" \
-    "ring_shard('r4to5', k)" \
-    "ring_shard('r1000', k)" \
-    "ring_shard('r4to5', i)" \
-    "ring_move('r4to5', k, 1, 2)" \
-    ${CORE_ONLY:+--} \
-    "ring_shard('redis5', k)" \
-    "ring_shard('ketama5', k)" \
-    "ring_shard('cassandra5', k)" \
-    "ring_shard('jump5', k)"; do
-    [ "$expr" = "--" ] && break
-    ir=$(count_ir "$expr")
-    printf '%-52s %d\n' "$expr" $(( (ir - base) / rows ))
-done
+# each row: expression, table, the table's key column (the baseline)
+declare -A base
+printf '%-52s %s\n' "expression (over count(column))" "instructions/row"
+while IFS='|' read -r expr table column; do
+    [ -n "$expr" ] || continue
+    if [ "$expr" = "--" ]; then
+        [ -n "${CORE_ONLY:-}" ] && break
+        continue
+    fi
+    [ -n "${base[$table]:-}" ] || base[$table]=$(count_ir "$column" "$table")
+    ir=$(count_ir "$expr" "$table")
+    label=$expr
+    [ "$table" = keys ] || label="$expr ($table)"
+    printf '%-52s %d\n' "$label" $(( (ir - ${base[$table]}) / rows ))
+done <<'ROWS'
+hashtextextended(k, 0)|keys|k
+ring_hash('r4to5', k)|keys|k
+ring_shard('r4to5', k)|keys|k
+ring_shard('r1000', k)|keys|k
+ring_shard('r4to5', i)|keys|k
+ring_move('r4to5', k, 1, 2)|keys|k
+ring_shard('r4to5', i)|ints|i
+ring_shard('r4to5', k)|digits|k
+ring_hash('r4to5', i)|ints|i
+ring_hash('r4to5', k)|digits|k
+ring_shard('r4to5', u)|uuids|u
+ring_shard('r4to5', k)|uuid_texts|k
+--
+ring_shard('redis5', k)|keys|k
+ring_shard('ketama5', k)|keys|k
+ring_shard('cassandra5', k)|keys|k
+ring_shard('jump5', k)|keys|k
+ROWS
