@@ -167,3 +167,19 @@ SELECT ring_shard('songs', id), count(*) FROM songs GROUP BY 1 ORDER BY 1;
 
 DROP TABLE songs;
 SELECT ring_drop('songs');
+
+-- A large ring (256,256 tokens, 1001 nodes): every answer must equal the
+-- owner of the ring_moves range (from version 0: the whole ring) holding
+-- the key's position.
+SELECT ring_create('big', 'vnode', 256);
+SELECT count(ring_add_node('big', 'node' || i)) FROM generate_series(1, 1001) i;
+CREATE TABLE big_ranges AS SELECT * FROM ring_moves('big', 0, 1);
+CREATE INDEX ON big_ranges (range_start);
+SELECT count(*) AS keys,
+       count(*) FILTER (WHERE ring_shard('big', k) IS DISTINCT FROM r.to_node) AS wrong,
+       count(*) FILTER (WHERE (ring_move('big', k, 0, 1)).to_node IS DISTINCT FROM ring_shard('big', k)) AS move_wrong
+  FROM (SELECT 'key-' || i AS k FROM generate_series(1, 20000) i) s
+  CROSS JOIN LATERAL (SELECT r.to_node, r.range_end FROM big_ranges r WHERE r.range_start <= ring_hash('big', s.k)
+                       ORDER BY r.range_start DESC LIMIT 1) r;
+DROP TABLE big_ranges;
+SELECT ring_drop('big');
