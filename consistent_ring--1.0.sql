@@ -1002,7 +1002,8 @@ CREATE FUNCTION consistent_ring.migration_table(server text)
 -- between two versions of a ring, over postgres_fdw.  The table is
 -- schema.table on every server (the coordinator's table of that name gives
 -- the columns).  Each source server is read in key order, batch_size keys
--- at a time; a batch's moving rows are copied to their new servers (any
+-- at a time (rows with a NULL key have no place on the ring: they stay
+-- where they are); a batch's moving rows are copied to their new servers (any
 -- copies an interrupted run left there replaced) and committed, then
 -- deleted at the source together with the batch's progress.  Interrupted
 -- at any point, calling it again finishes the job.  Must be called outside
@@ -1212,7 +1213,7 @@ BEGIN
                 '                   FROM chunk c GROUP BY 1) g'
                 '          WHERE g.dest OPERATOR(pg_catalog.<>) $3)',
                 key_column, consistent_ring.migration_table(src),
-                CASE WHEN last_key IS NULL THEN ''
+                CASE WHEN last_key IS NULL THEN pg_catalog.format('WHERE t.%I IS NOT NULL', key_column)
                      ELSE pg_catalog.format('WHERE t.%I > $4::%s', key_column, keytype) END,
                 batch_size);
             EXECUTE q INTO scanned, chunk_last, moves USING ring, new_version, src, last_key;
@@ -1267,8 +1268,9 @@ BEGIN
                     WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id
         LOOP
             EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) AS nrows, COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(t::text, 0)), 0) AS checksum,'
-                                      ' pg_catalog.count(*) FILTER (WHERE @extschema@.ring_server($1, t.%I, $2) IS DISTINCT FROM $3) AS misplaced'
-                                      ' FROM %s t', key_column, consistent_ring.migration_table(srv.server))
+                                      ' pg_catalog.count(*) FILTER (WHERE t.%1$I IS NOT NULL'
+                                      ' AND @extschema@.ring_server($1, t.%1$I, $2) IS DISTINCT FROM $3) AS misplaced'
+                                      ' FROM %2$s t', key_column, consistent_ring.migration_table(srv.server))
                INTO totals USING ring, new_version, srv.server;
             UPDATE consistent_ring.migration_servers ms
                SET rows_after = totals.nrows, checksum_after = totals.checksum, misplaced_after = totals.misplaced

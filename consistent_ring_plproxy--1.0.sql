@@ -30,3 +30,6 @@ CREATE FUNCTION plproxy.get_cluster_config(cluster_name text, OUT key text, OUT 
     AS 'MODULE_PATHNAME', 'ring_plproxy_config'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION plproxy.get_cluster_config(text) IS 'no settings: PL/Proxy''s defaults';
+
+-- PL/Proxy calls them as the user calling a proxy function
+GRANT USAGE ON SCHEMA plproxy TO PUBLIC;

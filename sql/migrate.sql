@@ -116,8 +116,12 @@ SELECT table_name, key_column, old_version, new_version, finished_at IS NOT NULL
   FROM consistent_ring.migrations;
 
 -- a removal, with the notices of each batch, on a bigint key with several
--- rows per key (a key's rows move together)
+-- rows per key (a key's rows move together); a row with a NULL key has no
+-- place on the ring and stays where it is
+INSERT INTO plays_b VALUES (NULL, 'song-0', 0);
 CALL ring_migrate('plays', 'user_id', 'mv', 1, 3, batch_size => 400);
+SELECT server, count(*) FROM all_plays WHERE user_id IS NULL GROUP BY 1;
+DELETE FROM plays_b WHERE user_id IS NULL;
 SELECT count(*) AS rows, count(DISTINCT user_id) AS keys,
        count(*) FILTER (WHERE server IS DISTINCT FROM ring_server('mv', user_id, 3)) AS misplaced,
        count(*) FILTER (WHERE server = 'srv_a') AS on_removed

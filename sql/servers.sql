@@ -147,6 +147,33 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER srv_a OPTIONS (ADD user 'ring_px_user
 SELECT count(*) FILTER (WHERE p LIKE '%user=''ring_px_user''') AS with_user
   FROM plproxy.get_cluster_partitions('px') p;
 ALTER USER MAPPING FOR CURRENT_USER SERVER srv_a OPTIONS (DROP user);
+-- credentials only as pg_user_mappings shows them: one's own mapping with
+-- USAGE on the server; a PUBLIC mapping only to the server's owner
+CREATE ROLE ring_px_reader;
+CREATE USER MAPPING FOR PUBLIC SERVER srv_c OPTIONS (password 'public-secret');
+CREATE USER MAPPING FOR ring_px_reader SERVER srv_a OPTIONS (user 'reader', password 'reader-secret');
+SET ROLE ring_px_reader;
+SELECT count(*) FILTER (WHERE p LIKE '%secret%') AS secrets_seen FROM plproxy.get_cluster_partitions('px') p;
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER srv_a, srv_c TO ring_px_reader;
+SET ROLE ring_px_reader;
+SELECT count(*) FILTER (WHERE p LIKE '%reader-secret%') AS own_secret,
+       count(*) FILTER (WHERE p LIKE '%public-secret%') AS public_secret
+  FROM plproxy.get_cluster_partitions('px') p;
+RESET ROLE;
+-- the server's owner sees the PUBLIC mapping's
+GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO ring_px_reader;
+ALTER SERVER srv_c OWNER TO ring_px_reader;
+SET ROLE ring_px_reader;
+SELECT count(*) FILTER (WHERE p LIKE '%public-secret%') AS public_secret
+  FROM plproxy.get_cluster_partitions('px') p;
+RESET ROLE;
+ALTER SERVER srv_c OWNER TO CURRENT_USER;
+REVOKE USAGE ON FOREIGN DATA WRAPPER postgres_fdw FROM ring_px_reader;
+DROP USER MAPPING FOR PUBLIC SERVER srv_c;
+DROP USER MAPPING FOR ring_px_reader SERVER srv_a;
+REVOKE USAGE ON FOREIGN SERVER srv_a, srv_c FROM ring_px_reader;
+DROP ROLE ring_px_reader;
 -- errors
 SELECT * FROM plproxy.get_cluster_partitions('srv');
 SELECT * FROM plproxy.get_cluster_partitions('nope');

@@ -9,7 +9,7 @@
  * postgres_fdw reads them.  Only the options that are libpq connection
  * options are used (postgres_fdw's own options, such as fetch_size, are
  * not), with, for PL/Proxy, the options of the calling user's user mapping
- * (user, password).
+ * (user, password) where pg_user_mappings would show them to that user.
  *
  * PL/Proxy asks three functions for a cluster named in CLUSTER: its
  * partitions (connection strings), their version and settings.  For a ring
@@ -100,31 +100,39 @@ append_conn_options(StringInfo buf, List *options)
 
 /*
  * The options of the user mapping the current user would use for a server
- * (their own, else PUBLIC's), or NIL.  Unlike GetUserMapping, no error when
- * there is none.
+ * (their own, else PUBLIC's), or NIL, shown as pg_user_mappings shows them:
+ * one's own mapping with USAGE on the server, a PUBLIC mapping only to the
+ * server's owner.  Unlike GetUserMapping, no error when there is none.
  */
 static List *
-user_mapping_options(Oid serverid)
+user_mapping_options(ForeignServer *server)
 {
-	Oid			users[2] = {GetUserId(), InvalidOid};
+	Oid			user = GetUserId();
+	Oid			users[2] = {user, InvalidOid};
+	bool		owner = has_privs_of_role(user, server->owner);
 
 	for (int i = 0; i < 2; i++)
 	{
 		HeapTuple	tp = SearchSysCache2(USERMAPPINGUSERSERVER,
 										 ObjectIdGetDatum(users[i]),
-										 ObjectIdGetDatum(serverid));
+										 ObjectIdGetDatum(server->serverid));
+		bool		isnull;
+		Datum		datum;
+		List	   *options;
 
-		if (HeapTupleIsValid(tp))
+		if (!HeapTupleIsValid(tp))
+			continue;
+		if (!(owner ||
+			  (i == 0 && pg_foreign_server_aclcheck(server->serverid, user, ACL_USAGE) == ACLCHECK_OK)))
 		{
-			bool		isnull;
-			Datum		datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp,
-												Anum_pg_user_mapping_umoptions,
-												&isnull);
-			List	   *options = isnull ? NIL : untransformRelOptions(datum);
-
 			ReleaseSysCache(tp);
-			return options;
+			return NIL;
 		}
+		datum = SysCacheGetAttr(USERMAPPINGUSERSERVER, tp, Anum_pg_user_mapping_umoptions,
+								&isnull);
+		options = isnull ? NIL : untransformRelOptions(datum);
+		ReleaseSysCache(tp);
+		return options;
 	}
 	return NIL;
 }
@@ -148,7 +156,7 @@ node_conninfo(const CompiledRing *ring, const RingNodeInfo *node)
 	server = GetForeignServerByName(text_to_cstring(node->server), false);
 	initStringInfo(&buf);
 	append_conn_options(&buf, server->options);
-	append_conn_options(&buf, user_mapping_options(server->serverid));
+	append_conn_options(&buf, user_mapping_options(server));
 	return buf.data;
 }
 
