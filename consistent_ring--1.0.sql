@@ -1060,11 +1060,20 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation "%" does not exist', key_column, tbl
             USING ERRCODE = 'undefined_column';
     END IF;
-    SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)), ', ' ORDER BY a.attnum),
+    -- the columns as the coordinator's table has them, collations included
+    -- (key order is the key column's collation's)
+    SELECT pg_catalog.string_agg(pg_catalog.format('%I %s%s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+                                                   CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
+                                                        THEN pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
+                                                        ELSE '' END),
+                                 ', ' ORDER BY a.attnum),
            pg_catalog.string_agg(pg_catalog.format('%I', a.attname), ', ' ORDER BY a.attnum),
            pg_catalog.count(*)
       INTO cols, colnames, ncols
       FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+      LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) a.attcollation
+      LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attnum OPERATOR(pg_catalog.>) 0
        AND NOT a.attisdropped AND a.attgenerated OPERATOR(pg_catalog.=) '';
     IF NOT consistent_ring.may_change(ring) THEN
@@ -1367,10 +1376,18 @@ BEGIN
     IF prog.last_key IS NULL THEN
         RETURN old_server;
     END IF;
-    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO keytype
+    -- key order as the migration read the key column: its type, its collation
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
+           OPERATOR(pg_catalog.||) CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
+                                        THEN pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
+                                        ELSE '' END
+      INTO keytype
       FROM pg_catalog.pg_attribute a
+      JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+      LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) a.attcollation
+      LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) mig.key_column;
-    EXECUTE pg_catalog.format('SELECT $1::%1$s <= $2::%1$s', keytype) INTO moved USING key, prog.last_key;
+    EXECUTE pg_catalog.format('SELECT ($1::%1$s) <= ($2::%1$s)', keytype) INTO moved USING key, prog.last_key;
     RETURN CASE WHEN moved THEN new_server ELSE old_server END;
 END
 $fn$;

@@ -9,17 +9,18 @@
 SELECT current_setting('port') AS port,
        split_part(current_setting('unix_socket_directories'), ',', 1) AS sock \gset
 \c ring_srv_a
-CREATE TABLE songs (id text PRIMARY KEY, n integer, payload text);
+CREATE TABLE songs (id text COLLATE "C" PRIMARY KEY, n integer, payload text);
 CREATE TABLE plays (user_id bigint, song text, at integer);
 \c ring_srv_b
-CREATE TABLE songs (id text PRIMARY KEY, n integer, payload text);
+CREATE TABLE songs (id text COLLATE "C" PRIMARY KEY, n integer, payload text);
 CREATE TABLE plays (user_id bigint, song text, at integer);
 \c ring_srv_c
-CREATE TABLE songs (id text PRIMARY KEY, n integer, payload text);
+CREATE TABLE songs (id text COLLATE "C" PRIMARY KEY, n integer, payload text);
 CREATE TABLE plays (user_id bigint, song text, at integer);
 \c contrib_regression
--- the coordinator's table gives the columns; its own rows are not moved
-CREATE TABLE songs (id text PRIMARY KEY, n integer, payload text);
+-- the coordinator's table gives the columns (and the key's collation, "C"
+-- here as on the servers); its own rows are not moved
+CREATE TABLE songs (id text COLLATE "C" PRIMARY KEY, n integer, payload text);
 CREATE TABLE plays (user_id bigint, song text, at integer);
 CREATE FOREIGN TABLE songs_a (id text, n integer, payload text) SERVER srv_a OPTIONS (table_name 'songs');
 CREATE FOREIGN TABLE songs_b (id text, n integer, payload text) SERVER srv_b OPTIONS (table_name 'songs');
