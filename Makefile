@@ -19,7 +19,8 @@ OBJS = \
 	src/ring_redis.o \
 	src/ring_ketama.o \
 	src/ring_cassandra.o \
-	src/ring_servers.o
+	src/ring_servers.o \
+	src/ring_route.o
 
 DATA = consistent_ring--1.0.sql consistent_ring_plproxy--1.0.sql
 

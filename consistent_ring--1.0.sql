@@ -1334,76 +1334,18 @@ COMMENT ON PROCEDURE ring_migrate(regclass, name, text, integer, integer, intege
 -- now: during a migration, its old server until its batch has committed,
 -- then its new one; after the last migration, the server of that
 -- migration's new version; with no migration, of the newest version.
-CREATE FUNCTION consistent_ring.route(ring text, key anyelement, tbl regclass)
-    RETURNS text
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    AS $fn$
-DECLARE
-    mig consistent_ring.migrations;
-    prog consistent_ring.migration_servers;
-    old_server text;
-    new_server text;
-    keytype text;
-    moved boolean;
-BEGIN
-    SELECT m.* INTO mig
-      FROM consistent_ring.migrations m
-      JOIN pg_catalog.pg_class c ON c.relname OPERATOR(pg_catalog.=) m.table_name
-      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-                                    AND n.nspname OPERATOR(pg_catalog.=) m.table_schema
-     WHERE m.ring OPERATOR(pg_catalog.=) route.ring AND c.oid OPERATOR(pg_catalog.=) tbl
-     ORDER BY m.finished_at IS NULL DESC, m.migration_id DESC
-     LIMIT 1;
-    IF NOT FOUND THEN
-        RETURN @extschema@.ring_server(ring, key);
-    END IF;
-    new_server := @extschema@.ring_server(ring, key, mig.new_version);
-    IF mig.finished_at IS NOT NULL THEN
-        RETURN new_server;
-    END IF;
-    old_server := @extschema@.ring_server(ring, key, mig.old_version);
-    IF old_server IS NOT DISTINCT FROM new_server THEN
-        RETURN new_server;
-    END IF;
-    SELECT ms.* INTO prog FROM consistent_ring.migration_servers ms
-     WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) old_server;
-    IF NOT FOUND OR NOT prog.source THEN
-        RETURN old_server;
-    END IF;
-    IF prog.done THEN
-        RETURN new_server;
-    END IF;
-    IF prog.last_key IS NULL THEN
-        RETURN old_server;
-    END IF;
-    -- key order as the migration read the key column: its type, its collation
-    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod)
-           OPERATOR(pg_catalog.||) CASE WHEN a.attcollation OPERATOR(pg_catalog.<>) t.typcollation
-                                        THEN pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)
-                                        ELSE '' END
-      INTO keytype
-      FROM pg_catalog.pg_attribute a
-      JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
-      LEFT JOIN pg_catalog.pg_collation co ON co.oid OPERATOR(pg_catalog.=) a.attcollation
-      LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid OPERATOR(pg_catalog.=) co.collnamespace
-     WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) mig.key_column;
-    EXECUTE pg_catalog.format('SELECT ($1::%1$s) <= ($2::%1$s)', keytype) INTO moved USING key, prog.last_key;
-    RETURN CASE WHEN moved THEN new_server ELSE old_server END;
-END
-$fn$;
-COMMENT ON FUNCTION consistent_ring.route(text, anyelement, regclass) IS 'ring_route''s body';
-
+-- STABLE: it reads the progress tables (once per statement) as the caller.
 CREATE FUNCTION ring_route(ring text, key anyelement, tbl regclass)
     RETURNS text
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    AS $$SELECT consistent_ring.route(ring, key, tbl)$$;
+    AS 'MODULE_PATHNAME', 'ring_route'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ring_route(text, anyelement, regclass) IS
     'server where a reader finds a key of a table now, during and after its migrations';
 
 CREATE FUNCTION ring_route(ring text, key text, tbl regclass)
     RETURNS text
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    AS $$SELECT consistent_ring.route(ring, key, tbl)$$;
+    AS 'MODULE_PATHNAME', 'ring_route'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ring_route(text, text, regclass) IS
     'server where a reader finds a key of a table now, during and after its migrations';
 

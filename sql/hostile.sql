@@ -190,7 +190,7 @@ BEGIN
         fn := (ARRAY['add', 'add', 'add', 'add_tokens', 'remove', 'weight', 'assign', 'hash', 'shard', 'shards',
                      'move', 'moves', 'ownership', 'quality', 'spread', 'pin', 'split', 'partition_key',
                      'shard', 'move', 'add_server', 'set_server', 'server', 'server_at', 'partition',
-                     'nodes_at', 'plproxy'])[1 + floor(random() * 27)::int];
+                     'nodes_at', 'plproxy', 'route'])[1 + floor(random() * 28)::int];
         ring := quote_literal('hm_' || (ARRAY['redis', 'ketama', 'twemproxy', 'libketama', 'cassandra', 'jump',
                                               'rendezvous'])[1 + floor(random() * 7)::int]);
         key := pick_key();
@@ -222,6 +222,7 @@ BEGIN
             WHEN 'server_at' THEN format('SELECT ring_server(%s, %s, %s)', ring, key, floor(random() * 8))
             WHEN 'partition' THEN format('SELECT ring_partition(%s, %s)::text', ring, key)
             WHEN 'nodes_at' THEN format('SELECT count(*)::text FROM ring_nodes_at(%s, %s)', ring, floor(random() * 8))
+            WHEN 'route' THEN format('SELECT ring_route(%s, %s, %L::regclass)', ring, key, 'mode_outcomes')
             WHEN 'plproxy' THEN format('SELECT ring_plproxy_version(%s)::text || (SELECT count(*) FROM ring_plproxy_partitions(%s))',
                                        ring, ring)
         END;
@@ -248,7 +249,7 @@ SELECT count(*) > 0 AS modes_readable FROM consistent_ring.rings r,
        LATERAL generate_series(0, r.version) v, LATERAL ring_ownership(r.name, v) o WHERE r.name LIKE 'hm\_%';
 DROP FUNCTION hostile_modes(int);
 -- the server functions were exercised too
-SELECT count(*) FILTER (WHERE fn IN ('add_server', 'set_server', 'server', 'server_at', 'partition', 'nodes_at', 'plproxy')
+SELECT count(*) FILTER (WHERE fn IN ('add_server', 'set_server', 'server', 'server_at', 'partition', 'nodes_at', 'plproxy', 'route')
                           AND state = 'ok') > 50 AS server_calls_succeeded
   FROM mode_outcomes;
 
