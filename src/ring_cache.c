@@ -309,12 +309,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 	ref->ring = ring;
 
 	ref->generation = generation;
-	ref->snapid.snap = snap;
-	ref->snapid.completion = snap->snapXactCompletionCount;
-	ref->snapid.xmin = snap->xmin;
-	ref->snapid.xmax = snap->xmax;
-	ref->snapid.xcnt = snap->xcnt;
-	ref->snapid.curcid = snap->curcid;
+	ring_snap_set(&ref->snapid, snap);
 	ref->version = asked;
 	ref->current_version = hdr.version;
 	ref->namelen = namelen;

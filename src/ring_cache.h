@@ -154,6 +154,18 @@ ring_snap_same(const RingSnapId *id, Snapshot snap)
 		 (id->snap == snap && id->xcnt == snap->xcnt));
 }
 
+/* Record snap in id, for ring_snap_same. */
+static inline void
+ring_snap_set(RingSnapId *id, Snapshot snap)
+{
+	id->snap = snap;
+	id->completion = snap->snapXactCompletionCount;
+	id->xmin = snap->xmin;
+	id->xmax = snap->xmax;
+	id->xcnt = snap->xcnt;
+	id->curcid = snap->curcid;
+}
+
 /*
  * Whether ref's ring is still the answer for version under the active
  * snapshot, the ring name being unchanged.

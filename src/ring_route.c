@@ -178,12 +178,7 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 	}
 	SPI_finish();
 
-	st->snapid.snap = snap;
-	st->snapid.completion = snap->snapXactCompletionCount;
-	st->snapid.xmin = snap->xmin;
-	st->snapid.xmax = snap->xmax;
-	st->snapid.xcnt = snap->xcnt;
-	st->snapid.curcid = snap->curcid;
+	ring_snap_set(&st->snapid, snap);
 	st->tbl = tbl;
 	st->namelen = VARSIZE_ANY_EXHDR(ring);
 	memcpy(st->name, VARDATA_ANY(ring), st->namelen);
