@@ -178,6 +178,19 @@ CREATE FOREIGN DATA WRAPPER ring_dummy_fdw;
 CREATE SERVER srv_dummy FOREIGN DATA WRAPPER ring_dummy_fdw;
 SELECT ring_set_server('mv_bare', 'x', 'srv_dummy');
 CALL ring_migrate('songs', 'id', 'mv_bare', 0, 2);
+CREATE SERVER srv_gone FOREIGN DATA WRAPPER postgres_fdw;
+SELECT ring_set_server('mv_bare', 'x', 'srv_gone');
+DROP SERVER srv_gone;
+CALL ring_migrate('songs', 'id', 'mv_bare', 0, 3);
+-- ring_route of a table whose key column went away during its migration
+CREATE TABLE scratch (k text, v integer);
+INSERT INTO consistent_ring.migrations (ring, table_schema, table_name, key_column, old_version, new_version)
+     VALUES ('mv', 'public', 'scratch', 'k', 1, 2);
+SELECT ring_route('mv', 'song-1'::text, 'scratch') IS NOT NULL AS routed;
+ALTER TABLE scratch RENAME COLUMN k TO k2;
+SELECT ring_route('mv', 'song-1'::text, 'scratch');
+DELETE FROM consistent_ring.migrations WHERE table_name = 'scratch';
+DROP TABLE scratch;
 -- only the ring's owner migrates; others read the progress of rings they
 -- may look up, and change none
 CREATE ROLE ring_mv_other;

@@ -81,6 +81,7 @@ SELECT count(*) FILTER (WHERE ring_shard('srvjump', i, 2) <> ring_shard('srvjump
 -- errors
 SELECT ring_add_node('srv', 'x', server => 'no_such_server');
 SELECT ring_add_node('srv', 'x', server => '');
+SELECT ring_add_node('srv', 'x', server => repeat('s', 201));
 SELECT ring_set_server('srv', 'x', 'srv_a');
 SELECT ring_set_server('srv', 'a', 'no_such_server');
 SELECT ring_set_server('nope', 'a', 'srv_a');
@@ -177,6 +178,13 @@ DROP ROLE ring_px_reader;
 -- errors
 SELECT * FROM plproxy.get_cluster_partitions('srv');
 SELECT * FROM plproxy.get_cluster_partitions('nope');
+-- a node's server dropped after it was named
+CREATE SERVER srv_gone FOREIGN DATA WRAPPER postgres_fdw;
+SELECT ring_create('px_gone');
+SELECT ring_add_node('px_gone', 'g', server => 'srv_gone');
+DROP SERVER srv_gone;
+SELECT * FROM plproxy.get_cluster_partitions('px_gone');
+SELECT ring_drop('px_gone');
 SELECT ring_create('px_empty');
 SELECT * FROM plproxy.get_cluster_partitions('px_empty');
 SELECT plproxy.get_cluster_version('px_empty');
