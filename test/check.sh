@@ -1,28 +1,40 @@
 #!/usr/bin/env bash
 # Run every test suite of consistent_ring (test/suites.sh: pg_regress,
-# isolation specs, churn test) against a throw-away PostgreSQL 15 cluster
-# made by pg_virtualenv.
+# isolation specs, churn, dump and restore, upgrade, replication, memory,
+# valgrind, TAP with real servers, crash) against a throw-away PostgreSQL
+# 15 cluster made by pg_virtualenv.  Ends with each suite's result and
+# duration, the output of any failed suite, and a "tests: N passed, M
+# failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash test/setup.sh || exit 1
 
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 rm -rf results output_iso regression.diffs regression.out
-log=$(mktemp)
+SUITE_DIR=$(mktemp -d)
+export SUITE_DIR
+trap 'rm -rf "$SUITE_DIR"' EXIT
+log="$SUITE_DIR/all.log"
 pg_virtualenv -t -v 15 -o wal_level=logical bash test/suites.sh 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
+# what failed, after the server log pg_virtualenv prints on failure
 for diffs in regression.diffs output_iso/regression.diffs; do
     if [ -s "$diffs" ]; then
-        echo "== $diffs"
-        cat "$diffs"
+        echo "== $diffs (first 200 lines)"
+        head -n 200 "$diffs"
     fi
 done
+for f in "$SUITE_DIR"/*.log; do
+    [ -f "$f" ] && [ "$f" != "$log" ] || continue
+    echo "== output of the failed suite $(basename "$f" .log) (last 60 lines)"
+    tail -n 60 "$f"
+done
+echo "== suites (result, seconds)"
+[ -f "$SUITE_DIR/results" ] && awk '{ printf "%-12s %s %6s\n", $1, ($2 == 0 ? "ok    " : "FAILED"), $3 }' "$SUITE_DIR/results"
 
 passed=$(grep -cE '^(test|     )? *[a-z_ ]+ +\.\.\. ok' "$log")
 failed=$(grep -cE '\.\.\. FAILED' "$log")
-rm -f "$log"
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1
 fi

@@ -9,18 +9,40 @@
 # servers (test/tap/: ring_migrate, PL/Proxy) and the
 # crash test (test/crash/, which stops and starts the cluster, so it runs
 # last).
+#
+# Each suite's result and duration go to $SUITE_DIR/results ("name rc
+# seconds"), and the whole output of a failed suite to $SUITE_DIR/name.log,
+# for test/check.sh's summary.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+SUITE_DIR=${SUITE_DIR:-$(mktemp -d)}
 
 rc=0
-make -s PG_CONFIG="$PG_CONFIG" installcheck || rc=1
-bash test/churn/run.sh || rc=1
-bash test/dump/run.sh || rc=1
-bash test/upgrade/run.sh || rc=1
-bash test/replication/run.sh || rc=1
-bash test/memory/run.sh || rc=1
-bash test/valgrind/run.sh || rc=1
-bash test/tap/run.sh || rc=1
-bash test/crash/run.sh || rc=1
+suite() {
+    local name=$1 start out status
+    shift
+    start=$(date +%s)
+    out=$(mktemp)
+    "$@" 2>&1 | tee "$out"
+    status=${PIPESTATUS[0]}
+    if [ "$status" -ne 0 ]; then
+        rc=1
+        # a suite stopped by a failing command says nothing itself
+        grep -q '\.\.\. FAILED' "$out" || echo "$name ... FAILED (exit $status)" | tee -a "$out"
+        cp "$out" "$SUITE_DIR/$name.log"
+    fi
+    rm -f "$out"
+    echo "$name $status $(($(date +%s) - start))" >> "$SUITE_DIR/results"
+}
+
+suite regress make -s PG_CONFIG="$PG_CONFIG" installcheck
+suite churn bash test/churn/run.sh
+suite dump bash test/dump/run.sh
+suite upgrade bash test/upgrade/run.sh
+suite replication bash test/replication/run.sh
+suite memory bash test/memory/run.sh
+suite valgrind bash test/valgrind/run.sh
+suite tap bash test/tap/run.sh
+suite crash bash test/crash/run.sh
 exit $rc
