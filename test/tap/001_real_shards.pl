@@ -181,10 +181,23 @@ $shards[2]->start;
 $t0 = time;
 is( $coord->safe_psql(
 		'postgres',
-		"SELECT count(*) FILTER (WHERE ring_route('songs', id, 'songs') = server), count(*) FROM all_songs"),
+		"SELECT count(*) FILTER (WHERE ring_route('songs', id, 'songs') = server), count(DISTINCT id) FROM all_songs"),
 	"$rows|$rows",
 	'ring_route finds every key where it is, mid-migration');
 note(sprintf('ring_route on %d keys: %.2f s', $rows, time - $t0));
+# postgres_fdw commits each server on its own: the stop may have come after
+# some destinations committed a batch's copies and before the source's
+# delete.  Such copies exist only for keys of the one batch in flight, at
+# their new servers; readers that follow ring_route never see them.
+my ($stray, $stray_ok) = split /\|/, $coord->safe_psql(
+	'postgres', q{
+SELECT count(*),
+       count(*) FILTER (WHERE server = ring_server('songs', id, 3)
+                          AND ring_route('songs', id, 'songs') = 's2'
+                          AND id IN (SELECT id FROM songs_s2))
+  FROM all_songs WHERE ring_route('songs', id, 'songs') <> server});
+ok($stray <= 1000 && $stray == $stray_ok,
+	"rows not at ring_route's answer ($stray) are copies of one batch's keys at their new servers");
 my $split = $coord->safe_psql('postgres',
 	"SELECT count(*) FILTER (WHERE server = 's2') FROM all_songs");
 ok($split > 0 && $split < $leaving, "some of the leaving node's rows moved ($split of $leaving left)");
