@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IPC::Run;
 use Time::HiRes qw(time);
 
 # TCP on 127.0.0.1, not Unix sockets: servers as an application sees them
@@ -92,6 +93,17 @@ SELECT count(*), count(DISTINCT id),
 }
 check_placement(1, 'loaded');
 
+# A migration run by a psql of its own, to be interrupted: its stdin is
+# /dev/null, so nothing is written to a psql whose connection was killed.
+sub start_migration
+{
+	my ($sql) = @_;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start([ 'psql', '-X', '-d', $coord->connstr('postgres'), '-c', $sql ],
+		'<', '/dev/null', '>', \$out, '2>', \$err);
+	return ($h, \$err);
+}
+
 # version 2: a fourth node; ring_move lists what must move
 $coord->safe_psql('postgres', "SELECT ring_add_node('songs', 'n4', server => 's4')");
 my $to_move = $coord->safe_psql('postgres',
@@ -99,11 +111,7 @@ my $to_move = $coord->safe_psql('postgres',
 ok($to_move > 0.2 * $rows && $to_move < 0.3 * $rows, "about 1/4 of the rows to move ($to_move)");
 
 # the coordinator's backend is killed mid-way, then the migration resumed
-my $bg = $coord->background_psql('postgres', on_error_stop => 0);
-$bg->query_until(qr/started/, q{
-\echo started
-CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000);
-});
+my ($bg, $bg_err) = start_migration("CALL ring_migrate('songs', 'id', 'songs', 1, 2, batch_size => 5000)");
 $coord->poll_query_until('postgres',
 	"SELECT coalesce(sum(batches), 0) >= 2 FROM consistent_ring.migration_servers WHERE migration_id = 1")
   or die 'the migration made no progress';
@@ -115,7 +123,8 @@ like($stderr, qr/table songs is being migrated by ring "songs" in another sessio
 is( $coord->safe_psql('postgres',
 		"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'CALL ring_migrate%'"),
 	'1', 'the migrating backend is killed');
-$bg->quit;
+$bg->finish;
+like($$bg_err, qr/terminating connection due to administrator command/, 'its session was told');
 is($coord->safe_psql('postgres', 'SELECT finished_at IS NULL FROM consistent_ring.migrations WHERE migration_id = 1'),
 	't', 'the killed migration is unfinished');
 my $t0 = time;
@@ -142,33 +151,26 @@ is( $coord->safe_psql(
 $coord->safe_psql('postgres', "SELECT ring_remove_node('songs', 'n2')");
 my $leaving = $coord->safe_psql('postgres', "SELECT count(*) FROM songs_s2");
 # first cancelled (pg_cancel_backend) after a batch
-$bg = $coord->background_psql('postgres', on_error_stop => 0);
-$bg->query_until(qr/started/, q{
-\echo started
-CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000);
-});
+($bg, $bg_err) = start_migration("CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000)");
 $coord->poll_query_until('postgres',
 	"SELECT coalesce(max(batches), 0) >= 1 FROM consistent_ring.migration_servers WHERE migration_id = 2")
   or die 'the migration made no progress';
 is( $coord->safe_psql('postgres',
 		"SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity WHERE query LIKE 'CALL ring_migrate%'"),
 	'1', 'the migration is cancelled');
-$bg->quit;
+$bg->finish;
+like($$bg_err, qr/canceling statement due to user request/, 'its session was told');
 my $after_cancel = $coord->safe_psql('postgres',
 	"SELECT batches FROM consistent_ring.migration_servers WHERE migration_id = 2 AND server = 's2'");
 # then resumed, and a shard server stopped mid-way
-$bg = $coord->background_psql('postgres', on_error_stop => 0);
-$bg->query_until(qr/started/, q{
-\echo started
-CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000);
-\echo finished
-});
+($bg, $bg_err) = start_migration("CALL ring_migrate('songs', 'id', 'songs', 2, 3, batch_size => 1000)");
 # wait until a few batches have committed, then stop a server mid-way
 $coord->poll_query_until('postgres',
 	"SELECT coalesce(max(batches), 0) >= $after_cancel + 3 FROM consistent_ring.migration_servers WHERE migration_id = 2")
   or die 'the migration made no progress';
 $shards[2]->stop('immediate');
-$bg->quit;
+$bg->finish;
+like($$bg_err, qr/ERROR:/, 'the migration failed with the server');
 my ($batches, $done) = split /\|/, $coord->safe_psql('postgres',
 	"SELECT batches, done FROM consistent_ring.migration_servers WHERE migration_id = 2 AND server = 's2'");
 ok($batches >= $after_cancel + 3 && $done eq 'f',
