@@ -960,6 +960,8 @@ CREATE TABLE consistent_ring.migration_servers (
     source      boolean NOT NULL,
     last_key    text,
     done        boolean NOT NULL DEFAULT false,
+    pending_delete boolean NOT NULL DEFAULT false,
+    pending_after text,
     batches     bigint NOT NULL DEFAULT 0,
     keys_moved  bigint NOT NULL DEFAULT 0,
     rows_moved  bigint NOT NULL DEFAULT 0,
@@ -971,7 +973,7 @@ CREATE TABLE consistent_ring.migration_servers (
     CONSTRAINT migration_servers_pkey PRIMARY KEY (migration_id, server)
 );
 COMMENT ON TABLE consistent_ring.migration_servers IS
-    'each server of a migration: as a source, the last key of its last committed batch (keys up to it have moved) and done; row counts and checksums before and after';
+    'each server of a migration: as a source, the last key of its last committed batch (keys up to it are on their new servers) and done, and pending_delete while that batch''s rows (keys after pending_after) are still to be deleted at the source; row counts and checksums before and after';
 
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.migrations', '');
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.migrations_migration_id_seq', '');
@@ -1200,13 +1202,40 @@ BEGIN
     END IF;
     COMMIT;
 
-    FOR srv IN SELECT ms.server, ms.last_key, ms.batches FROM consistent_ring.migration_servers ms
-                WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.source AND NOT ms.done
+    FOR srv IN SELECT ms.server, ms.last_key, ms.batches, ms.done, ms.pending_delete, ms.pending_after
+                 FROM consistent_ring.migration_servers ms
+                WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.source
+                  AND (NOT ms.done OR ms.pending_delete)
                 ORDER BY ms.server
     LOOP
         src := srv.server;
         last_key := srv.last_key;
         batch_no := srv.batches;
+        -- an interrupted run committed a batch's progress but not its
+        -- delete at the source: the keys after pending_after up to last_key
+        -- that belong elsewhere are deleted first
+        IF srv.pending_delete THEN
+            EXECUTE pg_catalog.format(
+                'SELECT pg_catalog.array_agg(s.k::text) FROM'
+                ' (SELECT t.%1$I AS k FROM %2$s t WHERE %3$s AND t.%1$I <= $2::%4$s GROUP BY t.%1$I) s'
+                ' WHERE @extschema@.ring_server($3, s.k, $4) OPERATOR(pg_catalog.<>) $5',
+                key_column, consistent_ring.migration_table(src),
+                CASE WHEN srv.pending_after IS NULL THEN pg_catalog.format('t.%I IS NOT NULL', key_column)
+                     ELSE pg_catalog.format('t.%I > $1::%s', key_column, keytype) END,
+                keytype)
+              INTO keys USING srv.pending_after, last_key, ring, new_version, src;
+            IF keys IS NOT NULL THEN
+                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])',
+                                          consistent_ring.migration_table(src), key_column, keytype)
+                  USING keys;
+            END IF;
+            UPDATE consistent_ring.migration_servers ms SET pending_delete = false, pending_after = NULL
+             WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
+            COMMIT;
+            RAISE NOTICE 'ring_migrate: server %, batch %: % keys deleted at the source (an interrupted run had copied them)',
+                         src, batch_no, COALESCE(pg_catalog.cardinality(keys), 0);
+            CONTINUE WHEN srv.done;
+        END IF;
         LOOP
             -- the next keys of the source in key order, and those of them
             -- whose server in the new version is another, by server
@@ -1228,8 +1257,8 @@ BEGIN
             EXECUTE q INTO scanned, chunk_last, moves USING ring, new_version, src, last_key;
             EXIT WHEN scanned OPERATOR(pg_catalog.=) 0;
 
-            -- copy: replace whatever an interrupted run left at the
-            -- destinations, commit there first
+            -- 1. copy: replace whatever an interrupted run left at the
+            -- destinations, commit there
             batch_keys := 0;
             batch_rows := 0;
             FOR dest IN SELECT e.key AS server, e.value AS keys FROM pg_catalog.jsonb_each(moves) e LOOP
@@ -1247,20 +1276,28 @@ BEGIN
             END LOOP;
             COMMIT;
 
-            -- then delete at the source, with the batch's progress
+            -- 2. the batch's progress: from this commit on, ring_route
+            -- sends readers of its keys to the new servers (which have
+            -- them); their source rows are still to be deleted
+            batch_no := batch_no + 1;
+            UPDATE consistent_ring.migration_servers ms
+               SET last_key = chunk_last, batches = batch_no,
+                   keys_moved = ms.keys_moved + batch_keys, rows_moved = ms.rows_moved + batch_rows,
+                   done = scanned OPERATOR(pg_catalog.<) batch_size,
+                   pending_delete = batch_keys OPERATOR(pg_catalog.>) 0, pending_after = ms.last_key
+             WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
+            COMMIT;
+
+            -- 3. delete them at the source
             IF batch_keys OPERATOR(pg_catalog.>) 0 THEN
                 keys := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(e.value) FROM pg_catalog.jsonb_each(moves) e);
                 EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])',
                                           consistent_ring.migration_table(src), key_column, keytype)
                   USING keys;
+                UPDATE consistent_ring.migration_servers ms SET pending_delete = false, pending_after = NULL
+                 WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
+                COMMIT;
             END IF;
-            batch_no := batch_no + 1;
-            UPDATE consistent_ring.migration_servers ms
-               SET last_key = chunk_last, batches = batch_no,
-                   keys_moved = ms.keys_moved + batch_keys, rows_moved = ms.rows_moved + batch_rows,
-                   done = scanned OPERATOR(pg_catalog.<) batch_size
-             WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
-            COMMIT;
             RAISE NOTICE 'ring_migrate: server %, batch %: % keys read, % keys (% rows) moved',
                          src, batch_no, scanned, batch_keys, batch_rows;
             last_key := chunk_last;
@@ -1331,7 +1368,7 @@ COMMENT ON PROCEDURE ring_migrate(regclass, name, text, integer, integer, intege
     'move the rows of a table from their servers in one version of a ring to their servers in another, over postgres_fdw; resumable';
 
 -- ring_route(ring, key, table): where a reader finds a key of the table
--- now: during a migration, its old server until its batch has committed,
+-- now: during a migration, its old server until its batch's progress has committed,
 -- then its new one; after the last migration, the server of that
 -- migration's new version; with no migration, of the newest version.
 -- STABLE: it reads the progress tables (once per statement) as the caller.

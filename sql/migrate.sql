@@ -120,8 +120,8 @@ SELECT table_name, key_column, old_version, new_version, finished_at IS NOT NULL
 -- rows per key (a key's rows move together); a row with a NULL key has no
 -- place on the ring and stays where it is
 INSERT INTO plays_b VALUES (NULL, 'song-0', 0);
--- interrupted between a batch's two commits: the copies are committed at
--- the destinations, the source refuses the delete (as a server stopped or a
+-- interrupted after a batch's progress committed, before its delete at the
+-- source did: the source refuses the delete (as a server stopped or a
 -- backend killed right then would leave it)
 SELECT user_id AS refused FROM all_plays
  WHERE server = 'srv_a' GROUP BY user_id ORDER BY user_id OFFSET 500 LIMIT 1 \gset
@@ -136,22 +136,25 @@ CREATE TRIGGER refuse_delete BEFORE DELETE ON plays
 \set VERBOSITY terse
 CALL ring_migrate('plays', 'user_id', 'mv', 1, 3, batch_size => 400);
 \set VERBOSITY default
--- the batch's keys are on their old server and, as copies, on their new
--- one; ring_route names the old server for them until the batch commits,
--- so a reader that follows it sees every key once
+-- the batch's keys are on their new servers and still, as leftovers, on
+-- the source; ring_route names the new servers for them since the
+-- progress committed, so a reader that follows it sees every key once
 SELECT count(*) AS rows, count(DISTINCT user_id) AS keys,
        count(*) FILTER (WHERE server = ring_route('mv', user_id, 'plays')) AS routed_rows,
        count(DISTINCT user_id) FILTER (WHERE server = ring_route('mv', user_id, 'plays')) AS routed_keys
   FROM all_plays;
-SELECT count(*) AS copies, count(DISTINCT user_id) AS copied_keys,
-       bool_and(server = ring_server('mv', user_id, 3)) AS at_new_server,
-       bool_and(ring_route('mv', user_id, 'plays') = 'srv_a') AS routed_to_old,
+SELECT count(*) AS leftovers, count(DISTINCT user_id) AS leftover_keys,
+       bool_and(server = 'srv_a') AS at_source,
+       bool_and(ring_route('mv', user_id, 'plays') = ring_server('mv', user_id, 3)) AS routed_to_new,
        bool_and(user_id IN (SELECT DISTINCT user_id FROM plays_a ORDER BY 1 LIMIT 400)) AS batch_in_flight
   FROM all_plays WHERE server <> ring_route('mv', user_id, 'plays');
+SELECT server, batches, pending_delete, pending_after IS NOT NULL AS has_pending_after
+  FROM consistent_ring.migration_servers ms JOIN consistent_ring.migrations m USING (migration_id, ring)
+ WHERE m.table_name = 'plays' ORDER BY server;
 \c ring_srv_a
 DROP TRIGGER refuse_delete ON plays;
 \c contrib_regression
--- resumed: the batch is done again, its copies replaced
+-- resumed: the pending delete first, then the next batches
 CALL ring_migrate('plays', 'user_id', 'mv', 1, 3, batch_size => 400);
 SELECT server, count(*) FROM all_plays WHERE user_id IS NULL GROUP BY 1;
 DELETE FROM plays_b WHERE user_id IS NULL;

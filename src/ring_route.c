@@ -5,7 +5,8 @@
  *	  moves it.
  *
  * ring_migrate (consistent_ring--1.0.sql) reads each source server in key
- * order and records, per source, the last key of its last committed batch
+ * order and records, per source, the last key of its last batch whose
+ * copies have committed at the new servers
  * (consistent_ring.migration_servers.last_key) and whether it is done.  A
  * key whose server differs between the two versions is on its new server
  * once its source is done or the key is at most that last key (in the key
