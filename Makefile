@@ -38,7 +38,7 @@ PG_CPPFLAGS = -I$(libpq_srcdir) -Wall -Wextra -Wno-unused-parameter -Wno-sign-co
 
 EXTRA_CLEAN = output_iso results regression.diffs regression.out
 
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 .DEFAULT_GOAL := all
 

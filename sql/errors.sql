@@ -24,9 +24,12 @@ SELECT ring_move('nope', 'k', 0, 1);
 SELECT * FROM ring_moves('nope', 0, 1);
 SELECT * FROM ring_moves('e', 'nope');
 SELECT * FROM ring_ownership('nope');
--- error: a ring name too long to exist
+-- error: a ring name too long to exist (the message shows its first 64 bytes)
 SELECT ring_shard(repeat('x', 201), 'k');
 SELECT ring_version(repeat('x', 201));
+SELECT ring_route(repeat('x', 1000000), 'k'::text, 'pg_class');
+SELECT ring_route(repeat('é', 500000), 42, 'pg_class');
+SELECT * FROM ring_moves(repeat('x', 1000000), 0, 1);
 
 -- error: duplicate ring
 SELECT ring_create('e');

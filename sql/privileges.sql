@@ -81,6 +81,56 @@ SET ROLE regress_ring_bob;
 SELECT ring_shard('alice_ring', 'k') IS NOT NULL AS looked_up_again;
 RESET ROLE;
 
+-- A private ring looked up through a SECURITY DEFINER function, then by
+-- its caller at the same call site under the same snapshot: a cursor that
+-- the definer function opens and fetches from, and whose rest the caller
+-- fetches.  The caller is refused at its first row.
+CREATE SCHEMA regress_alice AUTHORIZATION regress_ring_alice;
+GRANT USAGE ON SCHEMA regress_alice TO regress_ring_bob;
+SET ROLE regress_ring_alice;
+SELECT ring_revoke('alice_ring', 'public');
+CREATE TABLE regress_alice.alice_table (k text);
+CREATE FUNCTION regress_alice.alice_cursor(kind text) RETURNS refcursor
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+    AS $$
+DECLARE
+    c refcursor := 'alice_' || kind;
+    first text;
+BEGIN
+    IF kind = 'shard' THEN
+        OPEN c FOR SELECT ring_shard('alice_ring', 'k' || i) AS answer FROM generate_series(1, 5) i;
+    ELSE
+        OPEN c FOR SELECT coalesce(ring_route('alice_ring', 'k' || i, 'regress_alice.alice_table'), '(no server)') AS answer
+                     FROM generate_series(1, 5) i;
+    END IF;
+    FETCH c INTO first;
+    RAISE NOTICE 'first row, fetched by the definer: %', first;
+    RETURN c;
+END$$;
+CREATE FUNCTION regress_alice.alice_lookup(k text) RETURNS text LANGUAGE plpgsql
+    AS $$BEGIN RETURN ring_shard('alice_ring', k); END$$;
+CREATE FUNCTION regress_alice.alice_definer(k text) RETURNS text LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = regress_alice, public
+    AS $$BEGIN RETURN alice_lookup(k); END$$;
+SET ROLE regress_ring_bob;
+BEGIN;
+SELECT regress_alice.alice_cursor('shard');
+-- error: bob may not fetch lookups he may not make
+FETCH ALL FROM alice_shard;
+ROLLBACK;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT regress_alice.alice_cursor('route');
+-- error: nor routes
+FETCH ALL FROM alice_route;
+ROLLBACK;
+-- a definer function's lookup and the caller's in one statement: the
+-- definer's succeeds, the caller's is refused
+SELECT regress_alice.alice_definer('k') AS through_definer;
+-- error: the caller's own
+SELECT regress_alice.alice_definer('k') AS through_definer, regress_alice.alice_lookup('k') AS direct;
+RESET ROLE;
+DROP SCHEMA regress_alice CASCADE;
+
 SELECT ring_drop('alice_ring');
 SELECT ring_drop('team_ring');
 DROP ROLE regress_ring_alice, regress_ring_bob, regress_ring_carol, regress_ring_team;

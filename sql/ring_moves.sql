@@ -102,5 +102,25 @@ SELECT round(avg((abs(hashtext(id)) % 4 <> abs(hashtext(id)) % 5)::int), 1) AS m
        round(avg((ring_move('songs', id, 1, 2) IS NOT NULL)::int), 1) AS ring_moves
   FROM songs;
 
+-- ring_move over 40 rings in one statement, ring names varying from row to
+-- row: compiled rings are evicted and freed (at most 32 are kept) and new
+-- ones compiled, maybe at a freed one's address; the node map between the
+-- two versions is rebuilt for each new pair of rings.  Even rings lose their
+-- first node in version 2, odd ones gain one that sorts first: each pair has
+-- its own map.
+SELECT count(ring_create('ev' || i, vnodes => 8)) AS rings FROM generate_series(1, 40) i;
+SELECT count(ring_add_node('ev' || i, n || i)) FROM generate_series(1, 40) i, unnest('{m,n,o}'::text[]) n;
+SELECT count(CASE WHEN i % 2 = 0 THEN ring_remove_node('ev' || i, 'm' || i)
+                  ELSE ring_add_node('ev' || i, 'a' || i) END)
+  FROM generate_series(1, 40) i;
+SELECT count(*) AS calls,
+       count(*) FILTER (WHERE (m).from_node IS DISTINCT FROM CASE WHEN s1 <> s2 THEN s1 END
+                           OR (m).to_node IS DISTINCT FROM CASE WHEN s1 <> s2 THEN s2 END) AS wrong,
+       count(*) FILTER (WHERE m IS NOT NULL) AS moved
+  FROM (SELECT ring_move(r, k, 1, 2) AS m, ring_shard(r, k, 1) AS s1, ring_shard(r, k, 2) AS s2
+          FROM (SELECT 'ev' || (1 + (j * 7) % 40) AS r, 'key' || j AS k
+                  FROM generate_series(1, 4000) j) x) y;
+SELECT count(ring_drop('ev' || i)) FROM generate_series(1, 40) i;
+
 DROP TABLE songs;
 SELECT ring_drop(r) FROM unnest(ARRAY['songs', 'four', 'empty', 'one']) r;

@@ -16,11 +16,16 @@
 #error "consistent_ring requires PostgreSQL 15 or later"
 #endif
 
-/* InitMaterializedSRF() is 15.1's name for 15.0's SetSingleFuncCall(). */
+/*
+ * InitMaterializedSRF() and MAT_SRF_USE_EXPECTED_DESC are 15.1's names for
+ * 15.0's SetSingleFuncCall() and SRF_SINGLE_USE_EXPECTED.
+ */
 #if PG_VERSION_NUM < 150001
-#define RING_INIT_MATERIALIZED_SRF(fcinfo) SetSingleFuncCall((fcinfo), 0)
+#define RING_INIT_MATERIALIZED_SRF(fcinfo, flags) SetSingleFuncCall((fcinfo), (flags))
+#define RING_SRF_USE_EXPECTED_DESC SRF_SINGLE_USE_EXPECTED
 #else
-#define RING_INIT_MATERIALIZED_SRF(fcinfo) InitMaterializedSRF((fcinfo), 0)
+#define RING_INIT_MATERIALIZED_SRF(fcinfo, flags) InitMaterializedSRF((fcinfo), (flags))
+#define RING_SRF_USE_EXPECTED_DESC MAT_SRF_USE_EXPECTED_DESC
 #endif
 
 #endif							/* CONSISTENT_RING_COMPAT_H */

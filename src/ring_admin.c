@@ -75,7 +75,8 @@ begin_as_catalog_owner(RingCaller *caller)
 {
 	Oid			owner = ring_catalog_owner();
 
-	SPI_connect();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&caller->user, &caller->sec_context);
 	SetUserIdAndSecContext(owner, caller->sec_context |
 						   SECURITY_LOCAL_USERID_CHANGE |
@@ -1602,9 +1603,7 @@ ring_version(PG_FUNCTION_ARGS)
 	RingHeader	hdr;
 
 	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("ring \"%s\" does not exist", text_to_cstring(ring))));
+		ring_report_name_too_long(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring));
 	ring_catalog_get(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
 					 ring_current_snapshot(), &hdr);
 	PG_RETURN_INT32(hdr.version);

@@ -23,7 +23,9 @@
  * the active snapshot is a different one.  So every statement sees exactly
  * the ring its snapshot sees: the one committed before it began in READ
  * COMMITTED, the transaction's in REPEATABLE READ and SERIALIZABLE, and its
- * own uncommitted changes.
+ * own uncommitted changes.  The user's lookup rights are checked at each
+ * resolution; a call site resolves again when the current user is another
+ * than at its last resolution.
  *
  * Invalidation: a statement-level trigger on each catalog table (and, on a
  * logical replication subscriber, a row trigger enabled for replicas)
@@ -82,6 +84,7 @@ static HTAB *ring_cache = NULL;
 static bool flush_pending = false;
 static bool own_entries = false;
 static uint64 cache_clock = 0;
+static uint64 compile_serial = 0;
 
 /* Command id of this transaction's last change to the ring catalog. */
 static CommandId last_change_cid = InvalidCommandId;
@@ -232,6 +235,7 @@ ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
 
 	ring = ring_compile(hdr, version, snap);
 	ring->key = key;
+	ring->serial = ++compile_serial;
 	MemoryContextSetParent(ring->mcxt, RingCacheContext);
 
 	entry = hash_search(ring_cache, &key, HASH_ENTER, &found);
@@ -282,10 +286,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 	generation = ring_cache_generation;
 
 	if (namelen > RING_NAME_MAXLEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("ring \"%s\" does not exist", pnstrdup(name, namelen)),
-				 errdetail("Ring names are at most %d bytes long.", RING_NAME_MAXLEN)));
+		ring_report_name_too_long(name, namelen);
 
 	ring_catalog_get(name, namelen, snap, &hdr);
 	if (asked == RING_VERSION_CURRENT)
@@ -309,6 +310,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 	ref->ring = ring;
 
 	ref->generation = generation;
+	ref->userid = GetUserId();
 	ring_snap_set(&ref->snapid, snap);
 	ref->version = asked;
 	ref->current_version = hdr.version;

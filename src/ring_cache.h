@@ -8,6 +8,7 @@
 #ifndef RING_CACHE_H
 #define RING_CACHE_H
 
+#include "miscadmin.h"
 #include "nodes/execnodes.h"
 #include "utils/palloc.h"
 #include "utils/snapmgr.h"
@@ -48,6 +49,9 @@ typedef struct RingNodeInfo
 typedef struct CompiledRing
 {
 	RingCacheKey key;
+	uint64		serial;			/* never reused in this backend: what a
+								 * call site keys data derived from the ring
+								 * by (its address can be reused once freed) */
 	MemoryContext mcxt;			/* holds this struct and all it points to */
 	char		name[RING_NAME_MAXLEN + 1];
 	RingAlgorithm algorithm;
@@ -112,14 +116,19 @@ typedef struct RingSnapId
 } RingSnapId;
 
 /*
- * A call site's reference to a compiled ring: what was asked, under which
- * snapshot and cache generation it was resolved, and the pinned ring.  Lives
- * in the call site's fn_mcxt; the pin is dropped when that context goes.
+ * A call site's reference to a compiled ring: what was asked, by which user,
+ * under which snapshot and cache generation it was resolved, and the pinned
+ * ring.  Lives in the call site's fn_mcxt; the pin is dropped when that
+ * context goes.  The user is part of it because one call site can be reached
+ * by several users under one snapshot (a plpgsql expression that a SECURITY
+ * DEFINER function and then its caller evaluate): each must pass the lookup
+ * check for itself.
  */
 typedef struct RingRef
 {
 	CompiledRing *ring;			/* pinned; NULL until first resolved */
 	uint64		generation;
+	Oid			userid;			/* whose lookup rights were checked */
 	RingSnapId	snapid;
 	int64		version;		/* as asked: a number or RING_VERSION_CURRENT */
 	int32		current_version;	/* newest version the snapshot saw */
@@ -168,7 +177,7 @@ ring_snap_set(RingSnapId *id, Snapshot snap)
 
 /*
  * Whether ref's ring is still the answer for version under the active
- * snapshot, the ring name being unchanged.
+ * snapshot and the current user, the ring name being unchanged.
  */
 static inline bool
 ring_ref_current(const RingRef *ref, int64 version)
@@ -176,6 +185,7 @@ ring_ref_current(const RingRef *ref, int64 version)
 	return ref->ring != NULL &&
 		ref->generation == ring_cache_generation &&
 		ref->version == version &&
+		ref->userid == GetUserId() &&
 		ActiveSnapshotSet() &&
 		ring_snap_same(&ref->snapid, GetActiveSnapshot());
 }

@@ -34,6 +34,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -363,6 +364,23 @@ rings_lookup(const char *name, int namelen, Snapshot snap, RingHeader *hdr,
 	table_close(rel, AccessShareLock);
 	pfree(name_text);
 	return found;
+}
+
+/*
+ * undefined_object for a ring name longer than any ring's: callers check
+ * the length before copying a name anywhere.  The message shows the name's
+ * first 64 bytes (whole characters).
+ */
+void
+ring_report_name_too_long(const char *name, int namelen)
+{
+	int			shown = pg_mbcliplen(name, namelen, 64);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("ring \"%s...\" does not exist", pnstrdup(name, shown)),
+			 errdetail("The name is %d bytes long; ring names are at most %d bytes long.",
+					   namelen, RING_NAME_MAXLEN)));
 }
 
 /*

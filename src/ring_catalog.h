@@ -94,6 +94,7 @@ typedef struct RingNodeRow
 
 extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,
 							 RingHeader *hdr);
+extern void ring_report_name_too_long(const char *name, int namelen) pg_attribute_noreturn();
 /* One stored token of one version. */
 typedef struct RingTokenRow
 {

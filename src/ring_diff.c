@@ -204,7 +204,7 @@ ring_moves(PG_FUNCTION_ARGS)
 	CompiledRing *oldr;
 	CompiledRing *newr;
 
-	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	oldr = ring_ref_get(&st->old_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
 						PG_GETARG_INT32(1));
 	newr = ring_ref_get(&st->new_ref, VARDATA_ANY(name), VARSIZE_ANY_EXHDR(name),
@@ -224,7 +224,7 @@ ring_moves_rings(PG_FUNCTION_ARGS)
 	CompiledRing *oldr;
 	CompiledRing *newr;
 
-	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	oldr = ring_ref_get(&st->old_ref, VARDATA_ANY(oldname), VARSIZE_ANY_EXHDR(oldname),
 						RING_VERSION_CURRENT);
 	newr = ring_ref_get(&st->new_ref, VARDATA_ANY(newname), VARSIZE_ANY_EXHDR(newname),
@@ -294,7 +294,7 @@ ring_ownership(PG_FUNCTION_ARGS)
 	double		total_weight = 0;
 	double		max_weight;
 
-	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	ring = ring_version_arg(fcinfo);
@@ -328,7 +328,7 @@ PG_FUNCTION_INFO_V1(ring_cache_info);
 Datum
 ring_cache_info(PG_FUNCTION_ARGS)
 {
-	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	ring_cache_report((ReturnSetInfo *) fcinfo->resultinfo);
 	return (Datum) 0;
 }
@@ -489,7 +489,7 @@ ring_quality(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 
-	RING_INIT_MATERIALIZED_SRF(fcinfo);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	/* the algorithm's placement: pinned keys left out */

@@ -21,6 +21,7 @@
 #include "utils/lsyscache.h"
 
 #include "consistent_ring.h"
+#include "compat.h"
 #include "ring_cache.h"
 #include "ring_keys.h"
 #include "ring_vnode.h"
@@ -42,9 +43,13 @@ typedef struct LookupState
 	RingRef		refs[RING_REF_SLOTS];
 	int			next_victim;
 
-	/* ring_move: for each node of map_from, its index in map_to or NO_OWNER */
-	CompiledRing *map_from;
-	CompiledRing *map_to;
+	/*
+	 * ring_move: for each node of the ring whose serial is map_from, its
+	 * index in the ring whose serial is map_to, or NO_OWNER.  Keyed by
+	 * serial, not address: a freed ring's address may be reused.
+	 */
+	uint64		map_from;
+	uint64		map_to;
 	uint32	   *map;
 	TupleDesc	move_desc;
 
@@ -409,7 +414,7 @@ ring_nodes_at(PG_FUNCTION_ARGS)
 	LookupState *st;
 	CompiledRing *ring;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, RING_SRF_USE_EXPECTED_DESC);
 	st = (LookupState *) fcinfo->flinfo->fn_extra;
 	if (st == NULL)
 		st = lookup_state_init(fcinfo, 0, true);
@@ -632,8 +637,8 @@ build_node_map(LookupState *st, MemoryContext mcxt, CompiledRing *from,
 		}
 		st->map[i] = (j < to->nnodes && c == 0) ? (uint32) j : RING_NO_OWNER;
 	}
-	st->map_from = from;
-	st->map_to = to;
+	st->map_from = from->serial;
+	st->map_to = to->serial;
 }
 
 /*
@@ -656,7 +661,7 @@ ring_move(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (unlikely(st->map_from != from || st->map_to != to))
+	if (unlikely(st->map_from != from->serial || st->map_to != to->serial))
 	{
 		build_node_map(st, fcinfo->flinfo->fn_mcxt, from, to);
 		if (st->move_desc == NULL)

@@ -16,7 +16,7 @@
  *
  * The table's latest migration and its progress are read (SPI, as the
  * caller: row security applies) once per statement, when the call site
- * first sees a snapshot; each row then costs two or three owner lookups
+ * first sees a snapshot (again when another user reaches the call site); each row then costs two or three owner lookups
  * and at most one comparison.
  *
  *-------------------------------------------------------------------------
@@ -52,9 +52,10 @@ typedef struct RouteState
 	Oid			argtype;
 	RingRef		refs[3];		/* newest version, old, new */
 
-	/* what was read, and under which snapshot */
+	/* what was read, by which user and under which snapshot */
 	MemoryContext cxt;			/* the part below; reset on each reading */
 	bool		loaded;
+	Oid			userid;			/* row security applied for this user */
 	RingSnapId	snapid;
 	Oid			tbl;
 	int			namelen;
@@ -180,7 +181,9 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 	SPI_finish();
 
 	ring_snap_set(&st->snapid, snap);
+	st->userid = GetUserId();
 	st->tbl = tbl;
+	Assert(VARSIZE_ANY_EXHDR(ring) <= RING_NAME_MAXLEN);
 	st->namelen = VARSIZE_ANY_EXHDR(ring);
 	memcpy(st->name, VARDATA_ANY(ring), st->namelen);
 	st->loaded = true;
@@ -270,9 +273,13 @@ ring_route(PG_FUNCTION_ARGS)
 	text	   *ring = PG_GETARG_TEXT_PP(0);
 	Oid			tbl = PG_GETARG_OID(2);
 	RouteState *st = (RouteState *) fcinfo->flinfo->fn_extra;
-	Snapshot	snap = ring_current_snapshot();
+	Snapshot	snap;
 	text	   *server;
 
+	/* before the name is compared with, or copied into, st->name */
+	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN)
+		ring_report_name_too_long(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring));
+	snap = ring_current_snapshot();
 	if (st == NULL)
 	{
 		MemoryContext mcxt = fcinfo->flinfo->fn_mcxt;
@@ -290,7 +297,8 @@ ring_route(PG_FUNCTION_ARGS)
 										ALLOCSET_SMALL_SIZES);
 		fcinfo->flinfo->fn_extra = st;
 	}
-	if (!st->loaded || !ring_snap_same(&st->snapid, snap) || st->tbl != tbl ||
+	if (!st->loaded || !ring_snap_same(&st->snapid, snap) ||
+		st->userid != GetUserId() || st->tbl != tbl ||
 		st->namelen != VARSIZE_ANY_EXHDR(ring) ||
 		memcmp(st->name, VARDATA_ANY(ring), st->namelen) != 0)
 		route_load(st, ring, tbl, snap);

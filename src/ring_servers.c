@@ -37,6 +37,7 @@
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
+#include "compat.h"
 #include "ring_cache.h"
 #include "ring_keys.h"
 
@@ -204,7 +205,7 @@ ring_plproxy_partitions(PG_FUNCTION_ARGS)
 	char	  **conninfo;
 	int			n;
 
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, RING_SRF_USE_EXPECTED_DESC);
 	ring = cluster_ring(fcinfo);
 	n = partition_count(ring);
 	conninfo = palloc(ring->nnodes * sizeof(char *));
@@ -253,7 +254,7 @@ PG_FUNCTION_INFO_V1(ring_plproxy_config);
 Datum
 ring_plproxy_config(PG_FUNCTION_ARGS)
 {
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	RING_INIT_MATERIALIZED_SRF(fcinfo, RING_SRF_USE_EXPECTED_DESC);
 	(void) cluster_ring(fcinfo);
 	return (Datum) 0;
 }
