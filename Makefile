@@ -20,7 +20,8 @@ OBJS = \
 	src/ring_ketama.o \
 	src/ring_cassandra.o \
 	src/ring_servers.o \
-	src/ring_route.o
+	src/ring_route.o \
+	src/ring_migrate.o
 
 DATA = consistent_ring--1.0.sql consistent_ring_plproxy--1.0.sql
 

@@ -226,6 +226,97 @@ ALTER TABLE scratch RENAME COLUMN k TO k2;
 SELECT ring_route('mv', 'song-1'::text, 'scratch');
 DELETE FROM consistent_ring.migrations WHERE table_name = 'scratch';
 DROP TABLE scratch;
+-- Guards, checked on every server before anything moves: each server's
+-- table has the coordinator's columns (or a column's values would be lost
+-- in the copy), and no foreign key at a source cascades the source deletes.
+-- Version 4 (a2 on srv_a) takes keys from srv_b and srv_c.
+CREATE TABLE rows_per_server AS SELECT server, count(*) FROM all_songs GROUP BY 1;
+-- error: a column only a server has
+\c ring_srv_b
+ALTER TABLE songs ADD COLUMN rating integer;
+\c contrib_regression
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+\c ring_srv_b
+ALTER TABLE songs DROP COLUMN rating;
+\c contrib_regression
+-- error: a column only the coordinator has
+ALTER TABLE songs ADD COLUMN rating integer;
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+ALTER TABLE songs DROP COLUMN rating;
+-- error: another type, another collation, NOT NULL, generated
+\c ring_srv_c
+ALTER TABLE songs ALTER COLUMN n TYPE bigint;
+\c contrib_regression
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+\c ring_srv_c
+ALTER TABLE songs ALTER COLUMN n TYPE integer, ALTER COLUMN payload TYPE text COLLATE "POSIX";
+\c contrib_regression
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+\c ring_srv_c
+ALTER TABLE songs ALTER COLUMN payload TYPE text COLLATE "default", ALTER COLUMN n SET NOT NULL;
+\c contrib_regression
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+\c ring_srv_c
+ALTER TABLE songs ALTER COLUMN n DROP NOT NULL;
+ALTER TABLE songs ADD COLUMN n2 integer GENERATED ALWAYS AS (n * 2) STORED;
+\c ring_srv_a
+ALTER TABLE songs ADD COLUMN n2 integer;
+\c ring_srv_b
+ALTER TABLE songs ADD COLUMN n2 integer;
+\c contrib_regression
+ALTER TABLE songs ADD COLUMN n2 integer;
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+ALTER TABLE songs DROP COLUMN n2;
+\c ring_srv_a
+ALTER TABLE songs DROP COLUMN n2;
+\c ring_srv_b
+ALTER TABLE songs DROP COLUMN n2;
+\c ring_srv_c
+ALTER TABLE songs DROP COLUMN n2;
+\c contrib_regression
+-- error: the table missing on a server
+\c ring_srv_c
+ALTER TABLE songs RENAME TO songs_elsewhere;
+\c contrib_regression
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+\c ring_srv_c
+ALTER TABLE songs_elsewhere RENAME TO songs;
+\c contrib_regression
+-- error: a foreign key at a source that would delete other rows with the
+-- moved ones
+\c ring_srv_b
+CREATE TABLE likes (song text COLLATE "C" REFERENCES songs (id) ON DELETE CASCADE, who text);
+INSERT INTO likes SELECT id, 'someone' FROM songs;
+\c contrib_regression
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+-- or set their keys to NULL
+\c ring_srv_b
+ALTER TABLE likes DROP CONSTRAINT likes_song_fkey,
+    ADD FOREIGN KEY (song) REFERENCES songs (id) ON DELETE SET NULL;
+\c contrib_regression
+CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+-- nothing moved, no migration recorded as finished
+SELECT count(*) AS servers_changed FROM (
+    SELECT server, count(*) FROM all_songs GROUP BY 1 EXCEPT SELECT * FROM rows_per_server) d;
+SELECT count(*) AS finished FROM consistent_ring.migrations WHERE new_version = 4 AND finished_at IS NOT NULL;
+DROP TABLE rows_per_server;
+-- with cascade_deletes => true the user accepts it: the songs move, their
+-- likes at srv_b lose the reference
+\c ring_srv_b
+ALTER TABLE likes DROP CONSTRAINT likes_song_fkey,
+    ADD FOREIGN KEY (song) REFERENCES songs (id) ON DELETE CASCADE;
+\c contrib_regression
+SET client_min_messages = warning;
+CALL ring_migrate('songs', 'id', 'mv', 3, 4, cascade_deletes => true);
+RESET client_min_messages;
+SELECT count(*) AS rows, count(*) FILTER (WHERE server IS DISTINCT FROM ring_server('mv', id, 4)) AS misplaced
+  FROM all_songs;
+SELECT verified FROM consistent_ring.migrations ORDER BY migration_id DESC LIMIT 1;
+\c ring_srv_b
+SELECT count(*) AS likes_left, count(*) = (SELECT count(*) FROM songs) AS likes_of_songs_still_here FROM likes;
+DROP TABLE likes;
+\c contrib_regression
+
 -- only the ring's owner migrates; others read the progress of rings they
 -- may look up, and change none
 CREATE ROLE ring_mv_other;
