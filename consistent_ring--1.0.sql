@@ -998,6 +998,23 @@ CREATE POLICY migration_servers_change ON consistent_ring.migration_servers
 GRANT SELECT, INSERT, UPDATE, DELETE ON consistent_ring.migrations, consistent_ring.migration_servers TO PUBLIC;
 GRANT USAGE ON SEQUENCE consistent_ring.migrations_migration_id_seq TO PUBLIC;
 
+-- ring_route keeps what it read of these tables across statements until a
+-- change to them is committed: the same invalidation as the ring catalog's
+CREATE TRIGGER migrations_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.migrations
+    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER migration_servers_invalidate_cache
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.migration_servers
+    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER migrations_invalidate_cache_replica
+    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.migrations
+    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
+CREATE TRIGGER migration_servers_invalidate_cache_replica
+    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.migration_servers
+    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
+ALTER TABLE consistent_ring.migrations ENABLE REPLICA TRIGGER migrations_invalidate_cache_replica;
+ALTER TABLE consistent_ring.migration_servers ENABLE REPLICA TRIGGER migration_servers_invalidate_cache_replica;
+
 -- The temporary foreign table a migration reads and writes a server's
 -- part of the table through; with a second argument, the one it reads that
 -- server's catalog through ('columns': information_schema.columns;

@@ -56,6 +56,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
@@ -63,6 +64,7 @@
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -77,10 +79,32 @@ typedef struct RingCacheEntry
 
 #define RING_CACHE_MAX_ENTRIES 32
 
+/* What a ring name resolved to: its rings row, as of a current snapshot. */
+typedef struct RingNameKey
+{
+	int32		namelen;
+	char		name[RING_NAME_MAXLEN];	/* zero-padded */
+} RingNameKey;
+
+typedef struct RingNameEntry
+{
+	RingNameKey key;
+	RingHeader	hdr;
+	RingAccess	access;			/* readers in RingNameContext */
+	uint64		generation;		/* ring_cache_generation when read */
+	RingSnapOrder order;		/* of the snapshot it was read with */
+} RingNameEntry;
+
+#define RING_NAME_MAX_ENTRIES 1024
+
 uint64		ring_cache_generation = 1;
+uint64		ring_route_generation = 1;
 
 static MemoryContext RingCacheContext = NULL;
 static HTAB *ring_cache = NULL;
+static MemoryContext RingNameContext = NULL;
+static HTAB *ring_names = NULL;
+static bool own_migration_changes = false;
 static bool flush_pending = false;
 static bool own_entries = false;
 static uint64 cache_clock = 0;
@@ -99,9 +123,22 @@ ring_cache_relcache_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || ring_catalog_is_ring_table(relid))
 	{
 		ring_cache_generation++;
+		ring_route_generation++;
 		flush_pending = true;
 		ring_catalog_forget();
 	}
+	else if (ring_catalog_is_migration_table(relid))
+		ring_route_generation++;
+}
+
+/*
+ * Syscache callback for role memberships: who may read which migration
+ * rows (row security) can change.
+ */
+static void
+ring_cache_role_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	ring_route_generation++;
 }
 
 /* Transaction callback: forget what was built from this transaction's changes. */
@@ -111,7 +148,10 @@ ring_cache_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
 		event == XACT_EVENT_PREPARE)
+	{
 		last_change_cid = InvalidCommandId;
+		own_migration_changes = false;
+	}
 	if (own_entries &&
 		(event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
 		 event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
@@ -128,6 +168,7 @@ void
 ring_cache_init(void)
 {
 	CacheRegisterRelcacheCallback(ring_cache_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, ring_cache_role_callback, (Datum) 0);
 	RegisterXactCallback(ring_cache_xact_callback, NULL);
 }
 
@@ -157,6 +198,9 @@ ring_cache_prepare(void)
 		ctl.hcxt = RingCacheContext;
 		ring_cache = hash_create("consistent_ring compiled rings", 16, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		RingNameContext = AllocSetContextCreate(RingCacheContext,
+												"consistent_ring ring names",
+												ALLOCSET_SMALL_SIZES);
 		flush_pending = false;
 		return;
 	}
@@ -167,6 +211,8 @@ ring_cache_prepare(void)
 		RingCacheEntry *entry;
 
 		flush_pending = false;
+		MemoryContextReset(RingNameContext);
+		ring_names = NULL;
 		hash_seq_init(&status, ring_cache);
 		while ((entry = hash_seq_search(&status)) != NULL)
 		{
@@ -268,6 +314,142 @@ ring_ref_init(RingRef *ref, MemoryContext mcxt)
 }
 
 /*
+ * The order of MVCC snapshots, from what each records.  A snapshot's xmax
+ * is one past the latest completed transaction id when it was taken, which
+ * never goes back; the transactions below a given xmax that are still
+ * running only ever get fewer.  So of two snapshots, the one with the
+ * greater xmax was taken later, and of two with the same xmax the one that
+ * sees fewer running transactions was (or both see the same).  Snapshots
+ * whose subtransaction list overflowed are not ordered.
+ */
+static bool
+ring_snap_order(Snapshot snap, RingSnapOrder *order)
+{
+	if (snap->snapshot_type != SNAPSHOT_MVCC || snap->suboverflowed)
+		return false;
+	order->xmax = snap->xmax;
+	order->nrunning = (uint64) snap->xcnt + snap->subxcnt;
+	return true;
+}
+
+/*
+ * Whether something kept from a reading under a snapshot ordered as kept,
+ * with no invalidation of what it read arrived since, is what snap sees:
+ * snap is not older than that snapshot, and this transaction has changed
+ * none of the tables (its own changes are seen only by some of its
+ * snapshots).
+ */
+bool
+ring_kept_is_valid(Snapshot snap, const RingSnapOrder *kept)
+{
+	RingSnapOrder order;
+
+	if (last_change_cid != InvalidCommandId || own_migration_changes ||
+		!ring_snap_order(snap, &order))
+		return false;
+	if (kept == NULL)
+		return true;
+	return TransactionIdFollows(order.xmax, kept->xmax) ||
+		(order.xmax == kept->xmax && order.nrunning <= kept->nrunning);
+}
+
+/*
+ * Whether what was just read under snap may be kept for later statements,
+ * and snap's order if so: snap must see every transaction whose commit
+ * this backend may have heard of, that is, be as new as a snapshot taken
+ * now.  (A transaction's commit is visible before it sends its
+ * invalidations; so every invalidation that has arrived is of a commit
+ * snap sees, and any later one will arrive, and void what is kept, after
+ * it.)  Not in parallel mode, where a new snapshot cannot be taken.
+ */
+bool
+ring_may_keep(Snapshot snap, RingSnapOrder *order)
+{
+	RingSnapOrder now;
+
+	if (!ring_catalog_oids_known() || IsInParallelMode() ||
+		!ring_kept_is_valid(snap, NULL) || !ring_snap_order(snap, order) ||
+		!ring_snap_order(GetLatestSnapshot(), &now))
+		return false;
+	return now.xmax == order->xmax && now.nrunning == order->nrunning;
+}
+
+/* The ring name's entry key: its bytes, zero-padded. */
+static void
+ring_name_key(RingNameKey *key, const char *name, int namelen)
+{
+	memset(key, 0, sizeof(*key));
+	key->namelen = namelen;
+	memcpy(key->name, name, namelen);
+}
+
+/*
+ * The rings row of a ring name as kept from an earlier statement, if it is
+ * still what snap sees: no invalidation of the catalog since it was read,
+ * and snap not older than the snapshot it was read with.
+ */
+static bool
+ring_names_find(const char *name, int namelen, Snapshot snap,
+				RingHeader *hdr, RingAccess *access)
+{
+	RingNameKey key;
+	RingNameEntry *entry;
+
+	if (ring_names == NULL || !ring_kept_is_valid(snap, NULL))
+		return false;
+	ring_name_key(&key, name, namelen);
+	entry = hash_search(ring_names, &key, HASH_FIND, NULL);
+	if (entry == NULL || entry->generation != ring_cache_generation ||
+		!ring_kept_is_valid(snap, &entry->order))
+		return false;
+	*hdr = entry->hdr;
+	*access = entry->access;
+	return true;
+}
+
+/*
+ * Keep a rings row read under snap for later statements, if snap is
+ * current and nothing was invalidated since generation (read before the
+ * catalog was).  A version this transaction is building is never kept.
+ */
+static void
+ring_names_store(const char *name, int namelen, Snapshot snap, uint64 generation,
+				 const RingHeader *hdr, const RingAccess *access)
+{
+	RingNameKey key;
+	RingNameEntry *entry;
+	RingSnapOrder order;
+	bool		found;
+
+	if (hdr->version_is_own || generation != ring_cache_generation ||
+		!ring_may_keep(snap, &order))
+		return;
+	if (ring_names == NULL ||
+		hash_get_num_entries(ring_names) >= RING_NAME_MAX_ENTRIES)
+	{
+		HASHCTL		ctl;
+
+		MemoryContextReset(RingNameContext);
+		ctl.keysize = sizeof(RingNameKey);
+		ctl.entrysize = sizeof(RingNameEntry);
+		ctl.hcxt = RingNameContext;
+		ring_names = hash_create("consistent_ring ring names", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	ring_name_key(&key, name, namelen);
+	entry = hash_search(ring_names, &key, HASH_ENTER, &found);
+	if (found && entry->access.readers != NULL)
+		pfree(entry->access.readers);
+	entry->hdr = *hdr;
+	entry->access = *access;
+	entry->access.readers = MemoryContextAlloc(RingNameContext,
+											   Max(access->nreaders, 1) * sizeof(Oid));
+	memcpy(entry->access.readers, access->readers, access->nreaders * sizeof(Oid));
+	entry->generation = generation;
+	entry->order = order;
+}
+
+/*
  * Resolve (name, version) under the active snapshot: find the ring's row,
  * check the version, get the compiled ring and pin it in ref.
  */
@@ -276,6 +458,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 {
 	Snapshot	snap = ring_current_snapshot();
 	RingHeader	hdr;
+	RingAccess	access;
 	CompiledRing *ring;
 	uint64		generation;
 	int32		version;
@@ -288,7 +471,12 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 	if (namelen > RING_NAME_MAXLEN)
 		ring_report_name_too_long(name, namelen);
 
-	ring_catalog_get(name, namelen, snap, &hdr);
+	if (!ring_names_find(name, namelen, snap, &hdr, &access))
+	{
+		ring_catalog_read(name, namelen, snap, &hdr, &access);
+		ring_names_store(name, namelen, snap, generation, &hdr, &access);
+	}
+	ring_check_look_up(&hdr, &access);
 	if (asked == RING_VERSION_CURRENT)
 		version = hdr.version;
 	else if (asked < 0 || asked > hdr.version)
@@ -362,6 +550,10 @@ ring_invalidate_cache(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"invalidate_cache\" must be fired as a trigger")));
 	CacheInvalidateRelcache(trigdata->tg_relation);
-	last_change_cid = GetCurrentCommandId(false);
+	ring_catalog_remember();
+	if (ring_catalog_is_migration_table(RelationGetRelid(trigdata->tg_relation)))
+		own_migration_changes = true;
+	else
+		last_change_cid = GetCurrentCommandId(false);
 	return PointerGetDatum(NULL);
 }

@@ -137,9 +137,19 @@ typedef struct RingRef
 	MemoryContextCallback release;
 } RingRef;
 
+/* Where a snapshot stands among others (ring_cache.c). */
+typedef struct RingSnapOrder
+{
+	TransactionId xmax;
+	uint64		nrunning;		/* transactions it sees running */
+} RingSnapOrder;
+
 extern PGDLLIMPORT uint64 ring_cache_generation;
+extern PGDLLIMPORT uint64 ring_route_generation;
 
 extern void ring_cache_init(void);
+extern bool ring_kept_is_valid(Snapshot snap, const RingSnapOrder *kept);
+extern bool ring_may_keep(Snapshot snap, RingSnapOrder *order);
 extern void ring_ref_init(RingRef *ref, MemoryContext mcxt);
 extern void ring_cache_report(ReturnSetInfo *rsinfo);
 extern CompiledRing *ring_ref_resolve(RingRef *ref, const char *name,

@@ -111,6 +111,8 @@ typedef struct RingCatalogOids
 	Oid			tokens_pkey;
 	Oid			pins;
 	Oid			pins_pkey;
+	Oid			migrations;
+	Oid			migration_servers;
 } RingCatalogOids;
 
 static RingCatalogOids oids;
@@ -162,6 +164,8 @@ catalog_oids(void)
 	found.tokens_pkey = catalog_relid(nsp, "tokens_pkey");
 	found.pins = catalog_relid(nsp, "pins");
 	found.pins_pkey = catalog_relid(nsp, "pins_pkey");
+	found.migrations = catalog_relid(nsp, "migrations");
+	found.migration_servers = catalog_relid(nsp, "migration_servers");
 	found.rings = catalog_relid(nsp, "rings");
 	oids = found;
 	return found;
@@ -184,6 +188,31 @@ ring_catalog_is_ring_table(Oid relid)
 {
 	return relid == oids.rings || relid == oids.versions ||
 		relid == oids.nodes || relid == oids.tokens || relid == oids.pins;
+}
+
+/* Whether relid is one of the migration progress tables. */
+bool
+ring_catalog_is_migration_table(Oid relid)
+{
+	return relid == oids.migrations || relid == oids.migration_servers;
+}
+
+/*
+ * Whether the catalog OIDs are known, so that invalidations of the catalog
+ * tables are recognised (callers cache nothing across statements until
+ * they are).
+ */
+bool
+ring_catalog_oids_known(void)
+{
+	return OidIsValid(oids.rings);
+}
+
+/* Look the catalog OIDs up now if they are not known. */
+void
+ring_catalog_remember(void)
+{
+	(void) catalog_oids();
 }
 
 /*
@@ -384,6 +413,32 @@ ring_report_name_too_long(const char *name, int namelen)
 }
 
 /*
+ * Read the rings row of the ring called name, as snap sees it: its header
+ * and who may look it up.  Raises undefined_object if there is no such
+ * ring; no permission check.
+ */
+void
+ring_catalog_read(const char *name, int namelen, Snapshot snap, RingHeader *hdr,
+				  RingAccess *access)
+{
+	if (!rings_lookup(name, namelen, snap, hdr, access))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("ring \"%s\" does not exist", pnstrdup(name, namelen))));
+}
+
+/* insufficient_privilege unless the current user may look the ring up. */
+void
+ring_check_look_up(const RingHeader *hdr, const RingAccess *access)
+{
+	if (!ring_may_look_up_as(GetUserId(), access))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for ring \"%s\"", hdr->name),
+				 errhint("The ring's owner can allow lookups with ring_grant().")));
+}
+
+/*
  * Read the rings row of the ring called name, as snap sees it.  Raises
  * undefined_object if there is no such ring, insufficient_privilege if the
  * current user may not look it up.
@@ -393,15 +448,8 @@ ring_catalog_get(const char *name, int namelen, Snapshot snap, RingHeader *hdr)
 {
 	RingAccess	access;
 
-	if (!rings_lookup(name, namelen, snap, hdr, &access))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("ring \"%s\" does not exist", pnstrdup(name, namelen))));
-	if (!ring_may_look_up_as(GetUserId(), &access))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for ring \"%s\"", hdr->name),
-				 errhint("The ring's owner can allow lookups with ring_grant().")));
+	ring_catalog_read(name, namelen, snap, hdr, &access);
+	ring_check_look_up(hdr, &access);
 }
 
 /*

@@ -94,6 +94,9 @@ typedef struct RingNodeRow
 
 extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,
 							 RingHeader *hdr);
+extern void ring_catalog_read(const char *name, int namelen, Snapshot snap,
+							  RingHeader *hdr, RingAccess *access);
+extern void ring_check_look_up(const RingHeader *hdr, const RingAccess *access);
 extern void ring_report_name_too_long(const char *name, int namelen) pg_attribute_noreturn();
 /* One stored token of one version. */
 typedef struct RingTokenRow
@@ -111,6 +114,9 @@ extern RingTokenRow *ring_catalog_pins(const RingHeader *hdr, int32 version,
 extern RingTokenRow *ring_catalog_tokens(const RingHeader *hdr, int32 version,
 										 Snapshot snap, uint32 *ntokens);
 extern bool ring_catalog_is_ring_table(Oid relid);
+extern bool ring_catalog_is_migration_table(Oid relid);
+extern bool ring_catalog_oids_known(void);
+extern void ring_catalog_remember(void);
 extern Oid	ring_catalog_owner(void);
 extern bool ring_may_look_up_as(Oid user, const RingAccess *access);
 extern bool ring_catalog_access(const char *name, int namelen, Snapshot snap,

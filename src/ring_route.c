@@ -27,6 +27,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -81,34 +83,86 @@ typedef struct RouteState
 #define REF_OLD		1
 #define REF_NEW		2
 
-/* Read the table's latest migration by the ring, as the snapshot sees it. */
+/*
+ * What the progress tables say about the table's latest migration by the
+ * ring, as one user's snapshot sees them (row security applies): the
+ * statement's reading, and what is kept of it for later statements.
+ */
+typedef struct RouteRawSource
+{
+	text	   *server;
+	bool		source;
+	bool		done;
+	char	   *last_key;		/* text form; NULL: no batch committed */
+} RouteRawSource;
+
+typedef struct RouteRaw
+{
+	bool		migrating;
+	bool		finished;
+	int32		old_version;
+	int32		new_version;
+	NameData	key_column;
+	int			nsources;
+	RouteRawSource *sources;
+} RouteRaw;
+
+/*
+ * Readings kept across statements, by ring, table (schema and name, as
+ * the progress tables name it) and user.  An entry holds while no
+ * invalidation of the progress tables, the ring catalog or role
+ * memberships has arrived since (ring_route_generation), for snapshots not
+ * older than the one it was read with (ring_cache.c has the protocol).
+ */
+typedef struct RouteKey
+{
+	Oid			userid;
+	NameData	nspname;
+	NameData	relname;
+	int32		namelen;
+	char		name[RING_NAME_MAXLEN];	/* zero-padded */
+} RouteKey;
+
+typedef struct RouteEntry
+{
+	RouteKey	key;
+	uint64		generation;
+	RingSnapOrder order;		/* of the snapshot it was read with */
+	RouteRaw	raw;			/* in RouteContext */
+} RouteEntry;
+
+#define ROUTE_MAX_ENTRIES 1024
+
+static MemoryContext RouteContext = NULL;
+static HTAB *route_cache = NULL;
+static uint64 route_cache_generation = 0;
+
+/* Read the progress tables through SPI, as the caller, into mcxt. */
 static void
-route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
+route_read(RouteRaw *raw, text *ring, const char *nspname, const char *relname,
+		   MemoryContext mcxt)
 {
 	MemoryContext oldcxt;
-	Oid			types[2] = {TEXTOID, OIDOID};
-	Datum		values[2] = {PointerGetDatum(ring), ObjectIdGetDatum(tbl)};
+	Oid			types[3] = {TEXTOID, NAMEOID, NAMEOID};
+	Datum		values[3];
 	int			ret;
 	int32		migration_id = 0;
-	char	   *key_column = NULL;
 
-	MemoryContextReset(st->cxt);
-	st->loaded = false;
-	st->migrating = false;
-	st->nsources = 0;
-	st->sources = NULL;
+	memset(raw, 0, sizeof(*raw));
+	values[0] = PointerGetDatum(ring);
+	values[1] = CStringGetDatum(nspname);
+	values[2] = CStringGetDatum(relname);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("SELECT m.migration_id, m.old_version, m.new_version,"
-								" m.finished_at IS NOT NULL, m.key_column::text"
+								" m.finished_at IS NOT NULL, m.key_column"
 								" FROM consistent_ring.migrations m"
-								" JOIN pg_catalog.pg_namespace n ON n.nspname OPERATOR(pg_catalog.=) m.table_schema"
-								" JOIN pg_catalog.pg_class c ON c.relnamespace OPERATOR(pg_catalog.=) n.oid"
-								"  AND c.relname OPERATOR(pg_catalog.=) m.table_name"
-								" WHERE m.ring OPERATOR(pg_catalog.=) $1 AND c.oid OPERATOR(pg_catalog.=) $2"
+								" WHERE m.ring OPERATOR(pg_catalog.=) $1"
+								"  AND m.table_schema OPERATOR(pg_catalog.=) $2"
+								"  AND m.table_name OPERATOR(pg_catalog.=) $3"
 								" ORDER BY m.finished_at IS NULL DESC, m.migration_id DESC LIMIT 1",
-								2, types, values, NULL, true, 1);
+								3, types, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
@@ -117,18 +171,169 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 		TupleDesc	desc = SPI_tuptable->tupdesc;
 		bool		isnull;
 
-		st->migrating = true;
+		raw->migrating = true;
 		migration_id = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
-		st->old_version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
-		st->new_version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
-		st->finished = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
-		oldcxt = MemoryContextSwitchTo(st->cxt);
-		key_column = TextDatumGetCString(SPI_getbinval(tup, desc, 5, &isnull));
-		MemoryContextSwitchTo(oldcxt);
+		raw->old_version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		raw->new_version = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		raw->finished = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		namestrcpy(&raw->key_column,
+				   NameStr(*DatumGetName(SPI_getbinval(tup, desc, 5, &isnull))));
 	}
 
+	if (raw->migrating && !raw->finished)
+	{
+		types[0] = INT4OID;
+		values[0] = Int32GetDatum(migration_id);
+		values[1] = PointerGetDatum(ring);
+		types[1] = TEXTOID;
+		ret = SPI_execute_with_args("SELECT server, source, done, last_key"
+									" FROM consistent_ring.migration_servers"
+									" WHERE migration_id OPERATOR(pg_catalog.=) $1"
+									"  AND ring OPERATOR(pg_catalog.=) $2",
+									2, types, values, NULL, true, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		oldcxt = MemoryContextSwitchTo(mcxt);
+		raw->sources = palloc0(Max(SPI_processed, 1) * sizeof(RouteRawSource));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			RouteRawSource *s = &raw->sources[raw->nsources++];
+			bool		isnull;
+			Datum		last;
+
+			s->server = DatumGetTextPCopy(SPI_getbinval(tup, desc, 1, &isnull));
+			s->source = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
+			s->done = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
+			last = SPI_getbinval(tup, desc, 4, &isnull);
+			s->last_key = isnull ? NULL : TextDatumGetCString(last);
+		}
+		MemoryContextSwitchTo(oldcxt);
+	}
+	SPI_finish();
+}
+
+static void
+route_key_init(RouteKey *key, text *ring, const char *nspname, const char *relname)
+{
+	memset(key, 0, sizeof(*key));
+	key->userid = GetUserId();
+	namestrcpy(&key->nspname, nspname);
+	namestrcpy(&key->relname, relname);
+	key->namelen = VARSIZE_ANY_EXHDR(ring);
+	memcpy(key->name, VARDATA_ANY(ring), key->namelen);
+}
+
+/* The kept reading for the key, if it still holds for snap. */
+static RouteRaw *
+route_cache_find(const RouteKey *key, Snapshot snap)
+{
+	RouteEntry *entry;
+
+	if (route_cache == NULL || route_cache_generation != ring_route_generation ||
+		!ring_kept_is_valid(snap, NULL))
+		return NULL;
+	entry = hash_search(route_cache, key, HASH_FIND, NULL);
+	if (entry == NULL || !ring_kept_is_valid(snap, &entry->order))
+		return NULL;
+	return &entry->raw;
+}
+
+/* Keep a reading made under snap, if it may be kept. */
+static void
+route_cache_store(const RouteKey *key, const RouteRaw *raw, Snapshot snap,
+				  uint64 generation)
+{
+	RouteEntry *entry;
+	RingSnapOrder order;
+	bool		found;
+
+	if (generation != ring_route_generation || !ring_may_keep(snap, &order))
+		return;
+	if (RouteContext == NULL)
+		RouteContext = AllocSetContextCreate(CacheMemoryContext,
+											 "consistent_ring routes",
+											 ALLOCSET_SMALL_SIZES);
+	if (route_cache == NULL || route_cache_generation != generation ||
+		hash_get_num_entries(route_cache) >= ROUTE_MAX_ENTRIES)
+	{
+		HASHCTL		ctl;
+
+		MemoryContextReset(RouteContext);
+		ctl.keysize = sizeof(RouteKey);
+		ctl.entrysize = sizeof(RouteEntry);
+		ctl.hcxt = RouteContext;
+		route_cache = hash_create("consistent_ring routes", 16, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		route_cache_generation = generation;
+	}
+	entry = hash_search(route_cache, key, HASH_ENTER, &found);
+	if (found)
+		return;
+	entry->generation = generation;
+	entry->order = order;
+	entry->raw = *raw;
+	entry->raw.sources = MemoryContextAllocZero(RouteContext,
+												Max(raw->nsources, 1) * sizeof(RouteRawSource));
+	for (int i = 0; i < raw->nsources; i++)
+	{
+		RouteRawSource *s = &entry->raw.sources[i];
+
+		*s = raw->sources[i];
+		s->server = (text *) MemoryContextAlloc(RouteContext, VARSIZE_ANY(raw->sources[i].server));
+		memcpy(s->server, raw->sources[i].server, VARSIZE_ANY(raw->sources[i].server));
+		if (s->last_key)
+			s->last_key = MemoryContextStrdup(RouteContext, raw->sources[i].last_key);
+	}
+}
+
+/*
+ * Read the table's latest migration by the ring, as the snapshot sees it:
+ * from what an earlier statement kept, or from the progress tables.
+ */
+static void
+route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
+{
+	MemoryContext oldcxt;
+	RouteKey	key;
+	RouteRaw	fresh;
+	RouteRaw   *raw;
+	char	   *nspname;
+	char	   *relname;
+
+	MemoryContextReset(st->cxt);
+	st->loaded = false;
+	st->migrating = false;
+	st->nsources = 0;
+	st->sources = NULL;
+
+	/* let committed changes of the progress tables reach the kept readings */
+	AcceptInvalidationMessages();
+	relname = get_rel_name(tbl);
+	nspname = relname ? get_namespace_name(get_rel_namespace(tbl)) : NULL;
+	if (relname == NULL || nspname == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", tbl)));
+	route_key_init(&key, ring, nspname, relname);
+	raw = route_cache_find(&key, snap);
+	if (raw == NULL)
+	{
+		uint64		generation = ring_route_generation;
+
+		route_read(&fresh, ring, nspname, relname, st->cxt);
+		route_cache_store(&key, &fresh, snap, generation);
+		raw = &fresh;
+	}
+
+	st->migrating = raw->migrating;
+	st->finished = raw->finished;
+	st->old_version = raw->old_version;
+	st->new_version = raw->new_version;
 	if (st->migrating && !st->finished)
 	{
+		const char *key_column = NameStr(raw->key_column);
 		AttrNumber	attnum = get_attnum(tbl, key_column);
 		TypeCacheEntry *tc;
 		Oid			input;
@@ -137,7 +342,7 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" of relation \"%s\" does not exist",
-							key_column, get_rel_name(tbl))));
+							key_column, relname)));
 		get_atttypetypmodcoll(tbl, attnum, &st->coltype, &st->coltypmod, &st->collation);
 		tc = lookup_type_cache(st->coltype, TYPECACHE_CMP_PROC_FINFO);
 		if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
@@ -149,36 +354,23 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 		getTypeInputInfo(st->coltype, &input, &st->colioparam);
 		st->colinput = input;
 
-		types[0] = INT4OID;
-		values[0] = Int32GetDatum(migration_id);
-		ret = SPI_execute_with_args("SELECT server, source, done, last_key"
-									" FROM consistent_ring.migration_servers"
-									" WHERE migration_id OPERATOR(pg_catalog.=) $1",
-									1, types, values, NULL, true, 0);
-		if (ret != SPI_OK_SELECT)
-			elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
 		oldcxt = MemoryContextSwitchTo(st->cxt);
-		st->sources = palloc0(Max(SPI_processed, 1) * sizeof(RouteSource));
-		for (uint64 i = 0; i < SPI_processed; i++)
+		st->sources = palloc0(Max(raw->nsources, 1) * sizeof(RouteSource));
+		for (int i = 0; i < raw->nsources; i++)
 		{
-			HeapTuple	tup = SPI_tuptable->vals[i];
-			TupleDesc	desc = SPI_tuptable->tupdesc;
+			RouteRawSource *r = &raw->sources[i];
 			RouteSource *s = &st->sources[st->nsources++];
-			bool		isnull;
-			Datum		last;
 
-			s->server = DatumGetTextPCopy(SPI_getbinval(tup, desc, 1, &isnull));
-			s->source = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
-			s->done = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-			last = SPI_getbinval(tup, desc, 4, &isnull);
-			s->has_last = !isnull;
+			s->server = DatumGetTextPCopy(PointerGetDatum(r->server));
+			s->source = r->source;
+			s->done = r->done;
+			s->has_last = r->last_key != NULL;
 			if (s->has_last)
-				s->last = OidInputFunctionCall(st->colinput, TextDatumGetCString(last),
+				s->last = OidInputFunctionCall(st->colinput, r->last_key,
 											   st->colioparam, st->coltypmod);
 		}
 		MemoryContextSwitchTo(oldcxt);
 	}
-	SPI_finish();
 
 	ring_snap_set(&st->snapid, snap);
 	st->userid = GetUserId();
