@@ -41,8 +41,10 @@ SELECT fn, role, sqlstate, message FROM outcomes
 SELECT fn, argname, label, role, sqlstate, round(ms::numeric) AS ms FROM outcomes ORDER BY ms DESC LIMIT 5;
 
 \echo == FINDING: calls that ended the backend
+\x on
 SELECT k.role, c.fn, c.argname, c.label, c.arg, k.output, k.server_log
   FROM hostile.crashes k JOIN hostile.calls c USING (call_id) ORDER BY c.call_id, k.role;
+\x off
 
 \echo == FINDING: SQLSTATEs of class XX
 SELECT fn, argname, label, arg, string_agg(DISTINCT role, ', ') AS roles, sqlstate, min(message) AS message

@@ -75,7 +75,14 @@ q -c "DO \$\$ DECLARE a text; BEGIN
           END LOOP;
       END \$\$" || fail "a hostile argument does not evaluate"
 
-logfile=$(pg_lsclusters -h 2> /dev/null | awk -v p="$port" '$3 == p { print $7 }')
+# the server log, for the lines of a crash: HOSTILE_SERVER_LOG, else the
+# log of the pg_lsclusters cluster on this port (pg_virtualenv's), else the
+# logging collector's file
+logfile=${HOSTILE_SERVER_LOG:-$(pg_lsclusters -h 2> /dev/null | awk -v p="$port" '$3 == p { print $7 }')}
+if [ -z "$logfile" ]; then
+    logfile=$(q -c "SELECT CASE WHEN pg_current_logfile() LIKE '/%' THEN pg_current_logfile()
+                                ELSE current_setting('data_directory') || '/' || pg_current_logfile() END") || logfile=""
+fi
 started=$(q -c "SELECT pg_postmaster_start_time()")
 
 # the calls, role by role; after a call that ends the backend, the next one
@@ -97,7 +104,7 @@ for role in $roles; do
         log="(server log not found)"
         if [ -n "$logfile" ] && [ -r "$logfile" ]; then
             log=$(tail -c +"$((logsize + 1))" "$logfile" |
-                  grep -E 'terminated by signal|Failed process was running|TRAP|PANIC|server process' | cut -c 1-300)
+                  grep -E 'terminated by signal|Failed process was running|TRAP|PANIC|^[^0-9]' | head -10 | cut -c 1-300)
         fi
         out=$(grep -vE '^\s*$' "$tmp/out" | head -5 | cut -c 1-300 | tr -s '\n\t' '  ')
         echo "INSERT INTO hostile.crashes VALUES ($crashed, '$role', :'out', :'log')" |
