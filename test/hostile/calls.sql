@@ -424,4 +424,25 @@ BEGIN
     END LOOP;
 END $$;
 
+-- The contents of the extensions' tables (rings, versions, nodes, tokens,
+-- pins, migration progress), as one hash: the same before and after the
+-- calls if each was rolled back.
+CREATE FUNCTION hostile.catalog_state() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    t regclass;
+    h text;
+    hashes text := '';
+BEGIN
+    FOR t IN
+        SELECT c.oid FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid JOIN pg_class c ON c.oid = d.objid
+         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
+           AND c.relkind = 'r' AND e.extname IN ('consistent_ring', 'consistent_ring_plproxy')
+         ORDER BY c.oid::regclass::text
+    LOOP
+        EXECUTE format('SELECT md5(coalesce(string_agg(r::text, '';'' ORDER BY r::text), '''')) FROM %s r', t) INTO h;
+        hashes := hashes || t::text || ':' || h || ' ';
+    END LOOP;
+    RETURN md5(hashes);
+END $$;
+
 SELECT hostile.generate() AS calls;

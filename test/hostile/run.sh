@@ -84,6 +84,14 @@ if [ -z "$logfile" ]; then
                                 ELSE current_setting('data_directory') || '/' || pg_current_logfile() END") || logfile=""
 fi
 started=$(q -c "SELECT pg_postmaster_start_time()")
+# the rings and the servers' tables, which no call may change
+state() {
+    q -c "SELECT hostile.catalog_state()"
+    for n in 1 2; do
+        psql -X -q -At -d "${db}_remote$n" -c "SELECT md5(string_agg(t::text, ';' ORDER BY k)) FROM public.hostile_keys t"
+    done
+}
+before=$(state) || fail "cannot read the rings"
 
 # the calls, role by role; after a call that ends the backend, the next one
 for role in $roles; do
@@ -118,6 +126,7 @@ done
 # still the same server, and it answers
 alive=$(q -c "SELECT 1") || true
 now=$(q -c "SELECT pg_postmaster_start_time()") || true
+after=$(state) || true
 
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" -v documented="$documented" -f report.sql > "$tmp/report" 2>&1 || { cat "$tmp/report"; fail "report.sql failed"; }
 grep -v '^counts ' "$tmp/report"
@@ -129,6 +138,7 @@ echo "hostile: $(q -c "SELECT count(DISTINCT fn) || ' functions, ' || count(*) |
 ok=1
 [ "$alive" = 1 ] || { echo "the server does not answer SELECT 1 at the end"; ok=0; }
 [ "$now" = "$started" ] || { echo "the postmaster restarted: started $started, now $now"; ok=0; }
+[ "$after" = "$before" ] || { echo "the calls changed the rings or the servers' tables: none was to commit"; ok=0; }
 [ "$crashes" = 0 ] || { echo "$crashes calls ended their backend"; ok=0; }
 [ "$xx" = 0 ] || { echo "$xx calls raised an SQLSTATE of class XX"; ok=0; }
 [ "$undocumented" = 0 ] || { echo "$undocumented calls raised an SQLSTATE README.md does not document"; ok=0; }
