@@ -6,7 +6,8 @@
 # the logical replication test (test/replication/, which needs wal_level =
 # logical), backend memory over 15M rows (test/memory/), a valgrind run of
 # a single-user backend (test/valgrind/), the TAP tests with five real
-# servers (test/tap/: ring_migrate, PL/Proxy) and the
+# servers (test/tap/: ring_migrate, PL/Proxy), every function called with
+# hostile arguments as two roles (test/hostile/) and the
 # crash test (test/crash/, which stops and starts the cluster, so it runs
 # last).
 #
@@ -44,5 +45,6 @@ suite replication bash test/replication/run.sh
 suite memory bash test/memory/run.sh
 suite valgrind bash test/valgrind/run.sh
 suite tap bash test/tap/run.sh
+suite hostile bash test/hostile/run.sh
 suite crash bash test/crash/run.sh
 exit $rc
