@@ -204,6 +204,7 @@ SELECT verified, finished_at IS NOT NULL AS finished FROM consistent_ring.migrat
 CALL ring_migrate('songs', 'nope', 'mv', 1, 2);
 CALL ring_migrate('songs', 'id', 'mv', 1, 2, batch_size => 0);
 CALL ring_migrate('songs', 'id', 'mv', NULL, 2);
+CALL ring_migrate(0, 'id', 'mv', 1, 2);
 CALL ring_migrate('songs', 'id', 'nope', 1, 2);
 CALL ring_migrate('songs', 'id', 'mv', 1, 99);
 SELECT ring_create('mv_bare');

@@ -174,6 +174,20 @@ REVOKE USAGE ON FOREIGN DATA WRAPPER postgres_fdw FROM ring_px_reader;
 DROP USER MAPPING FOR PUBLIC SERVER srv_c;
 DROP USER MAPPING FOR ring_px_reader SERVER srv_a;
 REVOKE USAGE ON FOREIGN SERVER srv_a, srv_c FROM ring_px_reader;
+-- error: a ring's owner may only name servers it may use (USAGE), as for a
+-- foreign table
+SET ROLE ring_px_reader;
+SELECT ring_create('px_reader_ring');
+SELECT ring_add_node('px_reader_ring', 'a', server => 'srv_a');
+SELECT ring_add_node('px_reader_ring', 'a');
+SELECT ring_set_server('px_reader_ring', 'a', 'srv_a');
+RESET ROLE;
+GRANT USAGE ON FOREIGN SERVER srv_a TO ring_px_reader;
+SET ROLE ring_px_reader;
+SELECT ring_set_server('px_reader_ring', 'a', 'srv_a');
+SELECT ring_drop('px_reader_ring');
+RESET ROLE;
+REVOKE USAGE ON FOREIGN SERVER srv_a FROM ring_px_reader;
 DROP ROLE ring_px_reader;
 -- errors
 SELECT * FROM plproxy.get_cluster_partitions('srv');

@@ -124,12 +124,20 @@ check_name(const char *what, text *name)
 						   len, RING_NAME_MAXLEN)));
 }
 
-/* Reject a server name that is no foreign server. */
+/*
+ * Reject a server name that is no foreign server, or one the caller may not
+ * use (USAGE, as for a foreign table on it): a node's server is where the
+ * ring's users are sent with their own user mappings.
+ */
 static void
 check_server(text *server)
 {
+	ForeignServer *srv;
+
 	check_name("server", server);
-	(void) GetForeignServerByName(text_to_cstring(server), false);
+	srv = GetForeignServerByName(text_to_cstring(server), false);
+	if (pg_foreign_server_aclcheck(srv->serverid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+		aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_FOREIGN_SERVER, srv->servername);
 }
 
 /* Reject a weight that is negative, NaN, infinite or gives too many tokens. */
@@ -1406,6 +1414,13 @@ ring_pin(PG_FUNCTION_ARGS)
 	int32		version;
 	text	   *pinned;
 
+	/* the key is part of the pins table's primary key: a btree entry */
+	if (VARSIZE_ANY_EXHDR(key) > RING_PIN_KEY_MAXLEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("key to pin is too long"),
+				 errdetail("The key is %d bytes long; pinned keys are at most %d bytes long.",
+						   (int) VARSIZE_ANY_EXHDR(key), RING_PIN_KEY_MAXLEN)));
 	begin_as_catalog_owner(&caller);
 	ring_lock(ring, &caller, &chg);
 	check_can_pin(&chg);

@@ -14,6 +14,9 @@
 /* Longest ring or node name, in bytes. */
 #define RING_NAME_MAXLEN 200
 
+/* Longest key ring_pin accepts, in bytes (the key is in an index). */
+#define RING_PIN_KEY_MAXLEN 2000
+
 /* Largest vnodes setting of a ring. */
 #define RING_MAX_VNODES 65536
 
