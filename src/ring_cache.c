@@ -17,29 +17,41 @@
  * At most RING_CACHE_MAX_ENTRIES rings are kept; beyond that the least
  * recently resolved one that nobody pins is freed.
  *
- * Which version a lookup uses is not cached across snapshots: each call site
- * (RingRef, kept in fn_extra) remembers the snapshot it resolved the ring
- * name under, and resolves again - one index scan on the rings table - when
- * the active snapshot is a different one.  So every statement sees exactly
+ * Which version a lookup uses is not kept across snapshots: each call site
+ * (RingRef, kept in fn_extra) remembers the user and the snapshot it
+ * resolved the ring name under, and resolves again - one index scan on the
+ * rings table - when either is another.  So every statement sees exactly
  * the ring its snapshot sees: the one committed before it began in READ
  * COMMITTED, the transaction's in REPEATABLE READ and SERIALIZABLE, and its
- * own uncommitted changes.  The user's lookup rights are checked at each
- * resolution; a call site resolves again when the current user is another
- * than at its last resolution.
+ * own uncommitted changes; and the user's lookup rights are checked for
+ * each user.  (Keeping the rings row across statements until an
+ * invalidation would not be exact: a commit is visible a moment before its
+ * invalidation is sent, so a statement starting in that moment would see
+ * the new version in the tables and the old one in the cache.)
+ *
+ * What ring_route reads of the migration progress tables is kept across
+ * statements (ring_route.c): a reading made under a snapshot as new as one
+ * taken at that moment (ring_may_keep) serves later snapshots that are not
+ * older (ring_kept_is_valid) until ring_route_generation moves.  There the
+ * moment above is harmless: ring_migrate deletes a batch's rows at the
+ * source only in a transaction after the one that recorded its progress.
  *
  * Invalidation: a statement-level trigger on each catalog table (and, on a
  * logical replication subscriber, a row trigger enabled for replicas)
  * registers a relcache invalidation of that table (transactional: sent to other backends
  * at commit, seen by this backend at the next command, discarded on abort).
  * The relcache callback, registered once in _PG_init, only bumps
- * ring_cache_generation, sets flush_pending and forgets the catalog's OIDs
- * (the extension may have been recreated); InvalidOid (cache reset) counts
- * as a change too.  The next resolution frees the flushed entries.  For
- * other transactions' committed changes the invalidation only frees memory
- * early, since each statement reads the ring's newest version under its own
- * snapshot anyway; for this
- * transaction's own changes, and a rolled-back subtransaction's, the local
- * invalidation is what drops compiled copies of data that changed.
+ * ring_cache_generation (and ring_route_generation), sets flush_pending and
+ * forgets the catalog's OIDs (the extension may have been recreated);
+ * InvalidOid (cache reset) counts as a change too.  The progress tables'
+ * triggers bump only ring_route_generation, and so do changes to role
+ * memberships (a syscache callback: row security reads them).  The next
+ * resolution frees the flushed entries.  For other transactions'
+ * committed changes the invalidation only frees memory early, since each
+ * statement reads the ring's newest version under its own snapshot anyway;
+ * for this transaction's own changes, and a rolled-back subtransaction's,
+ * the local invalidation is what drops compiled copies of data that
+ * changed.
  * Entries built from this transaction's own changes are also flushed at
  * transaction end, so nothing built from aborted data is ever found again.
  *
@@ -79,31 +91,11 @@ typedef struct RingCacheEntry
 
 #define RING_CACHE_MAX_ENTRIES 32
 
-/* What a ring name resolved to: its rings row, as of a current snapshot. */
-typedef struct RingNameKey
-{
-	int32		namelen;
-	char		name[RING_NAME_MAXLEN];	/* zero-padded */
-} RingNameKey;
-
-typedef struct RingNameEntry
-{
-	RingNameKey key;
-	RingHeader	hdr;
-	RingAccess	access;			/* readers in RingNameContext */
-	uint64		generation;		/* ring_cache_generation when read */
-	RingSnapOrder order;		/* of the snapshot it was read with */
-} RingNameEntry;
-
-#define RING_NAME_MAX_ENTRIES 1024
-
 uint64		ring_cache_generation = 1;
 uint64		ring_route_generation = 1;
 
 static MemoryContext RingCacheContext = NULL;
 static HTAB *ring_cache = NULL;
-static MemoryContext RingNameContext = NULL;
-static HTAB *ring_names = NULL;
 static bool own_migration_changes = false;
 static bool flush_pending = false;
 static bool own_entries = false;
@@ -198,9 +190,6 @@ ring_cache_prepare(void)
 		ctl.hcxt = RingCacheContext;
 		ring_cache = hash_create("consistent_ring compiled rings", 16, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		RingNameContext = AllocSetContextCreate(RingCacheContext,
-												"consistent_ring ring names",
-												ALLOCSET_SMALL_SIZES);
 		flush_pending = false;
 		return;
 	}
@@ -211,8 +200,6 @@ ring_cache_prepare(void)
 		RingCacheEntry *entry;
 
 		flush_pending = false;
-		MemoryContextReset(RingNameContext);
-		ring_names = NULL;
 		hash_seq_init(&status, ring_cache);
 		while ((entry = hash_seq_search(&status)) != NULL)
 		{
@@ -374,81 +361,6 @@ ring_may_keep(Snapshot snap, RingSnapOrder *order)
 	return now.xmax == order->xmax && now.nrunning == order->nrunning;
 }
 
-/* The ring name's entry key: its bytes, zero-padded. */
-static void
-ring_name_key(RingNameKey *key, const char *name, int namelen)
-{
-	memset(key, 0, sizeof(*key));
-	key->namelen = namelen;
-	memcpy(key->name, name, namelen);
-}
-
-/*
- * The rings row of a ring name as kept from an earlier statement, if it is
- * still what snap sees: no invalidation of the catalog since it was read,
- * and snap not older than the snapshot it was read with.
- */
-static bool
-ring_names_find(const char *name, int namelen, Snapshot snap,
-				RingHeader *hdr, RingAccess *access)
-{
-	RingNameKey key;
-	RingNameEntry *entry;
-
-	if (ring_names == NULL || !ring_kept_is_valid(snap, NULL))
-		return false;
-	ring_name_key(&key, name, namelen);
-	entry = hash_search(ring_names, &key, HASH_FIND, NULL);
-	if (entry == NULL || entry->generation != ring_cache_generation ||
-		!ring_kept_is_valid(snap, &entry->order))
-		return false;
-	*hdr = entry->hdr;
-	*access = entry->access;
-	return true;
-}
-
-/*
- * Keep a rings row read under snap for later statements, if snap is
- * current and nothing was invalidated since generation (read before the
- * catalog was).  A version this transaction is building is never kept.
- */
-static void
-ring_names_store(const char *name, int namelen, Snapshot snap, uint64 generation,
-				 const RingHeader *hdr, const RingAccess *access)
-{
-	RingNameKey key;
-	RingNameEntry *entry;
-	RingSnapOrder order;
-	bool		found;
-
-	if (hdr->version_is_own || generation != ring_cache_generation ||
-		!ring_may_keep(snap, &order))
-		return;
-	if (ring_names == NULL ||
-		hash_get_num_entries(ring_names) >= RING_NAME_MAX_ENTRIES)
-	{
-		HASHCTL		ctl;
-
-		MemoryContextReset(RingNameContext);
-		ctl.keysize = sizeof(RingNameKey);
-		ctl.entrysize = sizeof(RingNameEntry);
-		ctl.hcxt = RingNameContext;
-		ring_names = hash_create("consistent_ring ring names", 64, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	ring_name_key(&key, name, namelen);
-	entry = hash_search(ring_names, &key, HASH_ENTER, &found);
-	if (found && entry->access.readers != NULL)
-		pfree(entry->access.readers);
-	entry->hdr = *hdr;
-	entry->access = *access;
-	entry->access.readers = MemoryContextAlloc(RingNameContext,
-											   Max(access->nreaders, 1) * sizeof(Oid));
-	memcpy(entry->access.readers, access->readers, access->nreaders * sizeof(Oid));
-	entry->generation = generation;
-	entry->order = order;
-}
-
 /*
  * Resolve (name, version) under the active snapshot: find the ring's row,
  * check the version, get the compiled ring and pin it in ref.
@@ -471,11 +383,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 	if (namelen > RING_NAME_MAXLEN)
 		ring_report_name_too_long(name, namelen);
 
-	if (!ring_names_find(name, namelen, snap, &hdr, &access))
-	{
-		ring_catalog_read(name, namelen, snap, &hdr, &access);
-		ring_names_store(name, namelen, snap, generation, &hdr, &access);
-	}
+	ring_catalog_read(name, namelen, snap, &hdr, &access);
 	ring_check_look_up(&hdr, &access);
 	if (asked == RING_VERSION_CURRENT)
 		version = hdr.version;
