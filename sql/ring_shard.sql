@@ -140,6 +140,24 @@ SELECT count(*) FILTER (WHERE shard IS DISTINCT FROM ring_shard('songs', id)) AS
 ROLLBACK;
 DROP TABLE acct;
 
+-- a ring's older versions go when its newest is compiled, unless a query
+-- still uses them; another ring's change frees nothing
+SELECT ring_create('sup', 'vnode', 4);
+SELECT ring_add_node('sup', 'a');
+SELECT ring_shard('sup', 'k');
+SELECT ring_set_weight('sup', 'a', 2);
+SELECT ring_shard('sup', 'k');
+SELECT ring_set_weight('sup', 'a', 3);
+SELECT ring_shard('sup', 'k');
+SELECT version FROM ring_cache_info() WHERE ring = 'sup' ORDER BY version;
+SELECT count(ring_move('sup', 'k' || i, 1, 3)) FROM generate_series(1, 10) i;
+SELECT version FROM ring_cache_info() WHERE ring = 'sup' ORDER BY version;
+SELECT ring_add_node('songs', 'db8');
+SELECT ring_shard('sup', 'k');
+SELECT version FROM ring_cache_info() WHERE ring = 'sup' ORDER BY version;
+SELECT ring_remove_node('songs', 'db8');
+SELECT ring_drop('sup');
+
 -- the cache keeps at most 32 compiled rings
 SELECT ring_create('cap', 'vnode', 4);
 SELECT ring_add_node('cap', 'a');

@@ -15,7 +15,11 @@
  * to the catalog (which all see the same content), the command after that
  * change; so a batch of statements after a change shares one compiled ring.
  * At most RING_CACHE_MAX_ENTRIES rings are kept; beyond that the least
- * recently resolved one that nobody pins is freed.
+ * recently resolved one that nobody pins is freed.  When a ring's newest
+ * version is compiled, its older versions that nobody pins are freed.  An
+ * invalidation frees nothing else: a committed version never changes, so
+ * a change to one ring, or an ANALYZE of the catalog, recompiles no other
+ * ring.
  *
  * Which version a lookup uses is not kept across snapshots: each call site
  * (RingRef, kept in fn_extra) remembers the user and the snapshot it
@@ -198,13 +202,23 @@ ring_cache_prepare(void)
 	{
 		HASH_SEQ_STATUS status;
 		RingCacheEntry *entry;
+		Oid			catalog_id = ring_catalog_rings_oid();
 
+		/*
+		 * A committed version never changes: its compiled ring stays right
+		 * whatever else changed, so only the versions this transaction
+		 * built (keyed by command id) and those of a catalog that is gone
+		 * (a dropped extension) go.
+		 */
 		flush_pending = false;
 		hash_seq_init(&status, ring_cache);
 		while ((entry = hash_seq_search(&status)) != NULL)
 		{
 			CompiledRing *ring = entry->ring;
 
+			if (entry->key.cid == InvalidCommandId &&
+				entry->key.catalog_id == catalog_id)
+				continue;
 			hash_search(ring_cache, &entry->key, HASH_REMOVE, NULL);
 			ring->dead = true;
 			if (ring->refcount == 0)
@@ -233,6 +247,33 @@ ring_cache_evict(void)
 		CompiledRing *ring = victim->ring;
 
 		hash_search(ring_cache, &victim->key, HASH_REMOVE, NULL);
+		MemoryContextDelete(ring->mcxt);
+	}
+}
+
+/*
+ * Free the compiled committed versions of a ring older than version that
+ * nobody pins: a newer one has been compiled, so lookups of the ring's
+ * newest version no longer need them (ring_move and ring_moves pin the two
+ * versions they compare while they run).
+ */
+static void
+ring_cache_free_superseded(const RingCacheKey *newest)
+{
+	HASH_SEQ_STATUS status;
+	RingCacheEntry *entry;
+
+	hash_seq_init(&status, ring_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		CompiledRing *ring = entry->ring;
+
+		if (entry->key.catalog_id != newest->catalog_id ||
+			entry->key.ring_id != newest->ring_id ||
+			entry->key.version >= newest->version ||
+			entry->key.cid != InvalidCommandId || ring->refcount > 0)
+			continue;
+		hash_search(ring_cache, &entry->key, HASH_REMOVE, NULL);
 		MemoryContextDelete(ring->mcxt);
 	}
 }
@@ -276,6 +317,8 @@ ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
 	entry->ring = ring;
 	if (own)
 		own_entries = true;
+	else if (version == hdr->version)
+		ring_cache_free_superseded(&key);
 	return ring;
 }
 

@@ -208,6 +208,21 @@ ring_catalog_oids_known(void)
 	return OidIsValid(oids.rings);
 }
 
+/*
+ * OID of consistent_ring.rings now, or InvalidOid if the extension is not
+ * installed (no error).
+ */
+Oid
+ring_catalog_rings_oid(void)
+{
+	Oid			nsp;
+
+	if (OidIsValid(oids.rings))
+		return oids.rings;
+	nsp = get_namespace_oid(RING_SCHEMA, true);
+	return OidIsValid(nsp) ? get_relname_relid("rings", nsp) : InvalidOid;
+}
+
 /* Look the catalog OIDs up now if they are not known. */
 void
 ring_catalog_remember(void)

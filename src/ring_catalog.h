@@ -120,6 +120,7 @@ extern bool ring_catalog_is_ring_table(Oid relid);
 extern bool ring_catalog_is_migration_table(Oid relid);
 extern bool ring_catalog_oids_known(void);
 extern void ring_catalog_remember(void);
+extern Oid	ring_catalog_rings_oid(void);
 extern Oid	ring_catalog_owner(void);
 extern bool ring_may_look_up_as(Oid user, const RingAccess *access);
 extern bool ring_catalog_access(const char *name, int namelen, Snapshot snap,
