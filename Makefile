@@ -1,6 +1,6 @@
 # consistent_ring: PGXS build
 EXTENSION = consistent_ring consistent_ring_plproxy
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 
 MODULE_big = consistent_ring
 OBJS = \
@@ -23,7 +23,8 @@ OBJS = \
 	src/ring_route.o \
 	src/ring_migrate.o
 
-DATA = consistent_ring--1.0.sql consistent_ring_plproxy--1.0.sql
+DATA = consistent_ring--1.0.sql consistent_ring--1.1.sql consistent_ring--1.0--1.1.sql \
+	consistent_ring_plproxy--1.0.sql
 
 REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges row_security search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins servers migrate search_path_servers errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring

@@ -940,9 +940,7 @@ CREATE TABLE consistent_ring.migrations (
     started_by  name NOT NULL DEFAULT CURRENT_USER,
     finished_at timestamptz,
     verified    boolean,
-    CONSTRAINT migrations_pkey PRIMARY KEY (migration_id),
-    -- what the progress rows of a migration refer to: its id and its ring
-    CONSTRAINT migrations_ring_key UNIQUE (migration_id, ring)
+    CONSTRAINT migrations_pkey PRIMARY KEY (migration_id)
 );
 CREATE SEQUENCE consistent_ring.migrations_migration_id_seq AS integer
     OWNED BY consistent_ring.migrations.migration_id;
@@ -955,7 +953,8 @@ COMMENT ON TABLE consistent_ring.migrations IS
     'one row per ring_migrate run of a table between two versions of a ring; finished_at is set once every batch is done, verified once the counts and checksums were checked (NULL: not checked)';
 
 CREATE TABLE consistent_ring.migration_servers (
-    migration_id integer NOT NULL,
+    migration_id integer NOT NULL
+        REFERENCES consistent_ring.migrations (migration_id) ON DELETE CASCADE,
     ring        text COLLATE "C" NOT NULL,
     server      text COLLATE "C" NOT NULL,
     source      boolean NOT NULL,
@@ -971,12 +970,7 @@ CREATE TABLE consistent_ring.migration_servers (
     rows_after  bigint,
     checksum_after numeric,
     misplaced_after bigint,
-    CONSTRAINT migration_servers_pkey PRIMARY KEY (migration_id, server),
-    -- a row belongs to the ring its migration moves: row security checks
-    -- the row's ring, and this ties it to the migration's (the check runs
-    -- as the tables' owner, whatever the writer may see)
-    CONSTRAINT migration_servers_migration_fkey FOREIGN KEY (migration_id, ring)
-        REFERENCES consistent_ring.migrations (migration_id, ring) ON DELETE CASCADE
+    CONSTRAINT migration_servers_pkey PRIMARY KEY (migration_id, server)
 );
 COMMENT ON TABLE consistent_ring.migration_servers IS
     'each server of a migration: as a source, the last key of its last committed batch (keys up to it are on their new servers) and done, and pending_delete while that batch''s rows (keys after pending_after) are still to be deleted at the source; row counts and checksums before and after';
@@ -998,46 +992,12 @@ CREATE POLICY migration_servers_change ON consistent_ring.migration_servers
 GRANT SELECT, INSERT, UPDATE, DELETE ON consistent_ring.migrations, consistent_ring.migration_servers TO PUBLIC;
 GRANT USAGE ON SEQUENCE consistent_ring.migrations_migration_id_seq TO PUBLIC;
 
--- ring_route keeps what it read of these tables across statements until a
--- change to them is committed: the same invalidation as the ring catalog's
-CREATE TRIGGER migrations_invalidate_cache
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.migrations
-    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
-CREATE TRIGGER migration_servers_invalidate_cache
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON consistent_ring.migration_servers
-    FOR EACH STATEMENT EXECUTE FUNCTION consistent_ring.invalidate_cache();
-CREATE TRIGGER migrations_invalidate_cache_replica
-    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.migrations
-    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
-CREATE TRIGGER migration_servers_invalidate_cache_replica
-    AFTER INSERT OR UPDATE OR DELETE ON consistent_ring.migration_servers
-    FOR EACH ROW EXECUTE FUNCTION consistent_ring.invalidate_cache();
-ALTER TABLE consistent_ring.migrations ENABLE REPLICA TRIGGER migrations_invalidate_cache_replica;
-ALTER TABLE consistent_ring.migration_servers ENABLE REPLICA TRIGGER migration_servers_invalidate_cache_replica;
-
 -- The temporary foreign table a migration reads and writes a server's
--- part of the table through; with a second argument, the one it reads that
--- server's catalog through ('columns': information_schema.columns;
--- 'constraint', 'class', 'namespace': those pg_catalog tables).
+-- part of the table through.
 CREATE FUNCTION consistent_ring.migration_table(server text)
     RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$SELECT pg_catalog.format('pg_temp.%I', 'ring_migrate_' OPERATOR(pg_catalog.||) pg_catalog.md5(server))$$;
-CREATE FUNCTION consistent_ring.migration_table(server text, catalog text)
-    RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$SELECT pg_catalog.format('pg_temp.%I', 'ring_migrate_' OPERATOR(pg_catalog.||) catalog
-                                  OPERATOR(pg_catalog.||) '_' OPERATOR(pg_catalog.||) pg_catalog.md5(server))$$;
-
--- ring_migrate's queries are built at run time under its caller's
--- search_path: it names every operator with its schema, those of the key
--- column's type too (its default btree operator class's).
-CREATE FUNCTION consistent_ring.key_operator(keytype regtype, op text)
-    RETURNS text
-    AS 'MODULE_PATHNAME', 'ring_key_operator'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION consistent_ring.key_operator(regtype, text) IS
-    'the key type''s comparison operator <, <=, =, >= or >, as OPERATOR(schema.name)';
 
 --
 -- ring_migrate: move the rows of a table whose key's server differs
@@ -1051,31 +1011,16 @@ COMMENT ON FUNCTION consistent_ring.key_operator(regtype, text) IS
 -- at any point, calling it again finishes the job.  Must be called outside
 -- a transaction block (it commits after each step).
 --
--- Before anything moves, each server's table must have the coordinator's
--- columns (names, types, collations, NOT NULL, generated), or rows would
--- lose values in the copy; and no foreign key at a source may cascade the
--- source deletes into other tables (ON DELETE CASCADE, SET NULL, SET
--- DEFAULT) unless cascade_deletes says so.
---
--- It runs under the caller's search_path (a procedure that commits cannot
--- set its own): every function and operator it names is schema-qualified,
--- in its own statements and in the queries it builds.
---
 CREATE PROCEDURE ring_migrate(tbl regclass, key_column name, ring text,
                               old_version integer, new_version integer,
                               batch_size integer DEFAULT 10000,
-                              verify boolean DEFAULT true,
-                              cascade_deletes boolean DEFAULT false)
+                              verify boolean DEFAULT true)
     LANGUAGE plpgsql
     AS $proc$
 DECLARE
     nsp name;
     rel name;
     keytype text;
-    keytypeid regtype;
-    key_eq text;
-    key_le text;
-    key_gt text;
     cols text;
     colnames text;
     ncols integer;
@@ -1094,28 +1039,22 @@ DECLARE
     batch_rows bigint;
     batch_no bigint;
     q text;
-    cols_query text;
-    catalog_cols text;
-    nrows_there bigint;
     totals record;
     lock_key integer;
     resuming boolean;
 BEGIN
-    IF tbl IS NULL OR key_column IS NULL OR ring IS NULL OR old_version IS NULL
-       OR new_version IS NULL OR batch_size IS NULL OR verify IS NULL OR cascade_deletes IS NULL THEN
+    IF tbl IS NULL OR key_column IS NULL OR ring IS NULL
+       OR old_version IS NULL OR new_version IS NULL OR batch_size IS NULL OR verify IS NULL THEN
         RAISE EXCEPTION 'arguments of ring_migrate must not be null'
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
-    IF batch_size OPERATOR(pg_catalog.<) 1 THEN
+    IF batch_size < 1 THEN
         RAISE EXCEPTION 'batch_size must be at least 1' USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT n.nspname, c.relname INTO nsp, rel
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
      WHERE c.oid OPERATOR(pg_catalog.=) tbl;
-    IF rel IS NULL THEN
-        RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid USING ERRCODE = 'undefined_table';
-    END IF;
-    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid INTO keytype, keytypeid
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO keytype
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) key_column
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
@@ -1123,9 +1062,6 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation "%" does not exist', key_column, tbl
             USING ERRCODE = 'undefined_column';
     END IF;
-    key_eq := consistent_ring.key_operator(keytypeid, '=');
-    key_le := consistent_ring.key_operator(keytypeid, '<=');
-    key_gt := consistent_ring.key_operator(keytypeid, '>');
     -- the columns as the coordinator's table has them, collations included
     -- (key order is the key column's collation's)
     SELECT pg_catalog.string_agg(pg_catalog.format('%I %s%s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
@@ -1154,7 +1090,7 @@ BEGIN
           CROSS JOIN LATERAL @extschema@.ring_nodes_at(ring, v.version) n
           LEFT JOIN pg_catalog.pg_foreign_server s ON s.srvname OPERATOR(pg_catalog.=) n.server
           LEFT JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid OPERATOR(pg_catalog.=) s.srvfdw
-         WHERE (w.fdwname OPERATOR(pg_catalog.=) 'postgres_fdw') IS NOT TRUE
+         WHERE w.fdwname IS DISTINCT FROM 'postgres_fdw'
     LOOP
         IF bad.server IS NULL THEN
             RAISE EXCEPTION 'node "%" of ring "%" has no server in version %', bad.node, ring, bad.version
@@ -1218,9 +1154,8 @@ BEGIN
         BEGIN
             INSERT INTO consistent_ring.migration_servers (migration_id, ring, server, source)
             SELECT mig.migration_id, ring, x.server, pg_catalog.bool_or(x.source)
-              FROM (SELECT o.server,
-                           o.node OPERATOR(pg_catalog.=) ANY (SELECT mv.from_node FROM @extschema@.ring_moves(ring, old_version, new_version) mv)
-                           OR (o.server OPERATOR(pg_catalog.=) n.server) IS NOT TRUE AS source
+              FROM (SELECT o.server, o.node IN (SELECT mv.from_node FROM @extschema@.ring_moves(ring, old_version, new_version) mv)
+                                     OR o.server IS DISTINCT FROM n.server AS source
                       FROM @extschema@.ring_nodes_at(ring, old_version) o
                       LEFT JOIN @extschema@.ring_nodes_at(ring, new_version) n ON n.node OPERATOR(pg_catalog.=) o.node
                     UNION ALL
@@ -1249,120 +1184,7 @@ BEGIN
                                   ' OPTIONS (schema_name %L, table_name %L, fetch_size %L, batch_size %L,'
                                   ' use_remote_estimate %L)',
                                   consistent_ring.migration_table(srv.server), cols, srv.server, nsp, rel,
-                                  '1000', GREATEST(1, LEAST(1000, 65535 OPERATOR(pg_catalog./) ncols))::text, 'true');
-    END LOOP;
-
-    -- Before anything moves, each server's table must have the
-    -- coordinator's columns: the copy names the coordinator's, so a column
-    -- only a server has would lose its values with the source rows (and
-    -- the checksums, over the same columns, would not notice).  Columns are
-    -- compared as information_schema.columns describes them, here and on
-    -- each server (read through a foreign table).
-    cols_query := 'SELECT c.column_name::text AS name, pg_catalog.concat_ws('' '','
-        ' CASE WHEN c.domain_name IS NOT NULL THEN pg_catalog.format(''%%I.%%I'', c.domain_schema, c.domain_name)'
-        '      WHEN c.data_type::text OPERATOR(pg_catalog.=) ANY (''{USER-DEFINED,ARRAY}''::text[])'
-        '      THEN pg_catalog.format(''%%I.%%I'', c.udt_schema, c.udt_name)'
-        '      ELSE c.data_type::text END,'
-        ' CASE WHEN c.character_maximum_length IS NOT NULL'
-        '      THEN pg_catalog.format(''(%%s)'', c.character_maximum_length) END,'
-        ' CASE WHEN c.data_type::text OPERATOR(pg_catalog.=) ''numeric'' AND c.numeric_precision IS NOT NULL'
-        '      THEN pg_catalog.format(''(%%s,%%s)'', c.numeric_precision, c.numeric_scale) END,'
-        ' CASE WHEN c.datetime_precision IS NOT NULL'
-        '      THEN pg_catalog.format(''precision %%s'', c.datetime_precision) END,'
-        ' c.interval_type::text,'
-        ' CASE WHEN c.collation_name IS NOT NULL'
-        '      THEN pg_catalog.format(''COLLATE %%I.%%I'', c.collation_schema, c.collation_name) END,'
-        ' CASE WHEN c.is_nullable::text OPERATOR(pg_catalog.=) ''NO'' THEN ''NOT NULL'' END,'
-        ' CASE WHEN c.is_generated::text OPERATOR(pg_catalog.=) ''ALWAYS'''
-        '      THEN pg_catalog.format(''GENERATED ALWAYS AS %%s'', c.generation_expression) END) AS descr'
-        ' FROM %s c WHERE c.table_schema::text OPERATOR(pg_catalog.=) $1'
-        ' AND c.table_name::text OPERATOR(pg_catalog.=) $2';
-    FOR srv IN SELECT ms.server, ms.source FROM consistent_ring.migration_servers ms
-                WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id ORDER BY ms.server
-    LOOP
-        IF pg_catalog.to_regclass(consistent_ring.migration_table(srv.server, 'columns')) IS NOT NULL THEN
-            EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s', consistent_ring.migration_table(srv.server, 'columns'));
-        END IF;
-        EXECUTE pg_catalog.format('CREATE FOREIGN TABLE %s (table_schema text, table_name text, column_name text,'
-                                  ' data_type text, udt_schema text, udt_name text, character_maximum_length integer,'
-                                  ' numeric_precision integer, numeric_scale integer, datetime_precision integer,'
-                                  ' interval_type text, collation_schema text, collation_name text, is_nullable text,'
-                                  ' is_generated text, generation_expression text, domain_schema text, domain_name text)'
-                                  ' SERVER %I OPTIONS (schema_name %L, table_name %L)',
-                                  consistent_ring.migration_table(srv.server, 'columns'), srv.server,
-                                  'information_schema', 'columns');
-        EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) FROM (%s) r',
-                                  pg_catalog.format(cols_query, consistent_ring.migration_table(srv.server, 'columns')))
-           INTO nrows_there USING nsp, rel;
-        IF nrows_there OPERATOR(pg_catalog.=) 0 THEN
-            RAISE EXCEPTION 'relation "%.%" does not exist on server "%"', nsp, rel, srv.server
-                USING ERRCODE = 'undefined_table',
-                      HINT = 'ring_migrate moves rows between tables of the same name on every server, and needs the privilege to read and write them.';
-        END IF;
-        EXECUTE pg_catalog.format('SELECT COALESCE(l.name, r.name) AS name, l.descr AS here, r.descr AS there'
-                                  ' FROM (%s) l FULL JOIN (%s) r ON l.name OPERATOR(pg_catalog.=) r.name'
-                                  ' WHERE (l.descr OPERATOR(pg_catalog.=) r.descr) IS NOT TRUE ORDER BY 1 LIMIT 1',
-                                  pg_catalog.format(cols_query, 'information_schema.columns'),
-                                  pg_catalog.format(cols_query, consistent_ring.migration_table(srv.server, 'columns')))
-           INTO bad USING nsp, rel;
-        EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s', consistent_ring.migration_table(srv.server, 'columns'));
-        IF bad.name IS NOT NULL AND bad.here IS NULL THEN
-            RAISE EXCEPTION 'column "%" of relation "%.%" on server "%" is not a column of %', bad.name, nsp, rel, srv.server, tbl
-                USING ERRCODE = 'undefined_column',
-                      DETAIL = 'ring_migrate copies the columns of the coordinator''s table: the values of that column would be lost.',
-                      HINT = 'Give the coordinator''s table the same columns as the servers''.';
-        ELSIF bad.name IS NOT NULL AND bad.there IS NULL THEN
-            RAISE EXCEPTION 'column "%" of % is not a column of relation "%.%" on server "%"', bad.name, tbl, nsp, rel, srv.server
-                USING ERRCODE = 'undefined_column',
-                      HINT = 'Give the coordinator''s table the same columns as the servers''.';
-        ELSIF bad.name IS NOT NULL THEN
-            RAISE EXCEPTION 'column "%" of relation "%.%" on server "%" differs from the column of %', bad.name, nsp, rel, srv.server, tbl
-                USING ERRCODE = 'datatype_mismatch',
-                      DETAIL = pg_catalog.format('It is %s on the coordinator, %s on the server.', bad.here, bad.there),
-                      HINT = 'Give the coordinator''s table the same columns as the servers''.';
-        END IF;
-
-        -- At a source, deleting the moved rows must not reach other tables
-        -- through a foreign key (its pg_catalog read through foreign tables)
-        CONTINUE WHEN NOT srv.source OR cascade_deletes;
-        FOR q, catalog_cols IN VALUES
-            ('constraint', '(conname name, contype "char", confdeltype "char", conrelid oid, confrelid oid)'),
-            ('class', '(oid oid, relname name, relnamespace oid)'),
-            ('namespace', '(oid oid, nspname name)')
-        LOOP
-            IF pg_catalog.to_regclass(consistent_ring.migration_table(srv.server, q)) IS NOT NULL THEN
-                EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s', consistent_ring.migration_table(srv.server, q));
-            END IF;
-            EXECUTE pg_catalog.format('CREATE FOREIGN TABLE %s %s SERVER %I OPTIONS (schema_name %L, table_name %L)',
-                                      consistent_ring.migration_table(srv.server, q), catalog_cols, srv.server,
-                                      'pg_catalog', 'pg_' OPERATOR(pg_catalog.||) q);
-        END LOOP;
-        EXECUTE pg_catalog.format(
-            'SELECT con.conname, pg_catalog.format(''%%I.%%I'', rn.nspname, r.relname) AS referencing,'
-            '       con.confdeltype OPERATOR(pg_catalog.=) ''c'' AS cascades'
-            '  FROM %1$s con'
-            '  JOIN %2$s t ON t.oid OPERATOR(pg_catalog.=) con.confrelid'
-            '  JOIN %3$s tn ON tn.oid OPERATOR(pg_catalog.=) t.relnamespace'
-            '  JOIN %2$s r ON r.oid OPERATOR(pg_catalog.=) con.conrelid'
-            '  JOIN %3$s rn ON rn.oid OPERATOR(pg_catalog.=) r.relnamespace'
-            ' WHERE con.contype OPERATOR(pg_catalog.=) ''f'''
-            '   AND con.confdeltype OPERATOR(pg_catalog.=) ANY (''{c,n,d}''::"char"[])'
-            '   AND tn.nspname OPERATOR(pg_catalog.=) $1 AND t.relname OPERATOR(pg_catalog.=) $2'
-            ' ORDER BY 2, 1 LIMIT 1',
-            consistent_ring.migration_table(srv.server, 'constraint'), consistent_ring.migration_table(srv.server, 'class'),
-            consistent_ring.migration_table(srv.server, 'namespace'))
-           INTO bad USING nsp, rel;
-        EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s, %s, %s', consistent_ring.migration_table(srv.server, 'constraint'),
-                                  consistent_ring.migration_table(srv.server, 'class'),
-                                  consistent_ring.migration_table(srv.server, 'namespace'));
-        IF bad.conname IS NOT NULL THEN
-            RAISE EXCEPTION 'deleting moved rows of "%.%" on server "%" would cascade to "%" through foreign key "%"',
-                            nsp, rel, srv.server, bad.referencing, bad.conname
-                USING ERRCODE = 'dependent_objects_still_exist',
-                      DETAIL = pg_catalog.format('Deleting a moved row at the source would %s the rows of "%s" that refer to it.',
-                                                 CASE WHEN bad.cascades THEN 'delete' ELSE 'change' END, bad.referencing),
-                      HINT = 'Pass cascade_deletes => true if that is what should happen to them.';
-        END IF;
+                                  '1000', GREATEST(1, LEAST(1000, 65535 / ncols))::text, 'true');
     END LOOP;
 
     -- row counts and checksums before anything moves
@@ -1395,16 +1217,16 @@ BEGIN
         IF srv.pending_delete THEN
             EXECUTE pg_catalog.format(
                 'SELECT pg_catalog.array_agg(s.k::text) FROM'
-                ' (SELECT t.%1$I AS k FROM %2$s t WHERE %3$s AND t.%1$I %5$s $2::%4$s GROUP BY t.%1$I) s'
+                ' (SELECT t.%1$I AS k FROM %2$s t WHERE %3$s AND t.%1$I <= $2::%4$s GROUP BY t.%1$I) s'
                 ' WHERE @extschema@.ring_server($3, s.k, $4) OPERATOR(pg_catalog.<>) $5',
                 key_column, consistent_ring.migration_table(src),
                 CASE WHEN srv.pending_after IS NULL THEN pg_catalog.format('t.%I IS NOT NULL', key_column)
-                     ELSE pg_catalog.format('t.%I %s $1::%s', key_column, key_gt, keytype) END,
-                keytype, key_le)
+                     ELSE pg_catalog.format('t.%I > $1::%s', key_column, keytype) END,
+                keytype)
               INTO keys USING srv.pending_after, last_key, ring, new_version, src;
             IF keys IS NOT NULL THEN
-                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I %s ANY ($1::%s[])',
-                                          consistent_ring.migration_table(src), key_column, key_eq, keytype)
+                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])',
+                                          consistent_ring.migration_table(src), key_column, keytype)
                   USING keys;
             END IF;
             UPDATE consistent_ring.migration_servers ms SET pending_delete = false, pending_after = NULL
@@ -1430,7 +1252,7 @@ BEGIN
                 '          WHERE g.dest OPERATOR(pg_catalog.<>) $3)',
                 key_column, consistent_ring.migration_table(src),
                 CASE WHEN last_key IS NULL THEN pg_catalog.format('WHERE t.%I IS NOT NULL', key_column)
-                     ELSE pg_catalog.format('WHERE t.%I %s $4::%s', key_column, key_gt, keytype) END,
+                     ELSE pg_catalog.format('WHERE t.%I > $4::%s', key_column, keytype) END,
                 batch_size);
             EXECUTE q INTO scanned, chunk_last, moves USING ring, new_version, src, last_key;
             EXIT WHEN scanned OPERATOR(pg_catalog.=) 0;
@@ -1441,27 +1263,26 @@ BEGIN
             batch_rows := 0;
             FOR dest IN SELECT e.key AS server, e.value AS keys FROM pg_catalog.jsonb_each(moves) e LOOP
                 keys := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(dest.keys));
-                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I %s ANY ($1::%s[])',
-                                          consistent_ring.migration_table(dest.server), key_column, key_eq, keytype)
+                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])',
+                                          consistent_ring.migration_table(dest.server), key_column, keytype)
                   USING keys;
-                EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM %s WHERE %I %s ANY ($1::%s[])',
+                EXECUTE pg_catalog.format('INSERT INTO %s (%s) SELECT %s FROM %s WHERE %I = ANY ($1::%s[])',
                                           consistent_ring.migration_table(dest.server), colnames, colnames,
-                                          consistent_ring.migration_table(src), key_column, key_eq, keytype)
+                                          consistent_ring.migration_table(src), key_column, keytype)
                   USING keys;
                 GET DIAGNOSTICS nrows = ROW_COUNT;
-                batch_keys := batch_keys OPERATOR(pg_catalog.+) pg_catalog.cardinality(keys);
-                batch_rows := batch_rows OPERATOR(pg_catalog.+) nrows;
+                batch_keys := batch_keys + pg_catalog.cardinality(keys);
+                batch_rows := batch_rows + nrows;
             END LOOP;
             COMMIT;
 
             -- 2. the batch's progress: from this commit on, ring_route
             -- sends readers of its keys to the new servers (which have
             -- them); their source rows are still to be deleted
-            batch_no := batch_no OPERATOR(pg_catalog.+) 1;
+            batch_no := batch_no + 1;
             UPDATE consistent_ring.migration_servers ms
                SET last_key = chunk_last, batches = batch_no,
-                   keys_moved = ms.keys_moved OPERATOR(pg_catalog.+) batch_keys,
-                   rows_moved = ms.rows_moved OPERATOR(pg_catalog.+) batch_rows,
+                   keys_moved = ms.keys_moved + batch_keys, rows_moved = ms.rows_moved + batch_rows,
                    done = scanned OPERATOR(pg_catalog.<) batch_size,
                    pending_delete = batch_keys OPERATOR(pg_catalog.>) 0, pending_after = ms.last_key
              WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
@@ -1470,8 +1291,8 @@ BEGIN
             -- 3. delete them at the source
             IF batch_keys OPERATOR(pg_catalog.>) 0 THEN
                 keys := ARRAY(SELECT pg_catalog.jsonb_array_elements_text(e.value) FROM pg_catalog.jsonb_each(moves) e);
-                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I %s ANY ($1::%s[])',
-                                          consistent_ring.migration_table(src), key_column, key_eq, keytype)
+                EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])',
+                                          consistent_ring.migration_table(src), key_column, keytype)
                   USING keys;
                 UPDATE consistent_ring.migration_servers ms SET pending_delete = false, pending_after = NULL
                  WHERE ms.migration_id OPERATOR(pg_catalog.=) mig.migration_id AND ms.server OPERATOR(pg_catalog.=) src;
@@ -1494,7 +1315,7 @@ BEGIN
         LOOP
             EXECUTE pg_catalog.format('SELECT pg_catalog.count(*) AS nrows, COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(t::text, 0)), 0) AS checksum,'
                                       ' pg_catalog.count(*) FILTER (WHERE t.%1$I IS NOT NULL'
-                                      ' AND (@extschema@.ring_server($1, t.%1$I, $2) OPERATOR(pg_catalog.=) $3) IS NOT TRUE) AS misplaced'
+                                      ' AND @extschema@.ring_server($1, t.%1$I, $2) IS DISTINCT FROM $3) AS misplaced'
                                       ' FROM %2$s t', key_column, consistent_ring.migration_table(srv.server))
                INTO totals USING ring, new_version, srv.server;
             UPDATE consistent_ring.migration_servers ms
@@ -1543,7 +1364,7 @@ BEGIN
                  mig.migration_id, tbl, old_version, new_version, totals.keys, totals.rows;
 END
 $proc$;
-COMMENT ON PROCEDURE ring_migrate(regclass, name, text, integer, integer, integer, boolean, boolean) IS
+COMMENT ON PROCEDURE ring_migrate(regclass, name, text, integer, integer, integer, boolean) IS
     'move the rows of a table from their servers in one version of a ring to their servers in another, over postgres_fdw; resumable';
 
 -- ring_route(ring, key, table): where a reader finds a key of the table

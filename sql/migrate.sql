@@ -302,7 +302,7 @@ SELECT count(*) AS servers_changed FROM (
 SELECT count(*) AS finished FROM consistent_ring.migrations WHERE new_version = 4 AND finished_at IS NOT NULL;
 DROP TABLE rows_per_server;
 -- with cascade_deletes => true the user accepts it: the songs move, their
--- likes at srv_b lose the reference
+-- likes at srv_b are deleted with them
 \c ring_srv_b
 ALTER TABLE likes DROP CONSTRAINT likes_song_fkey,
     ADD FOREIGN KEY (song) REFERENCES songs (id) ON DELETE CASCADE;

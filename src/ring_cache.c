@@ -128,8 +128,8 @@ ring_cache_relcache_callback(Datum arg, Oid relid)
 }
 
 /*
- * Syscache callback for role memberships: who may read which migration
- * rows (row security) can change.
+ * Syscache callback for roles and role memberships: who may read which
+ * migration rows (row security, superuser, BYPASSRLS) can change.
  */
 static void
 ring_cache_role_callback(Datum arg, int cacheid, uint32 hashvalue)
@@ -165,6 +165,7 @@ ring_cache_init(void)
 {
 	CacheRegisterRelcacheCallback(ring_cache_relcache_callback, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, ring_cache_role_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(AUTHOID, ring_cache_role_callback, (Datum) 0);
 	RegisterXactCallback(ring_cache_xact_callback, NULL);
 }
 
@@ -346,19 +347,29 @@ ring_ref_init(RingRef *ref, MemoryContext mcxt)
 /*
  * The order of MVCC snapshots, from what each records.  A snapshot's xmax
  * is one past the latest completed transaction id when it was taken, which
- * never goes back; the transactions below a given xmax that are still
- * running only ever get fewer.  So of two snapshots, the one with the
- * greater xmax was taken later, and of two with the same xmax the one that
- * sees fewer running transactions was (or both see the same).  Snapshots
- * whose subtransaction list overflowed are not ordered.
+ * never goes back; the transaction and subtransaction ids below a given
+ * xmax that are still running only ever get fewer (no id below xmax is
+ * assigned after it).  So of two snapshots, the one with the greater xmax
+ * was taken later, and of two with the same xmax the one that sees fewer
+ * ids below it running was (or both see the same).  Only ids below xmax
+ * count: a snapshot's subtransaction list also holds ids assigned after
+ * its xmax.  Snapshots whose subtransaction list overflowed are not
+ * ordered, nor are those older than 2^31 transactions (xmax wraps).
  */
 static bool
 ring_snap_order(Snapshot snap, RingSnapOrder *order)
 {
+	uint64		nrunning = snap->xcnt;
+
 	if (snap->snapshot_type != SNAPSHOT_MVCC || snap->suboverflowed)
 		return false;
+	for (int32 i = 0; i < snap->subxcnt; i++)
+	{
+		if (TransactionIdPrecedes(snap->subxip[i], snap->xmax))
+			nrunning++;
+	}
 	order->xmax = snap->xmax;
-	order->nrunning = (uint64) snap->xcnt + snap->subxcnt;
+	order->nrunning = nrunning;
 	return true;
 }
 
@@ -486,9 +497,13 @@ ring_cache_report(ReturnSetInfo *rsinfo)
 
 /*
  * Trigger on the catalog tables (per statement; per row on logical
- * replication subscribers): register a relcache invalidation of the changed
- * table.  It reaches this backend at the next command and the others when
- * the transaction commits; an abort drops it.
+ * replication subscribers) and on the migration progress tables (per row,
+ * so that a statement that changes no row sends nothing): register a
+ * relcache invalidation of the changed table.  It reaches this backend at
+ * the next command and the others when the transaction commits; an abort
+ * drops it.  Fired BEFORE a statement on the progress tables, it only
+ * notes that this transaction changes them, so that nothing read from
+ * here on (a function called by the changing statement itself) is kept.
  */
 PG_FUNCTION_INFO_V1(ring_invalidate_cache);
 Datum
@@ -500,11 +515,17 @@ ring_invalidate_cache(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("function \"invalidate_cache\" must be fired as a trigger")));
-	CacheInvalidateRelcache(trigdata->tg_relation);
 	ring_catalog_remember();
 	if (ring_catalog_is_migration_table(RelationGetRelid(trigdata->tg_relation)))
 		own_migration_changes = true;
 	else
 		last_change_cid = GetCurrentCommandId(false);
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		CacheInvalidateRelcache(trigdata->tg_relation);
+	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) && TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
+							   trigdata->tg_trigtuple :
+							   TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 	return PointerGetDatum(NULL);
 }

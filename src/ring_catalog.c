@@ -113,6 +113,8 @@ typedef struct RingCatalogOids
 	Oid			pins_pkey;
 	Oid			migrations;
 	Oid			migration_servers;
+	bool		progress_invalidated;	/* the progress tables send
+										 * invalidations (1.1 on) */
 } RingCatalogOids;
 
 static RingCatalogOids oids;
@@ -166,6 +168,15 @@ catalog_oids(void)
 	found.pins_pkey = catalog_relid(nsp, "pins_pkey");
 	found.migrations = catalog_relid(nsp, "migrations");
 	found.migration_servers = catalog_relid(nsp, "migration_servers");
+	{
+		/* key_operator came with the progress tables' triggers, in 1.1 */
+		Oid			args[2] = {REGTYPEOID, TEXTOID};
+
+		found.progress_invalidated =
+			SearchSysCacheExists3(PROCNAMEARGSNSP, CStringGetDatum("key_operator"),
+								  PointerGetDatum(buildoidvector(args, 2)),
+								  ObjectIdGetDatum(nsp));
+	}
 	found.rings = catalog_relid(nsp, "rings");
 	oids = found;
 	return found;
@@ -188,6 +199,17 @@ ring_catalog_is_ring_table(Oid relid)
 {
 	return relid == oids.rings || relid == oids.versions ||
 		relid == oids.nodes || relid == oids.tokens || relid == oids.pins;
+}
+
+/*
+ * Whether changes to the migration progress tables send invalidations: not
+ * in a database whose extension is still at 1.0 (ALTER EXTENSION UPDATE
+ * adds the triggers), where ring_route must read them in every statement.
+ */
+bool
+ring_catalog_progress_invalidated(void)
+{
+	return OidIsValid(oids.rings) && oids.progress_invalidated;
 }
 
 /* Whether relid is one of the migration progress tables. */

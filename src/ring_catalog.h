@@ -118,6 +118,7 @@ extern RingTokenRow *ring_catalog_tokens(const RingHeader *hdr, int32 version,
 										 Snapshot snap, uint32 *ntokens);
 extern bool ring_catalog_is_ring_table(Oid relid);
 extern bool ring_catalog_is_migration_table(Oid relid);
+extern bool ring_catalog_progress_invalidated(void);
 extern bool ring_catalog_oids_known(void);
 extern void ring_catalog_remember(void);
 extern Oid	ring_catalog_rings_oid(void);

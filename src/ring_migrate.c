@@ -21,6 +21,7 @@
 #include "access/stratnum.h"
 #include "catalog/pg_operator.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
@@ -66,7 +67,8 @@ ring_key_operator(PG_FUNCTION_ARGS)
 	if (strategy == InvalidStrategy)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("\"%s\" is not a key comparison", op),
+				 errmsg("\"%s\" is not a key comparison",
+						pnstrdup(op, pg_mbcliplen(op, strlen(op), 16))),
 				 errhint("Use one of <, <=, =, >= and >.")));
 	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(keytype)))
 		ereport(ERROR,

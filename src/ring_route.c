@@ -4,7 +4,7 @@
  *	  ring_route: where a reader finds a key of a table while ring_migrate
  *	  moves it.
  *
- * ring_migrate (consistent_ring--1.0.sql) reads each source server in key
+ * ring_migrate (consistent_ring--1.1.sql) reads each source server in key
  * order and records, per source, the last key of its last batch whose
  * copies have committed at the new servers
  * (consistent_ring.migration_servers.last_key) and whether it is done.  A
@@ -14,10 +14,14 @@
  * migration, keys are where its new version puts them; with no migration,
  * where the ring's newest version does.
  *
- * The table's latest migration and its progress are read (SPI, as the
- * caller: row security applies) once per statement, when the call site
- * first sees a snapshot (again when another user reaches the call site); each row then costs two or three owner lookups
- * and at most one comparison.
+ * The table's latest migration and its progress are read through SPI, as
+ * the caller (row security applies), when a call site first sees a
+ * snapshot or a user.  The reading is kept for the session's later
+ * statements (route_cache) until a change to the progress tables, the ring
+ * catalog or the roles commits (ring_route_generation), for snapshots not
+ * older than the one it was made with; ring_cache.c has the protocol.
+ * Each row then costs two or three owner lookups and at most one
+ * comparison.
  *
  *-------------------------------------------------------------------------
  */
@@ -139,8 +143,8 @@ static uint64 route_cache_generation = 0;
 
 /* Read the progress tables through SPI, as the caller, into mcxt. */
 static void
-route_read(RouteRaw *raw, text *ring, const char *nspname, const char *relname,
-		   MemoryContext mcxt)
+route_read(RouteRaw *raw, text *ring, const NameData *nspname,
+		   const NameData *relname, MemoryContext mcxt)
 {
 	MemoryContext oldcxt;
 	Oid			types[3] = {TEXTOID, NAMEOID, NAMEOID};
@@ -150,8 +154,8 @@ route_read(RouteRaw *raw, text *ring, const char *nspname, const char *relname,
 
 	memset(raw, 0, sizeof(*raw));
 	values[0] = PointerGetDatum(ring);
-	values[1] = CStringGetDatum(nspname);
-	values[2] = CStringGetDatum(relname);
+	values[1] = NameGetDatum(nspname);
+	values[2] = NameGetDatum(relname);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -214,6 +218,7 @@ route_read(RouteRaw *raw, text *ring, const char *nspname, const char *relname,
 	SPI_finish();
 }
 
+/* The kept readings' key for the ring, the table and the current user. */
 static void
 route_key_init(RouteKey *key, text *ring, const char *nspname, const char *relname)
 {
@@ -240,6 +245,25 @@ route_cache_find(const RouteKey *key, Snapshot snap)
 	return &entry->raw;
 }
 
+/* A copy of raw in mcxt. */
+static void
+route_raw_copy(RouteRaw *copy, const RouteRaw *raw, MemoryContext mcxt)
+{
+	*copy = *raw;
+	copy->sources = MemoryContextAllocZero(mcxt, Max(raw->nsources, 1) * sizeof(RouteRawSource));
+	for (int i = 0; i < raw->nsources; i++)
+	{
+		const RouteRawSource *r = &raw->sources[i];
+		RouteRawSource *c = &copy->sources[i];
+
+		*c = *r;
+		c->server = (text *) MemoryContextAlloc(mcxt, VARSIZE_ANY(r->server));
+		memcpy(c->server, r->server, VARSIZE_ANY(r->server));
+		if (r->last_key)
+			c->last_key = MemoryContextStrdup(mcxt, r->last_key);
+	}
+}
+
 /* Keep a reading made under snap, if it may be kept. */
 static void
 route_cache_store(const RouteKey *key, const RouteRaw *raw, Snapshot snap,
@@ -247,9 +271,10 @@ route_cache_store(const RouteKey *key, const RouteRaw *raw, Snapshot snap,
 {
 	RouteEntry *entry;
 	RingSnapOrder order;
-	bool		found;
+	RouteRaw	copy;
 
-	if (generation != ring_route_generation || !ring_may_keep(snap, &order))
+	if (generation != ring_route_generation || !ring_may_keep(snap, &order) ||
+		!ring_catalog_progress_invalidated())
 		return;
 	if (RouteContext == NULL)
 		RouteContext = AllocSetContextCreate(CacheMemoryContext,
@@ -260,6 +285,7 @@ route_cache_store(const RouteKey *key, const RouteRaw *raw, Snapshot snap,
 	{
 		HASHCTL		ctl;
 
+		route_cache = NULL;
 		MemoryContextReset(RouteContext);
 		ctl.keysize = sizeof(RouteKey);
 		ctl.entrysize = sizeof(RouteEntry);
@@ -268,24 +294,12 @@ route_cache_store(const RouteKey *key, const RouteRaw *raw, Snapshot snap,
 								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		route_cache_generation = generation;
 	}
-	entry = hash_search(route_cache, key, HASH_ENTER, &found);
-	if (found)
-		return;
+	/* the copy first: an error leaves no half-made entry */
+	route_raw_copy(&copy, raw, RouteContext);
+	entry = hash_search(route_cache, key, HASH_ENTER, NULL);
 	entry->generation = generation;
 	entry->order = order;
-	entry->raw = *raw;
-	entry->raw.sources = MemoryContextAllocZero(RouteContext,
-												Max(raw->nsources, 1) * sizeof(RouteRawSource));
-	for (int i = 0; i < raw->nsources; i++)
-	{
-		RouteRawSource *s = &entry->raw.sources[i];
-
-		*s = raw->sources[i];
-		s->server = (text *) MemoryContextAlloc(RouteContext, VARSIZE_ANY(raw->sources[i].server));
-		memcpy(s->server, raw->sources[i].server, VARSIZE_ANY(raw->sources[i].server));
-		if (s->last_key)
-			s->last_key = MemoryContextStrdup(RouteContext, raw->sources[i].last_key);
-	}
+	entry->raw = copy;
 }
 
 /*
@@ -318,14 +332,22 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 				 errmsg("relation with OID %u does not exist", tbl)));
 	route_key_init(&key, ring, nspname, relname);
 	raw = route_cache_find(&key, snap);
-	if (raw == NULL)
+	if (raw != NULL)
+	{
+		/*
+		 * Copied before anything below can call out (a key type's input
+		 * function), since a nested ring_route may reset the kept readings.
+		 */
+		route_raw_copy(&fresh, raw, st->cxt);
+	}
+	else
 	{
 		uint64		generation = ring_route_generation;
 
-		route_read(&fresh, ring, nspname, relname, st->cxt);
+		route_read(&fresh, ring, &key.nspname, &key.relname, st->cxt);
 		route_cache_store(&key, &fresh, snap, generation);
-		raw = &fresh;
 	}
+	raw = &fresh;
 
 	st->migrating = raw->migrating;
 	st->finished = raw->finished;
