@@ -127,7 +127,8 @@ UPDATE consistent_ring.migration_servers SET done = true WHERE ring = 'rls_alice
 DELETE FROM consistent_ring.migrations WHERE ring = 'rls_alice';
 RESET ROLE;
 
--- every table as it was
+-- every table as it was (the attempts were rolled back, the statements
+-- above refused)
 SELECT o.obj,
        (SELECT count(*) FROM rls_before b WHERE b.obj = o.obj) AS rows_before,
        (SELECT count(*) FROM ((SELECT j FROM rls_before b WHERE b.obj = o.obj)
