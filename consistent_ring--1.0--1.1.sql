@@ -88,6 +88,9 @@ DECLARE
     rel name;
     keytype text;
     keytypeid regtype;
+    key_default_collation boolean;
+    here_collation text;
+    there_collation text;
     key_eq text;
     key_le text;
     key_gt text;
@@ -111,6 +114,7 @@ DECLARE
     q text;
     cols_query text;
     catalog_cols text;
+    catalog_table text;
     nrows_there bigint;
     totals record;
     lock_key integer;
@@ -130,7 +134,9 @@ BEGIN
     IF rel IS NULL THEN
         RAISE EXCEPTION 'relation with OID % does not exist', tbl::oid USING ERRCODE = 'undefined_table';
     END IF;
-    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid INTO keytype, keytypeid
+    SELECT pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid,
+           a.attcollation OPERATOR(pg_catalog.=) 100::pg_catalog.oid    -- "default"
+      INTO keytype, keytypeid, key_default_collation
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) key_column
        AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
@@ -138,6 +144,8 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation "%" does not exist', key_column, tbl
             USING ERRCODE = 'undefined_column';
     END IF;
+    SELECT pg_catalog.format('LC_COLLATE %s, LC_CTYPE %s', d.datcollate, d.datctype) INTO here_collation
+      FROM pg_catalog.pg_database d WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database();
     key_eq := consistent_ring.key_operator(keytypeid, '=');
     key_le := consistent_ring.key_operator(keytypeid, '<=');
     key_gt := consistent_ring.key_operator(keytypeid, '>');
@@ -335,6 +343,37 @@ BEGIN
                 USING ERRCODE = 'datatype_mismatch',
                       DETAIL = pg_catalog.format('It is %s on the coordinator, %s on the server.', bad.here, bad.there),
                       HINT = 'Give the coordinator''s table the same columns as the servers''.';
+        END IF;
+
+        -- A key column of the database's default collation is ordered by
+        -- each server's default (postgres_fdw sends key comparisons there,
+        -- ring_route compares here): the defaults must be the same
+        IF key_default_collation THEN
+            FOR q, catalog_cols, catalog_table IN VALUES
+                ('database', '(datname name, datcollate name, datctype name)', 'pg_catalog.pg_database'),
+                ('catalog', '(catalog_name name)', 'information_schema.information_schema_catalog_name')
+            LOOP
+                IF pg_catalog.to_regclass(consistent_ring.migration_table(srv.server, q)) IS NOT NULL THEN
+                    EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s', consistent_ring.migration_table(srv.server, q));
+                END IF;
+                EXECUTE pg_catalog.format('CREATE FOREIGN TABLE %s %s SERVER %I OPTIONS (schema_name %L, table_name %L)',
+                                          consistent_ring.migration_table(srv.server, q), catalog_cols, srv.server,
+                                          pg_catalog.split_part(catalog_table, '.', 1), pg_catalog.split_part(catalog_table, '.', 2));
+            END LOOP;
+            EXECUTE pg_catalog.format('SELECT pg_catalog.format(''LC_COLLATE %%s, LC_CTYPE %%s'', d.datcollate, d.datctype)'
+                                      '  FROM %s d JOIN %s c ON d.datname OPERATOR(pg_catalog.=) c.catalog_name',
+                                      consistent_ring.migration_table(srv.server, 'database'),
+                                      consistent_ring.migration_table(srv.server, 'catalog'))
+               INTO there_collation;
+            EXECUTE pg_catalog.format('DROP FOREIGN TABLE %s, %s', consistent_ring.migration_table(srv.server, 'database'),
+                                      consistent_ring.migration_table(srv.server, 'catalog'));
+            IF (there_collation OPERATOR(pg_catalog.=) here_collation) IS NOT TRUE THEN
+                RAISE EXCEPTION 'the default collation of server "%" differs from the coordinator''s', srv.server
+                    USING ERRCODE = 'collation_mismatch',
+                          DETAIL = pg_catalog.format('Key column "%s" has the default collation, which is %s on the coordinator and %s on the server.',
+                                                     key_column, here_collation, COALESCE(there_collation, 'unknown')),
+                          HINT = 'Give the key column an explicit collation, the same on every server.';
+            END IF;
         END IF;
 
         -- Deleting rows must not reach other tables through a foreign key:

@@ -318,6 +318,40 @@ SELECT count(*) AS likes_left, count(*) = (SELECT count(*) FROM songs) AS likes_
 DROP TABLE likes;
 \c contrib_regression
 
+-- error: a key column of the default collation, on a server whose default
+-- collation is another (keys would be ordered differently there)
+SELECT CASE WHEN datcollate = 'C' THEN 'C.UTF-8' ELSE 'C' END AS other_collation
+  FROM pg_database WHERE datname = current_database() \gset
+CREATE DATABASE ring_srv_x TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE :'other_collation' LC_CTYPE :'other_collation';
+CREATE SERVER srv_x FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host :'sock', port :'port', dbname 'ring_srv_x');
+CREATE USER MAPPING FOR CURRENT_USER SERVER srv_x;
+\c ring_srv_x
+CREATE TABLE tags (tag text PRIMARY KEY, n integer);
+CREATE TABLE tags_c (tag text COLLATE "C" PRIMARY KEY, n integer);
+\c ring_srv_a
+CREATE TABLE tags (tag text PRIMARY KEY, n integer);
+CREATE TABLE tags_c (tag text COLLATE "C" PRIMARY KEY, n integer);
+INSERT INTO tags SELECT 'tag-' || i, i FROM generate_series(1, 100) i;
+INSERT INTO tags_c SELECT 'tag-' || i, i FROM generate_series(1, 100) i;
+\c contrib_regression
+CREATE TABLE tags (tag text PRIMARY KEY, n integer);
+CREATE TABLE tags_c (tag text COLLATE "C" PRIMARY KEY, n integer);
+SELECT ring_create('mvx');
+SELECT ring_add_node('mvx', 'a', server => 'srv_a');
+SELECT ring_add_node('mvx', 'x', server => 'srv_x');
+\set VERBOSITY terse
+CALL ring_migrate('tags', 'tag', 'mvx', 1, 2);
+\set VERBOSITY default
+-- an explicit collation, the same everywhere: the rows move
+SET client_min_messages = warning;
+CALL ring_migrate('tags_c', 'tag', 'mvx', 1, 2);
+RESET client_min_messages;
+SELECT verified FROM consistent_ring.migrations WHERE table_name = 'tags_c';
+SELECT ring_drop('mvx');
+DROP TABLE tags, tags_c;
+DROP SERVER srv_x CASCADE;
+DROP DATABASE ring_srv_x WITH (FORCE);
+
 -- only the ring's owner migrates; others read the progress of rings they
 -- may look up, and change none
 CREATE ROLE ring_mv_other;
