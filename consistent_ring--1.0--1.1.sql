@@ -73,6 +73,18 @@ CREATE FUNCTION consistent_ring.key_operator(keytype regtype, op text)
 COMMENT ON FUNCTION consistent_ring.key_operator(regtype, text) IS
     'the key type''s comparison operator <, <=, =, >= or >, as OPERATOR(schema.name)';
 
+-- ring_cache_info: which version a compiled ring was built from
+DROP FUNCTION ring_cache_info();
+CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
+                                OUT tokens bigint, OUT bytes bigint, OUT built_from integer)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_cache_info'
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION ring_cache_info() IS
+    'rings compiled in this backend''s cache, with their size and the version each was built from (NULL: from the catalog alone)';
+-- it names every ring compiled in the backend, whoever may look it up
+REVOKE EXECUTE ON FUNCTION ring_cache_info() FROM PUBLIC;
+
 -- ring_migrate: every operator schema-qualified, the servers' tables
 -- checked against the coordinator's, cascading foreign keys refused
 DROP PROCEDURE ring_migrate(regclass, name, text, integer, integer, integer, boolean);

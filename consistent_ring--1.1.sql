@@ -890,12 +890,12 @@ COMMENT ON FUNCTION jump_consistent_hash(bigint, integer) IS
 
 -- VOLATILE: it reports this backend's cache, which changes under it
 CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
-                                OUT tokens bigint, OUT bytes bigint)
+                                OUT tokens bigint, OUT bytes bigint, OUT built_from integer)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ring_cache_info'
     LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION ring_cache_info() IS
-    'rings compiled in this backend''s cache, with their size';
+    'rings compiled in this backend''s cache, with their size and the version each was built from (NULL: from the catalog alone)';
 -- it names every ring compiled in the backend, whoever may look it up
 REVOKE EXECUTE ON FUNCTION ring_cache_info() FROM PUBLIC;
 

@@ -12,6 +12,7 @@
 
 #include "consistent_ring.h"
 #include "ring_cache.h"
+#include "ring_vnode.h"
 
 PG_MODULE_MAGIC;
 
@@ -31,6 +32,14 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("consistent_ring.incremental_compile",
+							 "Builds a ring version from an earlier compiled one where that is cheaper.",
+							 "Off: every version is compiled from its catalog rows alone (the answers are the same).",
+							 &ring_incremental_compile,
+							 true,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("consistent_ring");
 
 	ring_cache_init();

@@ -279,6 +279,38 @@ ring_cache_free_superseded(const RingCacheKey *newest)
 	}
 }
 
+/*
+ * The compiled committed version of the same ring nearest to key's version,
+ * or NULL: what an incremental compile starts from.
+ */
+static const CompiledRing *
+ring_cache_nearest(const RingCacheKey *key)
+{
+	HASH_SEQ_STATUS status;
+	RingCacheEntry *entry;
+	const CompiledRing *nearest = NULL;
+	int64		best = PG_INT64_MAX;
+
+	hash_seq_init(&status, ring_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		int64		d = (int64) entry->key.version - key->version;
+
+		if (entry->key.catalog_id != key->catalog_id ||
+			entry->key.ring_id != key->ring_id ||
+			entry->key.cid != InvalidCommandId || entry->ring->dead)
+			continue;
+		if (d < 0)
+			d = -d;
+		if (d < best)
+		{
+			best = d;
+			nearest = entry->ring;
+		}
+	}
+	return nearest;
+}
+
 /* The compiled ring of one version, compiling it on first use. */
 static CompiledRing *
 ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
@@ -308,7 +340,7 @@ ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
 	if (hash_get_num_entries(ring_cache) >= RING_CACHE_MAX_ENTRIES)
 		ring_cache_evict();
 
-	ring = ring_compile(hdr, version, snap);
+	ring = ring_compile(hdr, version, snap, ring_cache_nearest(&key));
 	ring->key = key;
 	ring->serial = ++compile_serial;
 	MemoryContextSetParent(ring->mcxt, RingCacheContext);
@@ -483,14 +515,16 @@ ring_cache_report(ReturnSetInfo *rsinfo)
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
 		CompiledRing *ring = entry->ring;
-		Datum		values[5];
-		bool		nulls[5] = {false, false, false, false, false};
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
 
 		values[0] = CStringGetTextDatum(ring->name);
 		values[1] = Int32GetDatum(ring->key.version);
 		values[2] = Int32GetDatum(ring->nnodes);
 		values[3] = Int64GetDatum(ring->ntokens);
 		values[4] = Int64GetDatum(MemoryContextMemAllocated(ring->mcxt, true));
+		values[5] = Int32GetDatum(ring->built_from);
+		nulls[5] = ring->built_from < 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

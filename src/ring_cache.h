@@ -60,6 +60,8 @@ typedef struct CompiledRing
 	int32		vnodes;			/* virtual nodes per unit of weight */
 	int32		table_size;		/* 'maglev': lookup table size */
 	bool		stored_tokens;	/* tokens from the tokens table */
+	int32		built_from;		/* version it was built from, -1: from the
+								 * catalog alone */
 
 	int			nnodes;			/* all nodes, weight 0 included */
 	RingNodeInfo *nodes;		/* sorted by name bytes */

@@ -355,6 +355,250 @@ place_tokens(CompiledRing *ring, uint64 npairs, int64 **node_lists,
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/* A token to add or remove in an incremental compile. */
+typedef struct TokenChange
+{
+	uint64		u;				/* biased token */
+	uint32		owner;			/* node index (old ring's or new ring's) */
+} TokenChange;
+
+static int
+token_change_cmp(const void *a, const void *b)
+{
+	const TokenChange *x = a;
+	const TokenChange *y = b;
+
+	if (x->u != y->u)
+		return x->u < y->u ? -1 : 1;
+	return (x->owner > y->owner) - (x->owner < y->owner);
+}
+
+/*
+ * Append the biased tokens of node's virtual nodes from..to-1 (hashed from
+ * its name) to changes, owned by owner.
+ */
+static void
+node_token_range(const RingNodeInfo *node, int32 from, int32 to, uint32 owner,
+				 char *buf, bool to_utf8, TokenChange *changes, uint32 *n)
+{
+	int64	   *tokens;
+
+	if (from >= to)
+		return;
+	tokens = palloc(node->vnodes * sizeof(int64));
+	ring_node_tokens(node, buf, tokens, to_utf8);
+	for (int32 v = from; v < to; v++)
+	{
+		changes[*n].u = (uint64) tokens[v] ^ RING_SIGN_BIT;
+		changes[*n].owner = owner;
+		(*n)++;
+	}
+	pfree(tokens);
+}
+
+/* Where a token of biased value u is, or would go, among prev's tokens. */
+static uint32
+prev_lower_bound(const CompiledRing *prev, uint64 u)
+{
+	uint32		lo = 0;
+	uint32		hi = prev->ntokens;
+
+	while (lo < hi)
+	{
+		uint32		mid = lo + (hi - lo) / 2;
+
+		if (entry_token(prev->keys[mid], prev->lows[mid]) < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Incremental compile of a hashed 'vnode' ring from prev, a compiled
+ * earlier version of it without pins or equal tokens: its tokens, less
+ * those of nodes gone or shrunk, plus those of nodes added or grown (a
+ * node's tokens are "<name>-<i>" for i below its virtual nodes, so a
+ * reweighted node keeps its first ones), merged in token order, owners
+ * renumbered by the new node order.  The result is the arrays place_tokens
+ * builds.  Returns false, having placed nothing, when that would not pay
+ * (over a quarter of the tokens change) or when tokens would be equal (the
+ * full compile decides those).
+ */
+static bool
+place_tokens_from(CompiledRing *ring, const CompiledRing *prev, uint64 npairs,
+				  MemoryContext tmpcxt)
+{
+	MemoryContext oldcxt;
+	bool		to_utf8 = ring_convert_to_utf8();
+	int32	   *map;			/* prev node -> ring node, or -1 */
+	int32	   *keep;			/* prev node -> its tokens kept */
+	int32	   *had;			/* ring node -> its tokens in prev */
+	uint64		nchanges = 0;
+	TokenChange *removed;
+	TokenChange *added;
+	uint32		nremoved = 0;
+	uint32		nadded = 0;
+	int			maxname = 0;
+	char	   *buf;
+	uint32		r = 0;
+	uint32		a = 0;
+	uint32		n = 0;
+	uint32		p = 0;
+	bool	   *owns;
+	int			j = 0;
+
+	oldcxt = MemoryContextSwitchTo(tmpcxt);
+	map = palloc(Max(prev->nnodes, 1) * sizeof(int32));
+	keep = palloc0(Max(prev->nnodes, 1) * sizeof(int32));
+	had = palloc0(Max(ring->nnodes, 1) * sizeof(int32));
+	/* both node arrays are sorted by name bytes: merge */
+	for (int i = 0; i < prev->nnodes; i++)
+	{
+		int			c = 1;
+
+		while (j < ring->nnodes &&
+			   (c = text_bytes_cmp(prev->nodes[i].name, ring->nodes[j].name)) > 0)
+			j++;
+		map[i] = (j < ring->nnodes && c == 0) ? j : -1;
+		if (map[i] >= 0)
+		{
+			keep[i] = Min(prev->nodes[i].vnodes, ring->nodes[map[i]].vnodes);
+			had[map[i]] = prev->nodes[i].vnodes;
+		}
+		nchanges += prev->nodes[i].vnodes - keep[i];
+		maxname = Max(maxname, (int) VARSIZE_ANY_EXHDR(prev->nodes[i].name));
+	}
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		nchanges += Max(ring->nodes[i].vnodes - had[i], 0);
+		maxname = Max(maxname, (int) VARSIZE_ANY_EXHDR(ring->nodes[i].name));
+	}
+	if (nchanges * 4 > npairs || ring->nnodes > (1 << 16))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		return false;
+	}
+
+	/* the tokens that go and those that come, in token order */
+	if (to_utf8)
+		maxname *= MAX_MULTIBYTE_CHAR_LEN;
+	buf = palloc(maxname + 1 + MAXINT8LEN + 1);
+	removed = palloc(Max(nchanges, 1) * sizeof(TokenChange));
+	added = palloc(Max(nchanges, 1) * sizeof(TokenChange));
+	for (int i = 0; i < prev->nnodes; i++)
+		node_token_range(&prev->nodes[i], keep[i], prev->nodes[i].vnodes, i,
+						 buf, to_utf8, removed, &nremoved);
+	for (int i = 0; i < ring->nnodes; i++)
+		node_token_range(&ring->nodes[i], had[i], ring->nodes[i].vnodes, i,
+						 buf, to_utf8, added, &nadded);
+	qsort(removed, nremoved, sizeof(TokenChange), token_change_cmp);
+	qsort(added, nadded, sizeof(TokenChange), token_change_cmp);
+	owns = palloc0(Max(ring->nnodes, 1) * sizeof(bool));
+
+	MemoryContextSwitchTo(ring->mcxt);
+	ring->index_shift = 64 - index_bits(npairs);
+	ring->keys = palloc((npairs + RING_SCAN) * sizeof(uint64));
+	ring->lows = palloc((npairs + 1) * sizeof(uint16));
+	ring->index = palloc((UINT64CONST(1) << index_bits(npairs)) * sizeof(uint32));
+
+	/*
+	 * Merge: prev's tokens in runs between the places where a token goes or
+	 * comes (found by binary search), each run copied with its owners
+	 * renumbered; equal tokens leave it to the full compile.
+	 */
+	for (;;)
+	{
+		uint32		rpos = r < nremoved ? prev_lower_bound(prev, removed[r].u) : prev->ntokens;
+		uint32		apos = a < nadded ? prev_lower_bound(prev, added[a].u) : prev->ntokens;
+		uint32		next = Min(rpos, apos);
+
+		if (r < nremoved &&
+			(rpos >= prev->ntokens ||
+			 entry_token(prev->keys[rpos], prev->lows[rpos]) != removed[r].u ||
+			 (uint32) (prev->keys[rpos] & RING_LOW_MASK) != removed[r].owner))
+			goto equal_tokens;	/* cannot be: prev is not what it seems */
+		if (next < p || n + (next - p) > npairs)
+			goto equal_tokens;
+		for (uint32 q = p; q < next; q++)
+		{
+			int32		owner = map[prev->keys[q] & RING_LOW_MASK];
+
+			if (owner < 0)
+				goto equal_tokens;
+			ring->keys[n] = (prev->keys[q] & ~RING_LOW_MASK) | (uint64) owner;
+			ring->lows[n] = prev->lows[q];
+			n++;
+		}
+		p = next;
+		if (a < nadded && apos == next)
+		{
+			/* a token equal to one that stays, or to another new one */
+			if ((apos < prev->ntokens &&
+				 entry_token(prev->keys[apos], prev->lows[apos]) == added[a].u &&
+				 !(r < nremoved && rpos == apos)) ||
+				(a > 0 && added[a - 1].u == added[a].u) || n >= npairs)
+				goto equal_tokens;
+			ring->keys[n] = (added[a].u & ~RING_LOW_MASK) | added[a].owner;
+			ring->lows[n] = (uint16) (added[a].u & RING_LOW_MASK);
+			n++;
+			a++;
+		}
+		else if (r < nremoved && rpos == next)
+		{
+			p = next + 1;
+			r++;
+		}
+		else
+			break;
+	}
+	if (n != npairs)
+		goto equal_tokens;
+	for (uint32 q = 0; q < n; q++)
+		owns[ring->keys[q] & RING_LOW_MASK] = true;
+
+	ring->ntokens = n;
+	for (int s = 0; s < RING_SCAN; s++)
+		ring->keys[n + s] = PG_UINT64_MAX;
+	ring->lows[n] = (uint16) RING_LOW_MASK;
+	if (ring->index_shift == prev->index_shift)
+	{
+		/* prev's bucket starts, moved by the tokens that went and came */
+		uint64		nbuckets = UINT64CONST(1) << (64 - ring->index_shift);
+		uint32		ra = 0;
+		uint32		rr = 0;
+
+		for (uint64 b = 0; b < nbuckets; b++)
+		{
+			uint64		start = b << ring->index_shift;
+
+			while (ra < nadded && added[ra].u < start)
+				ra++;
+			while (rr < nremoved && removed[rr].u < start)
+				rr++;
+			ring->index[b] = prev->index[b] + ra - rr;
+		}
+	}
+	else
+		build_index(ring);
+	for (int i = 0; i < ring->nnodes; i++)
+		ring->nowners += owns[i];
+	MemoryContextSwitchTo(oldcxt);
+	return true;
+
+equal_tokens:
+	pfree(ring->keys);
+	pfree(ring->lows);
+	pfree(ring->index);
+	ring->keys = NULL;
+	ring->lows = NULL;
+	ring->index = NULL;
+	ring->nowners = 0;
+	MemoryContextSwitchTo(oldcxt);
+	return false;
+}
+
 /*
  * The stored tokens of a version, as one list per node (in the current
  * memory context); sets each node's vnodes to its token count and *npairs to
@@ -677,12 +921,29 @@ redis_slot_counts(CompiledRing *ring)
 	}
 }
 
+/* Whether ring_compile may build a version from an earlier one. */
+bool		ring_incremental_compile = true;
+
+/* The virtual nodes of ring's nodes, all counted. */
+static uint64
+ring_token_pairs(const CompiledRing *ring)
+{
+	uint64		n = 0;
+
+	for (int i = 0; i < ring->nnodes; i++)
+		n += ring->nodes[i].vnodes;
+	return n;
+}
+
 /*
- * Compile one version of a ring as snap sees it.  The result lives in its own
- * memory context, a child of the current one until the caller adopts it.
+ * Compile one version of a ring as snap sees it, from prev (an earlier
+ * compiled version of the same ring, or NULL) where that is cheaper.  The
+ * result lives in its own memory context, a child of the current one until
+ * the caller adopts it.
  */
 CompiledRing *
-ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
+ring_compile(const RingHeader *hdr, int32 version, Snapshot snap,
+			 const CompiledRing *prev)
 {
 	MemoryContext ringcxt;
 	MemoryContext tmpcxt;
@@ -714,6 +975,7 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 	ring->vnodes = hdr->vnodes;
 	ring->table_size = hdr->table_size;
 	ring->stored_tokens = hdr->stored_tokens;
+	ring->built_from = -1;
 
 	/* nodes, sorted by name bytes */
 	MemoryContextSwitchTo(tmpcxt);
@@ -781,7 +1043,20 @@ ring_compile(const RingHeader *hdr, int32 version, Snapshot snap)
 				 errdetail("It has " UINT64_FORMAT " virtual nodes; the limit is %d.",
 						   npairs, RING_MAX_RING_TOKENS)));
 
-	place_tokens(ring, npairs, lists, tmpcxt);
+	/*
+	 * A hashed 'vnode' ring from an earlier compiled version of it when
+	 * that is cheaper (usually one node changed): the same arrays.
+	 */
+	if (!(prev != NULL && ring_incremental_compile &&
+		  hdr->algorithm == RING_ALGORITHM_VNODE && !hdr->stored_tokens &&
+		  prev->algorithm == RING_ALGORITHM_VNODE && !prev->stored_tokens &&
+		  prev->vnodes == hdr->vnodes && prev->npins == 0 && !prev->per_key &&
+		  prev->ntokens > 0 && prev->ntokens == ring_token_pairs(prev) &&
+		  npairs > 0 &&
+		  place_tokens_from(ring, prev, npairs, tmpcxt)))
+		place_tokens(ring, npairs, lists, tmpcxt);
+	else
+		ring->built_from = prev->key.version;
 	ring->unpinned = ring;
 	if (ring->algorithm == RING_ALGORITHM_REDIS)
 		redis_slot_counts(ring);
@@ -858,6 +1133,7 @@ ring_what_if(const CompiledRing *ring, text *add_name, double add_weight,
 	res->algorithm = ring->algorithm;
 	res->compat_hash = ring->compat_hash;
 	res->vnodes = ring->vnodes;
+	res->built_from = -1;
 	res->table_size = ring->table_size;
 	res->stored_tokens = ring->stored_tokens;
 	res->nodes = palloc0((ring->nnodes + 1) * sizeof(RingNodeInfo));

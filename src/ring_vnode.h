@@ -25,8 +25,9 @@
 #define RING_SIGN_BIT (UINT64CONST(1) << 63)
 #define RING_LOW_MASK UINT64CONST(0xFFFF)
 
+extern PGDLLIMPORT bool ring_incremental_compile;
 extern CompiledRing *ring_compile(const RingHeader *hdr, int32 version,
-								  Snapshot snap);
+								  Snapshot snap, const CompiledRing *prev);
 extern CompiledRing *ring_what_if(const CompiledRing *ring, text *add_name,
 								  double add_weight, int remove);
 extern void ring_hrw_seeds(CompiledRing *ring);

@@ -3,13 +3,14 @@
 # cluster and prints ns/row for lookups against hashtextextended(k, 0)
 # over 1M keys, the migration count, ring_moves and compile times, single-key
 # statements' tps (test/bench/routing.sh), lookup latency while other rings
-# change (test/bench/invalidation.sh), then
+# change (test/bench/invalidation.sh), compile time after a one-node change
+# (test/bench/incremental.sh), then
 # instructions per row counted by callgrind (test/bench/instructions.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 bash test/setup.sh
 pg_virtualenv -t -v 15 -o shared_buffers=512MB \
-    bash -c 'psql -X -q -f test/bench/bench.sql && bash test/bench/compile_time.sh && bash test/memory/run.sh && bash test/bench/routing.sh && bash test/bench/invalidation.sh'
+    bash -c 'psql -X -q -f test/bench/bench.sql && bash test/bench/compile_time.sh && bash test/memory/run.sh && bash test/bench/routing.sh && bash test/bench/invalidation.sh && bash test/bench/incremental.sh'
 echo "== instructions per row (callgrind, stable where timings are noisy)"
 bash test/bench/instructions.sh

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Compile time of a 1000-node x 256 ring after a one-node change: the first
+# lookup of the new version in a backend that has the previous one compiled
+# (built from it), against the same with consistent_ring.incremental_compile
+# off (compiled from the catalog alone); a node added, one reweighted, one
+# removed; median of 5 changes in one backend.  Against the server in the PG* environment.
+set -euo pipefail
+psql -X -q <<'SQL'
+CREATE EXTENSION IF NOT EXISTS consistent_ring;
+SELECT ring_drop(ring) FROM ring_list WHERE ring = 'inc_bench';
+SELECT ring_create('inc_bench');
+SELECT count(ring_add_node('inc_bench', 'node' || i)) FROM generate_series(1, 1000) i;
+SQL
+# one backend, as an application's: compile the current version, then 6
+# times have another session change the ring and time the first lookup of
+# the new version; the first of the 6 is left out (a backend's first large
+# allocations cost it page faults that later ones reuse the memory of)
+changes() {   # setting kind first-number
+    local args=(-c "SET consistent_ring.incremental_compile = $1" -c "SELECT ring_shard('inc_bench', 'x')" -c '\timing on')
+    for i in 0 1 2 3 4 5; do
+        local n=$(($3 + i)) sql
+        case $2 in
+            add) sql="SELECT ring_add_node('inc_bench', 'extra$n')" ;;
+            weight) sql="SELECT ring_set_weight('inc_bench', 'node$n', 2)" ;;
+            remove) sql="SELECT ring_remove_node('inc_bench', 'node$n')" ;;
+        esac
+        args+=(-c "\\! psql -X -q -At -c \"$sql\" > /dev/null" -c "SELECT ring_shard('inc_bench', 'x')")
+    done
+    psql -X -q -At "${args[@]}" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2
+}
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+echo "== first lookup after a one-node change, 1000-node x 256 ring, one backend (ms, median of 5)"
+n=0
+for change in add weight remove; do
+    for setting in on off; do
+        n=$((n + 10))
+        mapfile -t t < <(changes "$setting" "$change" "$n")
+        printf '%-8s incremental %-3s %8s ms   runs: %s\n' "$change" "$setting" "$(median "${t[@]}")" "${t[*]}"
+    done
+done
+psql -X -q -c "SELECT ring_drop('inc_bench')" > /dev/null
