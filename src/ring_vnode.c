@@ -122,6 +122,23 @@ node_name_cmp(const void *a, const void *b)
 						  ((const RingNodeInfo *) b)->name);
 }
 
+/*
+ * Room for n tokens in a compiled ring's arrays: n rounded up to a
+ * sixteenth of the power of two above it (at most 1/16 more).  Versions of
+ * a ring a change or two apart then ask for the same sizes, and the
+ * backend's allocator hands a freed version's arrays to a later one: fresh
+ * memory costs page faults that are most of an incremental compile's time.
+ */
+static uint64
+token_room(uint64 n)
+{
+	uint64		step = 1;
+
+	while (step * 16 < n)
+		step <<= 1;
+	return (n + step - 1) / step * step;
+}
+
 /* log2 of the number of buckets for n tokens: 4 to 8 tokens per bucket. */
 static int
 index_bits(uint64 n)
@@ -286,8 +303,8 @@ place_tokens(CompiledRing *ring, uint64 npairs, int64 **node_lists,
 	owns = palloc0(Max(ring->nnodes, 1) * sizeof(bool));
 
 	MemoryContextSwitchTo(ring->mcxt);
-	ring->keys = palloc((npairs + RING_SCAN) * sizeof(uint64));
-	ring->lows = palloc((npairs + 1) * sizeof(uint16));
+	ring->keys = palloc((token_room(npairs) + RING_SCAN) * sizeof(uint64));
+	ring->lows = palloc((token_room(npairs) + 1) * sizeof(uint16));
 	ring->index = palloc(nbuckets * sizeof(uint32));
 
 	/* count the tokens of each bucket; index[b] = where bucket b starts */
@@ -499,8 +516,8 @@ place_tokens_from(CompiledRing *ring, const CompiledRing *prev, uint64 npairs,
 
 	MemoryContextSwitchTo(ring->mcxt);
 	ring->index_shift = 64 - index_bits(npairs);
-	ring->keys = palloc((npairs + RING_SCAN) * sizeof(uint64));
-	ring->lows = palloc((npairs + 1) * sizeof(uint16));
+	ring->keys = palloc((token_room(npairs) + RING_SCAN) * sizeof(uint64));
+	ring->lows = palloc((token_room(npairs) + 1) * sizeof(uint16));
 	ring->index = palloc((UINT64CONST(1) << index_bits(npairs)) * sizeof(uint32));
 
 	/*
