@@ -112,6 +112,24 @@ SET consistent_ring.no_such_setting = 1;
 -- error: the invalidation trigger function is not for direct calls
 SELECT consistent_ring.invalidate_cache();
 
+-- ring_migrate's operator lookup: the key type's comparison operators
+SELECT consistent_ring.key_operator('text', '<='), consistent_ring.key_operator('bigint', '='),
+       consistent_ring.key_operator('varchar', '>');
+-- a type of another schema: its own operators, named with their schema
+CREATE SCHEMA ring_ci;
+CREATE EXTENSION citext SCHEMA ring_ci;
+SELECT consistent_ring.key_operator('ring_ci.citext', '<=');
+DROP SCHEMA ring_ci CASCADE;
+-- error: not a comparison (shown clipped), a type without a btree class,
+-- no such type
+SELECT consistent_ring.key_operator('text', '~~');
+SELECT consistent_ring.key_operator('text', repeat('<', 100));
+SELECT consistent_ring.key_operator('point', '=');
+SELECT consistent_ring.key_operator(0, '=');
+
+-- error: ring_route for a relation that does not exist
+SELECT ring_route('e', 'k'::text, 0);
+
 -- error: the catalog constraints stop bad rows written by hand
 \set VERBOSITY terse
 INSERT INTO consistent_ring.nodes (ring_id, node, weight, added_in)
