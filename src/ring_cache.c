@@ -556,10 +556,5 @@ ring_invalidate_cache(PG_FUNCTION_ARGS)
 		last_change_cid = GetCurrentCommandId(false);
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
 		CacheInvalidateRelcache(trigdata->tg_relation);
-	if (TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) && TRIGGER_FIRED_BEFORE(trigdata->tg_event))
-		return PointerGetDatum(TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ?
-							   trigdata->tg_trigtuple :
-							   TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
-							   trigdata->tg_newtuple : trigdata->tg_trigtuple);
 	return PointerGetDatum(NULL);
 }

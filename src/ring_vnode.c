@@ -492,7 +492,7 @@ place_tokens_from(CompiledRing *ring, const CompiledRing *prev, uint64 npairs,
 		nchanges += Max(ring->nodes[i].vnodes - had[i], 0);
 		maxname = Max(maxname, (int) VARSIZE_ANY_EXHDR(ring->nodes[i].name));
 	}
-	if (nchanges * 4 > npairs || ring->nnodes > (1 << 16))
+	if (nchanges * 4 > npairs)
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return false;
