@@ -57,20 +57,12 @@ typedef struct RingChange
 	RingAccess	access;
 } RingChange;
 
-/* The calling user, saved while running as the catalog's owner. */
-typedef struct RingCaller
-{
-	Oid			user;
-	int			sec_context;
-	int			guc_nest_level;
-} RingCaller;
-
 /*
  * Connect to SPI and act as the owner of the catalog tables, with
  * search_path pinned to pg_catalog (every name is qualified anyway).  An
  * error restores the caller's identity and settings with the abort.
  */
-static void
+void
 begin_as_catalog_owner(RingCaller *caller)
 {
 	Oid			owner = ring_catalog_owner();
@@ -88,7 +80,7 @@ begin_as_catalog_owner(RingCaller *caller)
 }
 
 /* Back to the calling user and settings; disconnect from SPI. */
-static void
+void
 end_as_catalog_owner(RingCaller *caller)
 {
 	AtEOXact_GUC(true, caller->guc_nest_level);

@@ -95,6 +95,18 @@ typedef struct RingNodeRow
 	int32		removed_in;		/* 0: still there at the version read */
 } RingNodeRow;
 
+/* The calling user, saved while running as the catalog's owner. */
+typedef struct RingCaller
+{
+	Oid			user;
+	int			sec_context;
+	int			guc_nest_level;
+} RingCaller;
+
+/* ring_admin.c: SPI as the catalog tables' owner, search_path pg_catalog */
+extern void begin_as_catalog_owner(RingCaller *caller);
+extern void end_as_catalog_owner(RingCaller *caller);
+
 extern void ring_catalog_get(const char *name, int namelen, Snapshot snap,
 							 RingHeader *hdr);
 extern void ring_catalog_read(const char *name, int namelen, Snapshot snap,

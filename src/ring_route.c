@@ -190,7 +190,9 @@ route_read(RouteRaw *raw, text *ring, const NameData *nspname,
 		values[0] = Int32GetDatum(migration_id);
 		values[1] = PointerGetDatum(ring);
 		types[1] = TEXTOID;
-		ret = SPI_execute_with_args("SELECT server, source, done, last_key"
+		ret = SPI_execute_with_args("SELECT server, source,"
+									" phase OPERATOR(pg_catalog.=) ANY ('{cut over,done}'::pg_catalog.text[]),"
+									" NULL::pg_catalog.text"
 									" FROM consistent_ring.migration_servers"
 									" WHERE migration_id OPERATOR(pg_catalog.=) $1"
 									"  AND ring OPERATOR(pg_catalog.=) $2",

@@ -40,6 +40,7 @@
 #include "compat.h"
 #include "ring_cache.h"
 #include "ring_keys.h"
+#include "ring_servers.h"
 
 /* How long a reachability check waits for a server, unless it sets one. */
 #define RING_PING_TIMEOUT "2"
@@ -320,4 +321,38 @@ ring_server_status(PG_FUNCTION_ARGS)
 			break;
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(status));
+}
+
+/*
+ * The libpq connection string of a foreign server for the current user:
+ * the server's options and the user's own mapping's (as postgres_fdw
+ * connects).  Requires USAGE on the server and a user mapping;
+ * *password_required is the mapping's password_required (true unless set).
+ */
+char *
+ring_server_connstr(const char *servername, bool *password_required)
+{
+	ForeignServer *server = GetForeignServerByName(servername, false);
+	AclResult	acl = pg_foreign_server_aclcheck(server->serverid, GetUserId(), ACL_USAGE);
+	UserMapping *um;
+	ListCell   *lc;
+	StringInfoData buf;
+
+	if (acl != ACLCHECK_OK)
+		aclcheck_error(acl, OBJECT_FOREIGN_SERVER, server->servername);
+	um = GetUserMapping(GetUserId(), server->serverid);
+	*password_required = true;
+	foreach(lc, um->options)
+	{
+		DefElem    *d = (DefElem *) lfirst(lc);
+
+		if (strcmp(d->defname, "password_required") == 0)
+			*password_required = defGetBoolean(d);
+	}
+	initStringInfo(&buf);
+	append_conn_option(&buf, "application_name", "ring_migrate");
+	append_conn_option(&buf, "connect_timeout", "10");
+	append_conn_options(&buf, server->options);
+	append_conn_options(&buf, um->options);
+	return buf.data;
 }

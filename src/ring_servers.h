@@ -1,0 +1,13 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_servers.h
+ *	  Nodes that are real servers: their connection strings.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef RING_SERVERS_H
+#define RING_SERVERS_H
+
+extern char *ring_server_connstr(const char *servername, bool *password_required);
+
+#endif							/* RING_SERVERS_H */
