@@ -197,6 +197,13 @@ CREATE FUNCTION consistent_ring.shard_delete_moved(tbl regclass, migration text)
 COMMENT ON FUNCTION consistent_ring.shard_delete_moved(regclass, text) IS
     'on a source server, once cut over: delete the rows whose keys moved away';
 
+CREATE FUNCTION consistent_ring.shard_forget(tbl regclass, migration text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'ring_shard_forget'
+    LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION consistent_ring.shard_forget(regclass, text) IS
+    'on a server that is no source of this migration: forget what an earlier migration of the table left (its refusals)';
+
 CREATE FUNCTION consistent_ring.shard_finish(tbl regclass, migration text)
     RETURNS void
     AS 'MODULE_PATHNAME', 'ring_shard_finish'

@@ -19,10 +19,12 @@ CREATE SERVER sp_b FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host :'sock', port
 CREATE USER MAPPING FOR CURRENT_USER SERVER sp_a;
 CREATE USER MAPPING FOR CURRENT_USER SERVER sp_b;
 \c ring_sp_a
+CREATE EXTENSION consistent_ring;
 CREATE TABLE items (id text COLLATE "C" PRIMARY KEY, v integer);
 CREATE TABLE events (user_id bigint, n integer);
 CREATE FUNCTION whereami(k text) RETURNS text LANGUAGE sql AS $$SELECT current_database()::text$$;
 \c ring_sp_b
+CREATE EXTENSION consistent_ring;
 CREATE TABLE items (id text COLLATE "C" PRIMARY KEY, v integer);
 CREATE TABLE events (user_id bigint, n integer);
 CREATE FUNCTION whereami(k text) RETURNS text LANGUAGE sql AS $$SELECT current_database()::text$$;
@@ -95,8 +97,13 @@ SELECT 1 + 1;
 SELECT md5('x');
 SELECT 'a'::text < 'b'::text;
 
--- ring_migrate, interrupted: the source refuses one delete, so a resumed
--- run takes the pending-delete path too
+-- the preflight
+SET search_path = evil, pg_catalog, public;
+CREATE TEMP TABLE preflight AS SELECT * FROM ring_migrate_check('items', 'id', 'sp', 1, 2);
+RESET search_path;
+SELECT server, destination, item, ok, rows FROM preflight ORDER BY server, item, destination;
+-- ring_migrate, interrupted: the source refuses one delete once the keys
+-- are cut over, so a resumed run takes the path that only deletes
 \c ring_sp_a
 CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -140,7 +147,7 @@ CREATE TEMP TABLE cluster AS
            plproxy.get_cluster_version('sp') AS version,
            (SELECT pg_catalog.count(*) FROM plproxy.get_cluster_config('sp')) AS settings;
 RESET search_path;
-SELECT m.table_name, m.verified, sum(ms.keys_moved) AS keys_moved, sum(ms.rows_moved) AS rows_moved
+SELECT m.table_name, m.verified, sum(ms.rows_copied) AS rows_copied, sum(ms.rows_deleted) AS rows_deleted
   FROM consistent_ring.migrations m JOIN consistent_ring.migration_servers ms USING (migration_id, ring)
  WHERE m.ring = 'sp' GROUP BY 1, 2 ORDER BY 1;
 SELECT partitions, version = ring_plproxy_version('sp') AS same_version, settings FROM cluster;

@@ -723,12 +723,15 @@ replay_round(Mover *m, MoverServer *src, int32 max_keys, bool in_xact, bool veri
 			if (strcmp(here_sum, there_sum) != 0)
 			{
 				PQclear(sums);
+				/* the next run copies again, replacing these copies */
+				set_phase(m, src, "copying");
+				commit();
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
 						 errmsg("the copies on server \"%s\" of the rows moving from server \"%s\" differ from them",
 								d->name, src->name),
 						 errdetail("Source: %s; destination: %s.", here_sum, there_sum),
-						 errhint("Nothing was cut over: the source still has every row and takes the writes.")));
+						 errhint("Nothing was cut over: the source still has every row and takes the writes; the next run copies them again.")));
 			}
 			*rows_verified += strtoi64(here_sum, NULL, 10);
 		}
@@ -760,6 +763,7 @@ move_source(Mover *m, MoverServer *src)
 	volatile int64 copied = 0;
 	int64		deleted = 0;
 	double		fence_ms = 0;
+	bool		verified_before;
 
 	snprintf(oldv, sizeof(oldv), "%d", m->old_version);
 	snprintf(newv, sizeof(newv), "%d", m->new_version);
@@ -773,6 +777,7 @@ move_source(Mover *m, MoverServer *src)
 
 	if (strcmp(src->phase, "done") == 0)
 		return;
+	verified_before = strcmp(src->phase, "cut over") == 0;
 	if (strcmp(src->phase, "cut over") != 0)
 	{
 		/* 1. record writes from here on (waits for running writers) */
@@ -910,7 +915,8 @@ move_source(Mover *m, MoverServer *src)
 	ereport(NOTICE,
 			(errmsg("ring_migrate: server %s: " INT64_FORMAT " rows copied, " INT64_FORMAT " changes replayed, %s, " INT64_FORMAT " rows deleted",
 					src->name, copied, replayed,
-					m->verify ? psprintf(INT64_FORMAT " rows verified", rows_verified) : "not verified",
+					!m->verify ? "not verified" : verified_before ? "verified before" :
+					psprintf(INT64_FORMAT " rows verified", rows_verified),
 					deleted)));
 }
 
@@ -1012,29 +1018,29 @@ mover_setup(Mover *m, FunctionCallInfo fcinfo)
 
 /* The query of the columns as information_schema.columns describes them. */
 static const char columns_query[] =
-"SELECT c.column_name::text, pg_catalog.concat_ws(' ',"
+"SELECT c.column_name::pg_catalog.text, pg_catalog.concat_ws(' ',"
 " CASE WHEN c.domain_name IS NOT NULL THEN pg_catalog.format('%I.%I', c.domain_schema, c.domain_name)"
-"      WHEN c.data_type::text OPERATOR(pg_catalog.=) ANY ('{USER-DEFINED,ARRAY}'::text[])"
+"      WHEN c.data_type::pg_catalog.text OPERATOR(pg_catalog.=) ANY ('{USER-DEFINED,ARRAY}'::pg_catalog.text[])"
 "      THEN pg_catalog.format('%I.%I', c.udt_schema, c.udt_name)"
-"      ELSE c.data_type::text END,"
+"      ELSE c.data_type::pg_catalog.text END,"
 " CASE WHEN c.character_maximum_length IS NOT NULL"
 "      THEN pg_catalog.format('(%s)', c.character_maximum_length) END,"
-" CASE WHEN c.data_type::text OPERATOR(pg_catalog.=) 'numeric' AND c.numeric_precision IS NOT NULL"
+" CASE WHEN c.data_type::pg_catalog.text OPERATOR(pg_catalog.=) 'numeric' AND c.numeric_precision IS NOT NULL"
 "      THEN pg_catalog.format('(%s,%s)', c.numeric_precision, c.numeric_scale) END,"
 " CASE WHEN c.datetime_precision IS NOT NULL"
 "      THEN pg_catalog.format('precision %s', c.datetime_precision) END,"
-" c.interval_type::text,"
+" c.interval_type::pg_catalog.text,"
 " CASE WHEN c.collation_name IS NOT NULL"
 "      THEN pg_catalog.format('COLLATE %I.%I', c.collation_schema, c.collation_name) END,"
-" CASE WHEN c.is_nullable::text OPERATOR(pg_catalog.=) 'NO' THEN 'NOT NULL' END,"
-" CASE WHEN c.is_generated::text OPERATOR(pg_catalog.=) 'ALWAYS'"
+" CASE WHEN c.is_nullable::pg_catalog.text OPERATOR(pg_catalog.=) 'NO' THEN 'NOT NULL' END,"
+" CASE WHEN c.is_generated::pg_catalog.text OPERATOR(pg_catalog.=) 'ALWAYS'"
 "      THEN pg_catalog.format('GENERATED ALWAYS AS %s', c.generation_expression) END)"
 " FROM information_schema.columns c"
-" WHERE c.table_schema::text OPERATOR(pg_catalog.=) $1 AND c.table_name::text OPERATOR(pg_catalog.=) $2"
+" WHERE c.table_schema::pg_catalog.text OPERATOR(pg_catalog.=) $1 AND c.table_name::pg_catalog.text OPERATOR(pg_catalog.=) $2"
 " ORDER BY 1";
 
 static const char cascade_query[] =
-"SELECT con.conname::text, pg_catalog.format('%s.%s', rn.nspname, r.relname),"
+"SELECT con.conname::pg_catalog.text, pg_catalog.format('%s.%s', rn.nspname, r.relname),"
 "       con.confdeltype OPERATOR(pg_catalog.=) 'c'"
 "  FROM pg_catalog.pg_constraint con"
 "  JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) con.confrelid"
@@ -1042,7 +1048,7 @@ static const char cascade_query[] =
 "  JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) con.conrelid"
 "  JOIN pg_catalog.pg_namespace rn ON rn.oid OPERATOR(pg_catalog.=) r.relnamespace"
 " WHERE con.contype OPERATOR(pg_catalog.=) 'f'"
-"   AND con.confdeltype OPERATOR(pg_catalog.=) ANY ('{c,n,d}'::\"char\"[])"
+"   AND con.confdeltype OPERATOR(pg_catalog.=) ANY ('{c,n,d}'::pg_catalog.\"char\"[])"
 "   AND tn.nspname OPERATOR(pg_catalog.=) $1 AND t.relname OPERATOR(pg_catalog.=) $2"
 " ORDER BY 2, 1 LIMIT 1";
 
@@ -1180,7 +1186,7 @@ servers_query(Mover *m)
 	Datum		values[2] = {0, CStringGetTextDatum(m->ring)};
 	bool		ranges;
 
-	spi_exec(psprintf("SELECT l.algorithm OPERATOR(pg_catalog.<>) ALL ('{jump,rendezvous}'::text[])"
+	spi_exec(psprintf("SELECT l.algorithm OPERATOR(pg_catalog.<>) ALL ('{jump,rendezvous}'::pg_catalog.text[])"
 					  " FROM %s.ring_list l WHERE l.ring OPERATOR(pg_catalog.=) $2", m->extschema),
 			 2, types, values, NULL, SPI_OK_SELECT);
 	ranges = SPI_processed == 1 && strcmp(spi_text(0, 1), "t") == 0;
@@ -1241,8 +1247,14 @@ prepare_servers(Mover *m)
 	{
 		const char *params[2] = {m->migration, m->definition};
 
+		const char *fparams[2] = {m->qualified, m->migration};
+
 		pfree(remote_value(&m->servers[i], "SELECT consistent_ring.shard_import($1, $2::pg_catalog.jsonb)",
 						   2, params));
+		/* an earlier migration's refusals must not stop rows coming back */
+		if (!m->servers[i].source)
+			PQclear(remote(&m->servers[i], "SELECT consistent_ring.shard_forget($1::pg_catalog.regclass, $2)",
+						   2, fparams, PGRES_TUPLES_OK));
 	}
 }
 
@@ -1262,7 +1274,7 @@ run_migrate(Mover *m)
 	values[3] = CStringGetDatum(m->keyname);
 	values[4] = Int32GetDatum(m->old_version);
 	values[5] = Int32GetDatum(m->new_version);
-	spi_exec("SELECT m.migration_id, m.old_version, m.new_version, m.key_column::text"
+	spi_exec("SELECT m.migration_id, m.old_version, m.new_version, m.key_column::pg_catalog.text"
 			 " FROM consistent_ring.migrations m"
 			 " WHERE m.ring OPERATOR(pg_catalog.=) $1 AND m.table_schema OPERATOR(pg_catalog.=) $2"
 			 " AND m.table_name OPERATOR(pg_catalog.=) $3 AND m.finished_at IS NULL",
@@ -1570,7 +1582,7 @@ run_check(Mover *m, ReturnSetInfo *rsinfo)
 					 " FROM pg_catalog.pg_stat_activity a"
 					 " WHERE a.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()"
 					 " AND a.pid OPERATOR(pg_catalog.<>) pg_catalog.pg_backend_pid()"
-					 " AND a.xact_start OPERATOR(pg_catalog.<) pg_catalog.now() OPERATOR(pg_catalog.-) '1 minute'::pg_catalog.interval",
+					 " AND a.xact_start OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) '1 minute'::pg_catalog.interval)",
 					 0, NULL, PGRES_TUPLES_OK);
 		check_row(rsinfo, s->name, NULL, "long transactions", strcmp(PQgetvalue(res, 0, 0), "0") == 0, NULL, NULL,
 				  strcmp(PQgetvalue(res, 0, 0), "0") == 0 ? "none open for more than a minute" :

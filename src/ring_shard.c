@@ -602,6 +602,32 @@ ring_shard_cut(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * consistent_ring.shard_forget(tbl, migration): on a server that is no
+ * source of this migration, drop what an earlier one left (its refusal of
+ * the keys that moved away: they may come back now).
+ */
+PG_FUNCTION_INFO_V1(ring_shard_forget);
+Datum
+ring_shard_forget(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	Oid			types[2] = {OIDOID, TEXTOID};
+	Datum		values[2] = {ObjectIdGetDatum(relid), PointerGetDatum(PG_GETARG_TEXT_PP(1))};
+
+	if (!OidIsValid(get_rel_type_id(relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	check_table_right(relid, ACL_TRIGGER);
+	write_move("DELETE FROM consistent_ring.shard_moves WHERE relid OPERATOR(pg_catalog.=) $1"
+			   " AND migration OPERATOR(pg_catalog.<>) $2", 2, types, values);
+	write_move("DELETE FROM consistent_ring.shard_changes WHERE relid OPERATOR(pg_catalog.=) $1"
+			   " AND NOT EXISTS (SELECT FROM consistent_ring.shard_moves m WHERE m.relid OPERATOR(pg_catalog.=) $1)",
+			   1, types, values);
+	PG_RETURN_VOID();
+}
+
 /* consistent_ring.shard_finish(tbl, migration) */
 PG_FUNCTION_INFO_V1(ring_shard_finish);
 Datum
@@ -754,9 +780,8 @@ capture_key(CaptureState *st, Relation rel, Datum key)
 			 errmsg("key %s of relation \"%s\" has moved to server \"%s\"",
 					quote_literal_cstr(strlen(keytext) > 64 ? psprintf("%.64s...", keytext) : keytext),
 					RelationGetRelationName(rel), text_or_none(new_server)),
-			 errdetail("Version %d of ring \"%.*s\" places it there; this is server \"%s\".",
-					   st->mv.new_version, st->mv.ringlen, st->mv.ring,
-					   text_or_none(st->mv.server)),
+			 errdetail("This is server \"%s\"; migration %s moved the key away from it.",
+					   text_or_none(st->mv.server), st->mv.migration),
 			 errhint("Look the key up again (ring_route) and retry the transaction on that server.")));
 }
 
