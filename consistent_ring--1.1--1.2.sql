@@ -62,6 +62,7 @@ SELECT o.migration_id, o.ring, o.server, o.source,
        m.verified, m.finished_at
   FROM consistent_ring.migration_servers_1_1 o
   JOIN consistent_ring.migrations m ON m.migration_id OPERATOR(pg_catalog.=) o.migration_id;
+ALTER EXTENSION consistent_ring DROP TABLE consistent_ring.migration_servers_1_1;
 DROP TABLE consistent_ring.migration_servers_1_1;
 
 SELECT pg_catalog.pg_extension_config_dump('consistent_ring.migration_servers', '');

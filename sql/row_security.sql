@@ -123,7 +123,7 @@ INSERT INTO consistent_ring.migrations (ring, table_schema, table_name, key_colu
      VALUES ('rls_alice', 'public', 'alice_table', 'k', 1, 2);
 -- alice's rows are visible (her ring is public) and out of reach
 SELECT ring, server FROM consistent_ring.migration_servers ORDER BY ring;
-UPDATE consistent_ring.migration_servers SET done = true WHERE ring = 'rls_alice';
+UPDATE consistent_ring.migration_servers SET phase = 'done' WHERE ring = 'rls_alice';
 DELETE FROM consistent_ring.migrations WHERE ring = 'rls_alice';
 RESET ROLE;
 

@@ -4,15 +4,13 @@
  *	  ring_route: where a reader finds a key of a table while ring_migrate
  *	  moves it.
  *
- * ring_migrate (consistent_ring--1.1.sql) reads each source server in key
- * order and records, per source, the last key of its last batch whose
- * copies have committed at the new servers
- * (consistent_ring.migration_servers.last_key) and whether it is done.  A
- * key whose server differs between the two versions is on its new server
- * once its source is done or the key is at most that last key (in the key
- * column's type and collation), else still on its old one.  After the
- * migration, keys are where its new version puts them; with no migration,
- * where the ring's newest version does.
+ * ring_migrate (ring_mover.c) cuts over each source server at once: from
+ * the commit of its phase 'cut over' (consistent_ring.migration_servers)
+ * the keys it gives away are on their new servers, before it on the old
+ * one (which refuses writes to them from its own cutover on, so a writer
+ * routed there just before retries).  After the migration, keys are where
+ * its new version puts them; with no migration, where the ring's newest
+ * version does.
  *
  * The table's latest migration and its progress are read through SPI, as
  * the caller (row security applies), when a call site first sees a
@@ -20,8 +18,7 @@
  * statements (route_cache) until a change to the progress tables, the ring
  * catalog or the roles commits (ring_route_generation), for snapshots not
  * older than the one it was made with; ring_cache.c has the protocol.
- * Each row then costs two or three owner lookups and at most one
- * comparison.
+ * Each row then costs two or three owner lookups.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,7 +33,6 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
-#include "utils/typcache.h"
 
 #include "ring_cache.h"
 #include "ring_keys.h"
@@ -47,9 +43,7 @@ typedef struct RouteSource
 {
 	text	   *server;
 	bool		source;			/* read as a source */
-	bool		done;			/* read to the end */
-	bool		has_last;		/* a batch has committed */
-	Datum		last;			/* its last key, in the key column's type */
+	bool		done;			/* cut over */
 } RouteSource;
 
 typedef struct RouteState
@@ -74,13 +68,6 @@ typedef struct RouteState
 	int			nsources;
 	RouteSource *sources;
 
-	/* the key column: its type, collation, comparison and input */
-	Oid			coltype;
-	Oid			collation;
-	FmgrInfo	cmp;
-	Oid			colinput;
-	Oid			colioparam;
-	int32		coltypmod;
 } RouteState;
 
 #define REF_NEWEST	0
@@ -96,8 +83,7 @@ typedef struct RouteRawSource
 {
 	text	   *server;
 	bool		source;
-	bool		done;
-	char	   *last_key;		/* text form; NULL: no batch committed */
+	bool		done;			/* cut over */
 } RouteRawSource;
 
 typedef struct RouteRaw
@@ -191,8 +177,7 @@ route_read(RouteRaw *raw, text *ring, const NameData *nspname,
 		values[1] = PointerGetDatum(ring);
 		types[1] = TEXTOID;
 		ret = SPI_execute_with_args("SELECT server, source,"
-									" phase OPERATOR(pg_catalog.=) ANY ('{cut over,done}'::pg_catalog.text[]),"
-									" NULL::pg_catalog.text"
+									" phase OPERATOR(pg_catalog.=) ANY ('{cut over,done}'::pg_catalog.text[])"
 									" FROM consistent_ring.migration_servers"
 									" WHERE migration_id OPERATOR(pg_catalog.=) $1"
 									"  AND ring OPERATOR(pg_catalog.=) $2",
@@ -207,13 +192,10 @@ route_read(RouteRaw *raw, text *ring, const NameData *nspname,
 			TupleDesc	desc = SPI_tuptable->tupdesc;
 			RouteRawSource *s = &raw->sources[raw->nsources++];
 			bool		isnull;
-			Datum		last;
 
 			s->server = DatumGetTextPCopy(SPI_getbinval(tup, desc, 1, &isnull));
 			s->source = DatumGetBool(SPI_getbinval(tup, desc, 2, &isnull));
 			s->done = DatumGetBool(SPI_getbinval(tup, desc, 3, &isnull));
-			last = SPI_getbinval(tup, desc, 4, &isnull);
-			s->last_key = isnull ? NULL : TextDatumGetCString(last);
 		}
 		MemoryContextSwitchTo(oldcxt);
 	}
@@ -261,8 +243,6 @@ route_raw_copy(RouteRaw *copy, const RouteRaw *raw, MemoryContext mcxt)
 		*c = *r;
 		c->server = (text *) MemoryContextAlloc(mcxt, VARSIZE_ANY(r->server));
 		memcpy(c->server, r->server, VARSIZE_ANY(r->server));
-		if (r->last_key)
-			c->last_key = MemoryContextStrdup(mcxt, r->last_key);
 	}
 }
 
@@ -359,25 +339,12 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 	{
 		const char *key_column = NameStr(raw->key_column);
 		AttrNumber	attnum = get_attnum(tbl, key_column);
-		TypeCacheEntry *tc;
-		Oid			input;
 
 		if (attnum == InvalidAttrNumber)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
 					 errmsg("column \"%s\" of relation \"%s\" does not exist",
 							key_column, relname)));
-		get_atttypetypmodcoll(tbl, attnum, &st->coltype, &st->coltypmod, &st->collation);
-		tc = lookup_type_cache(st->coltype, TYPECACHE_CMP_PROC_FINFO);
-		if (!OidIsValid(tc->cmp_proc_finfo.fn_oid))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FUNCTION),
-					 errmsg("could not identify a comparison function for type %s",
-							format_type_be(st->coltype))));
-		fmgr_info_cxt(tc->cmp_proc_finfo.fn_oid, &st->cmp, st->cxt);
-		getTypeInputInfo(st->coltype, &input, &st->colioparam);
-		st->colinput = input;
-
 		oldcxt = MemoryContextSwitchTo(st->cxt);
 		st->sources = palloc0(Max(raw->nsources, 1) * sizeof(RouteSource));
 		for (int i = 0; i < raw->nsources; i++)
@@ -388,10 +355,6 @@ route_load(RouteState *st, text *ring, Oid tbl, Snapshot snap)
 			s->server = DatumGetTextPCopy(PointerGetDatum(r->server));
 			s->source = r->source;
 			s->done = r->done;
-			s->has_last = r->last_key != NULL;
-			if (s->has_last)
-				s->last = OidInputFunctionCall(st->colinput, r->last_key,
-											   st->colioparam, st->coltypmod);
 		}
 		MemoryContextSwitchTo(oldcxt);
 	}
@@ -425,24 +388,6 @@ same_server(const text *a, const text *b)
 		memcmp(VARDATA_ANY(a), VARDATA_ANY(b), VARSIZE_ANY_EXHDR(a)) == 0;
 }
 
-/*
- * The key as a value of the key column's type: itself, or, for a key of
- * another type (an integer constant for a bigint column), through its text
- * form, as ring_migrate compares keys.
- */
-static Datum
-key_as_column(RouteState *st, Datum key)
-{
-	Oid			output;
-	bool		varlena;
-
-	if (st->argtype == st->coltype)
-		return key;
-	getTypeOutputInfo(st->argtype, &output, &varlena);
-	return OidInputFunctionCall(st->colinput, OidOutputFunctionCall(output, key),
-								st->colioparam, st->coltypmod);
-}
-
 /* The server a reader finds the key on now (NULL: a node without one). */
 static text *
 route_key(RouteState *st, text *ring, Datum key)
@@ -470,15 +415,7 @@ route_key(RouteState *st, text *ring, Datum key)
 	}
 	if (src == NULL || !src->source)
 		return old_server;
-	if (src->done)
-		return new_server;
-	if (!src->has_last)
-		return old_server;
-	/* moved once at most the last key of the source's last batch */
-	if (DatumGetInt32(FunctionCall2Coll(&st->cmp, st->collation,
-										key_as_column(st, key), src->last)) <= 0)
-		return new_server;
-	return old_server;
+	return src->done ? new_server : old_server;
 }
 
 /* ring_route(ring, key, table) */

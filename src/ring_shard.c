@@ -780,8 +780,8 @@ capture_key(CaptureState *st, Relation rel, Datum key)
 			 errmsg("key %s of relation \"%s\" has moved to server \"%s\"",
 					quote_literal_cstr(strlen(keytext) > 64 ? psprintf("%.64s...", keytext) : keytext),
 					RelationGetRelationName(rel), text_or_none(new_server)),
-			 errdetail("This is server \"%s\"; migration %s moved the key away from it.",
-					   text_or_none(st->mv.server), st->mv.migration),
+			 errdetail("This is server \"%s\", which a migration of the ring moved the key away from.",
+					   text_or_none(st->mv.server)),
 			 errhint("Look the key up again (ring_route) and retry the transaction on that server.")));
 }
 

@@ -17,4 +17,4 @@ SELECT v, md5(string_agg(k || '=' || coalesce(ring_server('served', k, v), ''), 
   FROM generate_series(1, 3) v, (SELECT 'key-' || i AS k FROM generate_series(1, 2000) i) keys GROUP BY 1 ORDER BY 1;
 SELECT * FROM ring_nodes_at('served', 3);
 SELECT ring, table_schema, table_name, key_column, old_version, new_version, finished_at FROM consistent_ring.migrations;
-SELECT ring, server, source, last_key, done, batches FROM consistent_ring.migration_servers;
+SELECT ring, server, source, phase, rows_copied FROM consistent_ring.migration_servers;

@@ -36,5 +36,5 @@ SELECT ring_add_node('served', 'n2', server => 'dump_s2');
 SELECT ring_set_server('served', 'n1', 'dump_s2');
 INSERT INTO consistent_ring.migrations (ring, table_schema, table_name, key_column, old_version, new_version)
      VALUES ('served', 'public', 'songs', 'id', 1, 2);
-INSERT INTO consistent_ring.migration_servers (migration_id, ring, server, source, last_key, batches)
-     SELECT migration_id, 'served', 'dump_s1', true, 'key-500', 3 FROM consistent_ring.migrations;
+INSERT INTO consistent_ring.migration_servers (migration_id, ring, server, source, phase, rows_copied)
+     SELECT migration_id, 'served', 'dump_s1', true, 'cut over', 500 FROM consistent_ring.migrations;
