@@ -386,6 +386,7 @@ copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests,
 			break;
 		if (len < 0)
 			report_remote(src, NULL, "reading rows");
+		CHECK_FOR_INTERRUPTS();
 		p = buf;
 		end = buf + len;
 		if (!header_seen)
