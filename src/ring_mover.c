@@ -284,7 +284,7 @@ connect_server(MoverServer *s)
 	/* the same text forms everywhere: checksums compare row texts */
 	remote_command(s, "SET search_path = pg_catalog, pg_temp; SET datestyle = ISO;"
 				   " SET intervalstyle = postgres; SET extra_float_digits = 3;"
-				   " SET timezone = 'UTC'; SET bytea_output = hex");
+				   " SET timezone = 'UTC'; SET bytea_output = hex; SET lc_monetary = 'C'");
 	v = remote_value(s, "SELECT pg_catalog.quote_ident(n.nspname) OPERATOR(pg_catalog.||) ' '"
 					 " OPERATOR(pg_catalog.||) e.extversion"
 					 " FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n"

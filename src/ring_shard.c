@@ -712,6 +712,7 @@ typedef struct CaptureState
 	Oid			keytype;
 	FmgrInfo	keyout;
 	RingKeyReader reader;
+	RingKeyReader text_reader;	/* for the canonical text of other types */
 	RingRef		refs[2];		/* old version, new version */
 	Oid			changes;		/* consistent_ring.shard_changes */
 	MemoryContext mcxt;			/* the statement's (the trigger's fn_mcxt) */
@@ -719,17 +720,42 @@ typedef struct CaptureState
 
 /* The key's server in the old and the new version. */
 static void
-key_servers(CaptureState *st, Datum key, text **old_server, text **new_server)
+key_servers(CaptureState *st, RingKeyReader *reader, Datum key, text **old_server,
+			text **new_server)
 {
 	CompiledRing *r;
 	uint32		owner;
 
 	r = ring_ref_get(&st->refs[0], st->mv.ring, st->mv.ringlen, st->mv.old_version);
-	owner = ring_owner_of(r, ring_key_position_in(r, &st->reader, key));
+	owner = ring_owner_of(r, ring_key_position_in(r, reader, key));
 	*old_server = owner == RING_NO_OWNER ? NULL : r->nodes[owner].server;
 	r = ring_ref_get(&st->refs[1], st->mv.ring, st->mv.ringlen, st->mv.new_version);
-	owner = ring_owner_of(r, ring_key_position_in(r, &st->reader, key));
+	owner = ring_owner_of(r, ring_key_position_in(r, reader, key));
 	*new_server = owner == RING_NO_OWNER ? NULL : r->nodes[owner].server;
+}
+
+/*
+ * The text form of a key whose output depends on settings (dates, times,
+ * floats, money...) as ring_migrate's sessions write it: the writer's
+ * DateStyle or TimeZone must not decide whether its write is recorded, nor
+ * make the recorded key read back as another value.
+ */
+static char *
+canonical_text(CaptureState *st, Datum key)
+{
+	static const char *const settings[][2] = {
+		{"datestyle", "ISO"}, {"intervalstyle", "postgres"}, {"timezone", "UTC"},
+		{"extra_float_digits", "3"}, {"bytea_output", "hex"}, {"lc_monetary", "C"}
+	};
+	int			nest = NewGUCNestLevel();
+	char	   *result;
+
+	for (int i = 0; i < lengthof(settings); i++)
+		(void) set_config_option(settings[i][0], settings[i][1], PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	result = OutputFunctionCall(&st->keyout, key);
+	AtEOXact_GUC(true, nest);
+	return result;
 }
 
 static char *
@@ -744,9 +770,17 @@ capture_key(CaptureState *st, Relation rel, Datum key)
 {
 	text	   *old_server;
 	text	   *new_server;
-	char	   *keytext;
+	char	   *keytext = NULL;
+	RingKeyReader *reader = &st->reader;
 
-	key_servers(st, key, &old_server, &new_server);
+	if (st->reader.kind == RING_KEY_OTHER)
+	{
+		/* placed by its canonical text, as the mover's queries place it */
+		keytext = canonical_text(st, key);
+		key = CStringGetTextDatum(keytext);
+		reader = &st->text_reader;
+	}
+	key_servers(st, reader, key, &old_server, &new_server);
 	if (!same_text(old_server, st->mv.server) || same_text(new_server, st->mv.server))
 		return;					/* the key stays, or is not this server's */
 
@@ -758,11 +792,12 @@ capture_key(CaptureState *st, Relation rel, Datum key)
 		st->fenced = true;
 		if (!st->mv.found)
 			return;
-		key_servers(st, key, &old_server, &new_server);
+		key_servers(st, reader, key, &old_server, &new_server);
 		if (!same_text(old_server, st->mv.server) || same_text(new_server, st->mv.server))
 			return;
 	}
-	keytext = OutputFunctionCall(&st->keyout, key);
+	if (keytext == NULL)
+		keytext = OutputFunctionCall(&st->keyout, key);
 	if (st->mv.state == SHARD_COPYING)
 	{
 		Relation	changes = table_open(st->changes, RowExclusiveLock);
@@ -865,6 +900,7 @@ ring_shard_capture(PG_FUNCTION_ARGS)
 				fmgr_info_cxt(output, &st->keyout, mcxt);
 			}
 			ring_key_reader_init(&st->reader, st->keytype, mcxt);
+			ring_key_reader_init(&st->text_reader, TEXTOID, mcxt);
 			ring_ref_init(&st->refs[0], mcxt);
 			ring_ref_init(&st->refs[1], mcxt);
 			st->changes = shard_table_oid("shard_changes");
