@@ -237,3 +237,19 @@ CREATE FUNCTION ring_migrate_check(tbl regclass, key_column name, ring text,
 COMMENT ON FUNCTION ring_migrate_check(regclass, name, text, integer, integer, boolean) IS
     'what ring_migrate would move (rows and bytes per source and destination) and whatever would stop it, changing nothing';
 
+
+-- ring_partition(ring, key, table): for PL/Proxy's RUN ON, the partition of
+-- the server ring_route names (ring_plproxy_partitions lists, after the
+-- nodes, the servers unfinished migrations may still read from).
+CREATE FUNCTION ring_partition(ring text, key anyelement, tbl regclass)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition_routed'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, anyelement, regclass) IS
+    'PL/Proxy partition (RUN ON) of the server where a key of a table is now, during and after its migrations';
+CREATE FUNCTION ring_partition(ring text, key text, tbl regclass)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition_routed'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, text, regclass) IS
+    'PL/Proxy partition (RUN ON) of the server where a key of a table is now, during and after its migrations';

@@ -1210,6 +1210,22 @@ CREATE FUNCTION ring_route(ring text, key text, tbl regclass)
 COMMENT ON FUNCTION ring_route(text, text, regclass) IS
     'server where a reader finds a key of a table now, during and after its migrations';
 
+-- ring_partition(ring, key, table): for PL/Proxy's RUN ON, the partition of
+-- the server ring_route names (ring_plproxy_partitions lists, after the
+-- nodes, the servers unfinished migrations may still read from).
+CREATE FUNCTION ring_partition(ring text, key anyelement, tbl regclass)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition_routed'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, anyelement, regclass) IS
+    'PL/Proxy partition (RUN ON) of the server where a key of a table is now, during and after its migrations';
+CREATE FUNCTION ring_partition(ring text, key text, tbl regclass)
+    RETURNS integer
+    AS 'MODULE_PATHNAME', 'ring_partition_routed'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ring_partition(text, text, regclass) IS
+    'PL/Proxy partition (RUN ON) of the server where a key of a table is now, during and after its migrations';
+
 --
 -- Views for browsing.
 --

@@ -36,6 +36,7 @@
 
 #include "ring_cache.h"
 #include "ring_keys.h"
+#include "ring_servers.h"
 #include "ring_vnode.h"
 
 /* One source server of the migration being routed. */
@@ -68,6 +69,9 @@ typedef struct RouteState
 	int			nsources;
 	RouteSource *sources;
 
+	/* ring_partition: the partitions after the nodes (in cxt) */
+	bool		extras_loaded;
+	List	   *extras;
 } RouteState;
 
 #define REF_NEWEST	0
@@ -418,16 +422,18 @@ route_key(RouteState *st, text *ring, Datum key)
 	return src->done ? new_server : old_server;
 }
 
-/* ring_route(ring, key, table) */
-PG_FUNCTION_INFO_V1(ring_route);
-Datum
-ring_route(PG_FUNCTION_ARGS)
+/*
+ * Where the key of argument 1 of the table of argument 2 is now, by the
+ * ring of argument 0 (NULL: a node without a server); *state gets the
+ * call site's state.
+ */
+static text *
+route_call(FunctionCallInfo fcinfo, RouteState **state)
 {
 	text	   *ring = PG_GETARG_TEXT_PP(0);
 	Oid			tbl = PG_GETARG_OID(2);
 	RouteState *st = (RouteState *) fcinfo->flinfo->fn_extra;
 	Snapshot	snap;
-	text	   *server;
 
 	/* before the name is compared with, or copied into, st->name */
 	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN)
@@ -454,10 +460,70 @@ ring_route(PG_FUNCTION_ARGS)
 		st->userid != GetUserId() || st->tbl != tbl ||
 		st->namelen != VARSIZE_ANY_EXHDR(ring) ||
 		memcmp(st->name, VARDATA_ANY(ring), st->namelen) != 0)
+	{
 		route_load(st, ring, tbl, snap);
+		st->extras_loaded = false;
+	}
+	*state = st;
+	return route_key(st, ring, PG_GETARG_DATUM(1));
+}
 
-	server = route_key(st, ring, PG_GETARG_DATUM(1));
+/* ring_route(ring, key, table) */
+PG_FUNCTION_INFO_V1(ring_route);
+Datum
+ring_route(PG_FUNCTION_ARGS)
+{
+	RouteState *st;
+	text	   *server = route_call(fcinfo, &st);
+
 	if (server == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(server);
+}
+
+/*
+ * ring_partition(ring, key, table): the PL/Proxy partition of the server
+ * ring_route names: the first node of the newest version (in name order)
+ * on that server, else that server's place among the partitions
+ * ring_plproxy_partitions adds for unfinished migrations.
+ */
+PG_FUNCTION_INFO_V1(ring_partition_routed);
+Datum
+ring_partition_routed(PG_FUNCTION_ARGS)
+{
+	RouteState *st;
+	text	   *server = route_call(fcinfo, &st);
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	CompiledRing *newest;
+	int			i = 0;
+	ListCell   *lc;
+
+	newest = ring_ref_get(&st->refs[REF_NEWEST], VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
+						  RING_VERSION_CURRENT);
+	if (server != NULL)
+	{
+		for (i = 0; i < newest->nnodes; i++)
+			if (same_server(newest->nodes[i].server, server))
+				PG_RETURN_INT32(i);
+		if (!st->extras_loaded)
+		{
+			MemoryContext old = MemoryContextSwitchTo(st->cxt);
+
+			st->extras = ring_migration_servers(newest);
+			st->extras_loaded = true;
+			MemoryContextSwitchTo(old);
+		}
+		foreach(lc, st->extras)
+		{
+			if (strlen(lfirst(lc)) == VARSIZE_ANY_EXHDR(server) &&
+				memcmp(lfirst(lc), VARDATA_ANY(server), VARSIZE_ANY_EXHDR(server)) == 0)
+				PG_RETURN_INT32(newest->nnodes + foreach_current_index(lc));
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("the server of the key is no PL/Proxy partition of ring \"%s\"", newest->name),
+			 errdetail("ring_route names %s.",
+					   server ? psprintf("server \"%s\"", text_to_cstring(server)) : "a node without a server")));
+	PG_RETURN_NULL();
 }

@@ -25,6 +25,8 @@
 #include "postgres.h"
 
 #include "access/reloptions.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
@@ -34,6 +36,7 @@
 #include "miscadmin.h"
 #include "port/pg_bitutils.h"
 #include "utils/acl.h"
+#include "utils/memutils.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
 
@@ -162,6 +165,102 @@ node_conninfo(const CompiledRing *ring, const RingNodeInfo *node)
 	return buf.data;
 }
 
+/* Whether a node of ring is on server (a C string). */
+static bool
+ring_has_server(const CompiledRing *ring, const char *server)
+{
+	for (int i = 0; i < ring->nnodes; i++)
+	{
+		text	   *t = ring->nodes[i].server;
+
+		if (t && VARSIZE_ANY_EXHDR(t) == strlen(server) &&
+			memcmp(VARDATA_ANY(t), server, VARSIZE_ANY_EXHDR(t)) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+cstring_cmp(const ListCell *a, const ListCell *b)
+{
+	return strcmp(lfirst(a), lfirst(b));
+}
+
+/*
+ * The servers a key may still be on during the unfinished migrations by
+ * the ring (the nodes' servers of their old versions, as the caller may
+ * read the migrations) that no node of ring (its newest version) has, in
+ * name order: the PL/Proxy partitions after the nodes, so that
+ * ring_partition(ring, key, table) reaches every key ring_route names.
+ */
+List *
+ring_migration_servers(const CompiledRing *ring)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(ring->name)};
+	List	   *versions = NIL;
+	List	   *servers = NIL;
+	ListCell   *lc;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args("SELECT DISTINCT m.old_version FROM consistent_ring.migrations m"
+							  " WHERE m.ring OPERATOR(pg_catalog.=) $1 AND m.finished_at IS NULL",
+							  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read consistent_ring.migrations");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		versions = lappend_int(versions, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+																	  SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	SPI_finish();
+	foreach(lc, versions)
+	{
+		/* the reference is released with its context, before this returns */
+		MemoryContext tmp = AllocSetContextCreate(CurrentMemoryContext, "consistent_ring partitions",
+												  ALLOCSET_SMALL_SIZES);
+		RingRef    *ref = MemoryContextAllocZero(tmp, sizeof(RingRef));
+		CompiledRing *old;
+
+		ring_ref_init(ref, tmp);
+		old = ring_ref_resolve(ref, ring->name, strlen(ring->name), lfirst_int(lc));
+		for (int i = 0; i < old->nnodes; i++)
+		{
+			char	   *server;
+			ListCell   *s2;
+			bool		seen = false;
+
+			if (old->nodes[i].server == NULL)
+				continue;
+			server = text_to_cstring(old->nodes[i].server);
+			if (ring_has_server(ring, server))
+				continue;
+			foreach(s2, servers)
+				seen = seen || strcmp(lfirst(s2), server) == 0;
+			if (!seen)
+				servers = lappend(servers, server);
+		}
+		MemoryContextDelete(tmp);
+	}
+	list_sort(servers, cstring_cmp);
+	return servers;
+}
+
+/* A server's connection string, for PL/Proxy. */
+static char *
+server_conninfo(const char *name)
+{
+	ForeignServer *server = GetForeignServerByName(name, false);
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	append_conn_options(&buf, server->options);
+	append_conn_options(&buf, user_mapping_options(server));
+	return buf.data;
+}
+
 /* The newest version of the ring named by argument 0, for this call site. */
 static CompiledRing *
 cluster_ring(FunctionCallInfo fcinfo)
@@ -186,11 +285,21 @@ cluster_ring(FunctionCallInfo fcinfo)
 	return ring;
 }
 
-/* Number of PL/Proxy partitions of a ring: its nodes, to a power of two. */
-static int
-partition_count(const CompiledRing *ring)
+/*
+ * The connection strings of a ring's PL/Proxy partitions before padding:
+ * its nodes, then the servers of unfinished migrations' old versions.
+ */
+static List *
+partition_conninfos(const CompiledRing *ring)
 {
-	return (int) pg_nextpower2_32((uint32) ring->nnodes);
+	List	   *conninfo = NIL;
+	ListCell   *lc;
+
+	for (int i = 0; i < ring->nnodes; i++)
+		conninfo = lappend(conninfo, node_conninfo(ring, &ring->nodes[i]));
+	foreach(lc, ring_migration_servers(ring))
+		conninfo = lappend(conninfo, server_conninfo(lfirst(lc)));
+	return conninfo;
 }
 
 /*
@@ -203,18 +312,16 @@ ring_plproxy_partitions(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	CompiledRing *ring;
-	char	  **conninfo;
+	List	   *conninfo;
 	int			n;
 
 	RING_INIT_MATERIALIZED_SRF(fcinfo, RING_SRF_USE_EXPECTED_DESC);
 	ring = cluster_ring(fcinfo);
-	n = partition_count(ring);
-	conninfo = palloc(ring->nnodes * sizeof(char *));
-	for (int i = 0; i < ring->nnodes; i++)
-		conninfo[i] = node_conninfo(ring, &ring->nodes[i]);
+	conninfo = partition_conninfos(ring);
+	n = (int) pg_nextpower2_32((uint32) list_length(conninfo));
 	for (int p = 0; p < n; p++)
 	{
-		Datum		value = CStringGetTextDatum(conninfo[p % ring->nnodes]);
+		Datum		value = CStringGetTextDatum(list_nth(conninfo, p % list_length(conninfo)));
 		bool		isnull = false;
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
@@ -234,13 +341,14 @@ ring_plproxy_version(PG_FUNCTION_ARGS)
 	CompiledRing *ring = cluster_ring(fcinfo);
 	StringInfoData buf;
 	uint64		h;
+	ListCell   *lc;
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "%d", ring->key.version);
-	for (int i = 0; i < ring->nnodes; i++)
+	foreach(lc, partition_conninfos(ring))
 	{
 		appendStringInfoChar(&buf, '\n');
-		appendStringInfoString(&buf, node_conninfo(ring, &ring->nodes[i]));
+		appendStringInfoString(&buf, lfirst(lc));
 	}
 	h = (uint64) ring_hash_bytes(buf.data, buf.len);
 	pfree(buf.data);

@@ -40,6 +40,9 @@ for my $i (1 .. 4)
 	$s->safe_psql('postgres',
 		'CREATE FUNCTION whereami(k text) RETURNS integer LANGUAGE sql'
 		  . q{ AS $$SELECT current_setting('port')::integer$$});
+	$s->safe_psql('postgres',
+		'CREATE FUNCTION whereami_now(k text) RETURNS integer LANGUAGE sql'
+		  . q{ AS $$SELECT current_setting('port')::integer$$});
 	push @shards, $s;
 }
 
@@ -197,6 +200,24 @@ is( $coord->safe_psql(
 	"$rows|$rows",
 	'ring_route finds every key once where it is, mid-migration');
 note(sprintf('ring_route on %d keys: %.2f s', $rows, time - $t0));
+# and PL/Proxy calls routed as ring_route routes reach them, s2 included
+# (no node of the newest version is on it: a partition after the nodes)
+$coord->safe_psql(
+	'postgres', q{
+CREATE EXTENSION plproxy;
+CREATE EXTENSION consistent_ring_plproxy;
+CREATE FUNCTION whereami_now(k text) RETURNS integer LANGUAGE plproxy AS $$
+    CLUSTER 'songs';
+    RUN ON ring_partition('songs', k, 'songs'::regclass);
+$$;
+});
+is( $coord->safe_psql(
+		'postgres', q{
+SELECT count(*) FILTER (WHERE whereami_now(id) = (SELECT port FROM server_ports WHERE server = ring_route('songs', id, 'songs'))),
+       count(*) FILTER (WHERE ring_route('songs', id, 'songs') = 's2') > 0
+  FROM (SELECT id FROM all_songs ORDER BY id LIMIT 3000) s}),
+	'3000|t',
+	'PL/Proxy calls through ring_partition(ring, key, table) land where ring_route says, mid-migration');
 slow_down($shards[0], 0);
 
 $t0 = time;
@@ -214,8 +235,6 @@ is($coord->safe_psql('postgres', 'SELECT verified FROM consistent_ring.migration
 # ring changes and the calls follow
 $coord->safe_psql(
 	'postgres', q{
-CREATE EXTENSION plproxy;
-CREATE EXTENSION consistent_ring_plproxy;
 CREATE FUNCTION whereami(k text) RETURNS integer LANGUAGE plproxy AS $$
     CLUSTER 'songs';
     RUN ON ring_partition('songs', k);
