@@ -367,6 +367,19 @@ import_ring(text *migration, Jsonb *definition)
 		end_as_catalog_owner(&caller);
 		return (text *) DatumGetPointer(values[0]);
 	}
+	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_typeof($3 OPERATOR(pg_catalog.->) 'ring') OPERATOR(pg_catalog.=) 'object'"
+							  " AND pg_catalog.jsonb_typeof($3 OPERATOR(pg_catalog.->) 'ring' OPERATOR(pg_catalog.->) 'algorithm') OPERATOR(pg_catalog.=) 'string'"
+							  " AND pg_catalog.jsonb_typeof($3 OPERATOR(pg_catalog.->) 'ring' OPERATOR(pg_catalog.->) 'vnodes') OPERATOR(pg_catalog.=) 'number'"
+							  " AND pg_catalog.jsonb_typeof($3 OPERATOR(pg_catalog.->) 'ring' OPERATOR(pg_catalog.->) 'version') OPERATOR(pg_catalog.=) 'number'"
+							  " AND (SELECT pg_catalog.bool_and(pg_catalog.jsonb_typeof($3 OPERATOR(pg_catalog.->) k) OPERATOR(pg_catalog.=) 'array')"
+							  "      FROM pg_catalog.unnest('{versions,nodes,tokens,pins}'::pg_catalog.text[]) k)",
+							  3, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not check a ring definition");
+	if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) || isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid ring definition"),
+				 errdetail("consistent_ring.ring_export() makes them: a ring object and arrays of versions, nodes, tokens and pins.")));
 	if (SPI_execute_with_args("INSERT INTO consistent_ring.rings (name, algorithm, vnodes, version, owner,"
 							  " public_lookup, slots, table_size, token_allocation)"
 							  " SELECT $1, r.algorithm, r.vnodes, r.version, $2::pg_catalog.regrole, true,"
