@@ -76,6 +76,7 @@ typedef struct MoverServer
 	char	   *name;			/* foreign server */
 	bool		source;
 	char	   *phase;			/* a source's, as recorded */
+	int64		rows_copied;	/* as recorded */
 	PGconn	   *conn;
 	char	   *schema;			/* consistent_ring's schema there, quoted */
 	StringInfoData out;			/* COPY data waiting to be sent */
@@ -605,7 +606,7 @@ destinations(Mover *m, MoverServer *src, int *n)
 
 /* 2. Copy the source's moving rows (see the file header). */
 static int64
-copy_source(Mover *m, MoverServer *src)
+copy_source(Mover *m, MoverServer *src, bool first)
 {
 	int			ndests;
 	MoverServer **dests = destinations(m, src, &ndests);
@@ -614,10 +615,30 @@ copy_source(Mover *m, MoverServer *src)
 	remote_command(src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	for (int i = 0; i < ndests; i++)
 	{
+		PGresult   *res;
+
 		remote_command(dests[i], "BEGIN");
 		/* copies an interrupted run left */
-		remote_command(dests[i], psprintf("DELETE FROM ONLY %s t WHERE %s", m->qualified,
-										  moving_rows(m, dests[i], src, dests[i])));
+		res = remote(dests[i], psprintf("DELETE FROM ONLY %s t WHERE %s", m->qualified,
+										moving_rows(m, dests[i], src, dests[i])),
+					 0, NULL, PGRES_COMMAND_OK);
+		/*
+		 * Before any copy from this source, rows there of keys moving to it
+		 * were written by someone else: never replace them silently.
+		 */
+		if (first && strcmp(PQcmdTuples(res), "0") != 0)
+		{
+			char	   *n = pstrdup(PQcmdTuples(res));
+
+			PQclear(res);
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("server \"%s\" already has %s rows of keys that move to it from server \"%s\"",
+							dests[i]->name, n, src->name),
+					 errdetail("They were written there before this migration copied anything: ring_route routes a table that has never been migrated by the ring's newest version, so writers may have followed the ring change before the rows moved."),
+					 errhint("Record where a table's rows are before changing its ring, with CALL ring_migrate(tbl, key_column, ring, v, v). Merge or delete these rows, then call ring_migrate again.")));
+		}
+		PQclear(res);
 	}
 	rows = copy_rows(m, src,
 					 psprintf("COPY (SELECT %s, %s FROM ONLY %s t WHERE %s) TO STDOUT (FORMAT binary)",
@@ -765,6 +786,7 @@ move_source(Mover *m, MoverServer *src)
 	int64		deleted = 0;
 	double		fence_ms = 0;
 	bool		verified_before;
+	bool		first;
 
 	snprintf(oldv, sizeof(oldv), "%d", m->old_version);
 	snprintf(newv, sizeof(newv), "%d", m->new_version);
@@ -804,11 +826,17 @@ move_source(Mover *m, MoverServer *src)
 												  " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
 												  moving_rows(m, src, src, NULL), m->qualified),
 									1, params);
+			/*
+			 * Nothing of ours can be at the destinations yet unless a copy
+			 * committed there (recorded with rows_copied, or a verification
+			 * that failed): any row there of a moving key is someone else's.
+			 */
+			first = strcmp(src->phase, "waiting") == 0 || src->rows_copied == 0;
 			set_phase(m, src, "copying");
 			set_value(m, src, "rows_estimate", estimate);
 			commit();
 			/* 2. copy */
-			copied = copy_source(m, src);
+			copied = copy_source(m, src, first);
 			set_phase(m, src, "catching up");
 			add_counter(m, src, "rows_copied", copied);
 			commit();
@@ -836,7 +864,8 @@ move_source(Mover *m, MoverServer *src)
 			/* 4. verify at one point in time */
 			if (m->verify)
 			{
-				int64		n = replay_round(m, src, m->batch_size, false, true, &rows_verified);
+				/* every key recorded so far, under the round's snapshot */
+				int64		n = replay_round(m, src, PG_INT32_MAX, false, true, &rows_verified);
 
 				replayed += n;
 				add_counter(m, src, "changes_replayed", n);
@@ -855,14 +884,12 @@ move_source(Mover *m, MoverServer *src)
 					PQclear(remote(src, "SELECT consistent_ring.shard_cut($1::pg_catalog.regclass, $2)",
 								   2, (const char *const *) (const char *[]) {params[0], m->migration},
 								   PGRES_TUPLES_OK));
-					for (;;)
 					{
-						int64		n = replay_round(m, src, 100000, true, false, NULL);
+						/* every key recorded: none can be written now */
+						int64		n = replay_round(m, src, PG_INT32_MAX, true, false, NULL);
 
 						replayed += n;
 						add_counter(m, src, "changes_replayed", n);
-						if (n < 100000)
-							break;
 					}
 					remote_command(src, "COMMIT");
 				}
@@ -1159,7 +1186,7 @@ load_servers(Mover *m)
 	Datum		values[1] = {Int32GetDatum(m->migration_id)};
 	MemoryContext old;
 
-	spi_exec("SELECT server, source, phase FROM consistent_ring.migration_servers"
+	spi_exec("SELECT server, source, phase, rows_copied FROM consistent_ring.migration_servers"
 			 " WHERE migration_id OPERATOR(pg_catalog.=) $1 ORDER BY source DESC, server",
 			 1, types, values, NULL, SPI_OK_SELECT);
 	old = MemoryContextSwitchTo(m->cxt);
@@ -1170,6 +1197,7 @@ load_servers(Mover *m)
 		m->servers[i].name = spi_text(i, 1);
 		m->servers[i].source = strcmp(spi_text(i, 2), "t") == 0;
 		m->servers[i].phase = spi_text(i, 3);
+		m->servers[i].rows_copied = strtoi64(spi_text(i, 4), NULL, 10);
 	}
 	MemoryContextSwitchTo(old);
 }

@@ -544,11 +544,15 @@ ring_shard_take_changes(PG_FUNCTION_ARGS)
 	shard_move_of(relid, PG_GETARG_TEXT_PP(1), &mv);
 	RING_INIT_MATERIALIZED_SRF(fcinfo, RING_SRF_USE_EXPECTED_DESC);
 	begin_as_catalog_owner(&caller);
-	if (SPI_execute_with_args("WITH d AS (DELETE FROM consistent_ring.shard_changes c"
-							  " WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY("
-							  "  SELECT c2.ctid FROM consistent_ring.shard_changes c2"
-							  "   WHERE c2.relid OPERATOR(pg_catalog.=) $1 LIMIT $2))"
-							  " RETURNING c.key)"
+	/*
+	 * Up to max_keys distinct keys, each with every record of it the
+	 * snapshot sees: fewer keys than max_keys means none is left to it.
+	 */
+	if (SPI_execute_with_args("WITH k AS (SELECT DISTINCT c2.key FROM consistent_ring.shard_changes c2"
+							  "            WHERE c2.relid OPERATOR(pg_catalog.=) $1 LIMIT $2),"
+							  " d AS (DELETE FROM consistent_ring.shard_changes c USING k"
+							  "        WHERE c.relid OPERATOR(pg_catalog.=) $1 AND c.key OPERATOR(pg_catalog.=) k.key"
+							  "        RETURNING c.key)"
 							  " SELECT DISTINCT d.key FROM d",
 							  2, types, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not take recorded changes");
