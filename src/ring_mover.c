@@ -880,7 +880,7 @@ move_source(Mover *m, MoverServer *src)
 				{
 					INSTR_TIME_SET_CURRENT(start);
 					remote_command(src, "BEGIN");
-					remote_command(src, "SET LOCAL lock_timeout = '2s'");
+					remote_command(src, "SET LOCAL lock_timeout = '1s'");
 					PQclear(remote(src, "SELECT consistent_ring.shard_cut($1::pg_catalog.regclass, $2)",
 								   2, (const char *const *) (const char *[]) {params[0], m->migration},
 								   PGRES_TUPLES_OK));
@@ -906,7 +906,7 @@ move_source(Mover *m, MoverServer *src)
 					FlushErrorState();
 					remote_command(src, "ROLLBACK");
 					ereport(NOTICE,
-							(errmsg("ring_migrate: server %s: writers held the moving keys for 2 s; catching up and trying again",
+							(errmsg("ring_migrate: server %s: writers held the moving keys for 1 s; catching up and trying again",
 									src->name)));
 					replayed += replay_round(m, src, m->batch_size, false, false, NULL);
 					continue;
@@ -1280,10 +1280,13 @@ prepare_servers(Mover *m)
 
 		pfree(remote_value(&m->servers[i], "SELECT consistent_ring.shard_import($1, $2::pg_catalog.jsonb)",
 						   2, params));
-		/* an earlier migration's refusals must not stop rows coming back */
-		if (!m->servers[i].source)
-			PQclear(remote(&m->servers[i], "SELECT consistent_ring.shard_forget($1::pg_catalog.regclass, $2)",
-						   2, fparams, PGRES_TUPLES_OK));
+		/*
+		 * An earlier migration's refusals must not stop rows coming back,
+		 * at a destination or at a source not begun yet (one begun keeps
+		 * this migration's state)
+		 */
+		PQclear(remote(&m->servers[i], "SELECT consistent_ring.shard_forget($1::pg_catalog.regclass, $2)",
+					   2, fparams, PGRES_TUPLES_OK));
 	}
 }
 

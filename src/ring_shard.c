@@ -631,11 +631,15 @@ ring_shard_forget(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(0);
 	Oid			types[2] = {OIDOID, TEXTOID};
 	Datum		values[2] = {ObjectIdGetDatum(relid), PointerGetDatum(PG_GETARG_TEXT_PP(1))};
+	ShardMove	mv;
 
 	if (!OidIsValid(get_rel_type_id(relid)))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
+	shard_move_read(relid, &mv, CurrentMemoryContext);
+	if (!mv.found || strcmp(mv.migration, text_to_cstring(PG_GETARG_TEXT_PP(1))) == 0)
+		PG_RETURN_VOID();		/* nothing of another migration */
 	check_table_right(relid, ACL_TRIGGER);
 	write_move("DELETE FROM consistent_ring.shard_moves WHERE relid OPERATOR(pg_catalog.=) $1"
 			   " AND migration OPERATOR(pg_catalog.<>) $2", 2, types, values);
