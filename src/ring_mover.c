@@ -71,7 +71,8 @@
 #include "ring_servers.h"
 
 /* One server of the migration, and the connection to it. */
-typedef struct MoverServer
+typedef struct MoverServer MoverServer;
+struct MoverServer
 {
 	char	   *name;			/* foreign server */
 	bool		source;
@@ -80,8 +81,10 @@ typedef struct MoverServer
 	PGconn	   *conn;
 	char	   *schema;			/* consistent_ring's schema there, quoted */
 	StringInfoData out;			/* COPY data waiting to be sent */
+	MoverServer **dests;		/* a source's destinations, once known */
+	int			ndests;
 	int64		copied;			/* rows sent by the current COPY */
-} MoverServer;
+};
 
 typedef struct Mover
 {
@@ -105,9 +108,12 @@ typedef struct Mover
 	char	   *definition;		/* ring_export, jsonb text */
 	int			nservers;
 	MoverServer *servers;
+	bool		ranges;			/* the ring has ranges (ring_moves applies) */
 } Mover;
 
 static Mover *current_mover = NULL;
+
+static void report_misplaced(MoverServer *src, const char *server) pg_attribute_noreturn();
 
 /* ---- coordinator SQL (SPI, as the caller) ---- */
 
@@ -424,10 +430,7 @@ copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests,
 						elog(ERROR, "a row of server \"%s\" has no destination", src->name);
 					d = find_server(m, p, flen);
 					if (d == NULL || d->out.data == NULL)
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_CORRUPTED),
-								 errmsg("a row of server \"%s\" belongs to server \"%.*s\", which the migration does not write",
-										src->name, flen, p)));
+						report_misplaced(src, pnstrdup(p, flen));
 				}
 				if (flen > 0)
 					p += flen;
@@ -591,17 +594,66 @@ set_value(Mover *m, MoverServer *src, const char *column, const char *value)
 			 3, types, values, nulls, SPI_OK_UPDATE);
 }
 
-/* Destinations: every server but the source. */
+/*
+ * The servers a source's rows may move to: those of the nodes ring_moves
+ * gives its nodes' ranges to, and the new servers of its nodes whose server
+ * changes; every other server where the ring has no ranges.  A row placed
+ * elsewhere by the source stops the move (see copy_rows and replay_round).
+ */
 static MoverServer **
 destinations(Mover *m, MoverServer *src, int *n)
 {
-	MoverServer **d = palloc(sizeof(MoverServer *) * m->nservers);
+	if (src->dests == NULL)
+	{
+		MemoryContext old;
+		bool	   *to = palloc0(sizeof(bool) * m->nservers);
 
-	*n = 0;
-	for (int i = 0; i < m->nservers; i++)
-		if (&m->servers[i] != src)
-			d[(*n)++] = &m->servers[i];
-	return d;
+		if (m->ranges)
+		{
+			Oid			types[4] = {TEXTOID, INT4OID, INT4OID, TEXTOID};
+			Datum		values[4] = {CStringGetTextDatum(m->ring), Int32GetDatum(m->old_version),
+			Int32GetDatum(m->new_version), CStringGetTextDatum(src->name)};
+
+			spi_exec(psprintf("SELECT nn.server FROM %1$s.ring_moves($1, $2, $3) mv"
+							  " JOIN %1$s.ring_nodes_at($1, $2) o ON o.node OPERATOR(pg_catalog.=) mv.from_node"
+							  " JOIN %1$s.ring_nodes_at($1, $3) nn ON nn.node OPERATOR(pg_catalog.=) mv.to_node"
+							  " WHERE o.server OPERATOR(pg_catalog.=) $4"
+							  " UNION SELECT n.server FROM %1$s.ring_nodes_at($1, $2) o"
+							  " JOIN %1$s.ring_nodes_at($1, $3) n ON n.node OPERATOR(pg_catalog.=) o.node"
+							  " WHERE o.server OPERATOR(pg_catalog.=) $4",
+							  m->extschema),
+					 4, types, values, NULL, SPI_OK_SELECT);
+			for (uint64 r = 0; r < SPI_processed; r++)
+			{
+				char	   *name = spi_text(r, 1);
+
+				for (int i = 0; name && i < m->nservers; i++)
+					if (strcmp(m->servers[i].name, name) == 0)
+						to[i] = true;
+			}
+		}
+		old = MemoryContextSwitchTo(m->cxt);
+		src->dests = palloc(sizeof(MoverServer *) * m->nservers);
+		src->ndests = 0;
+		for (int i = 0; i < m->nservers; i++)
+			if (&m->servers[i] != src && (to[i] || !m->ranges))
+				src->dests[src->ndests++] = &m->servers[i];
+		MemoryContextSwitchTo(old);
+	}
+	*n = src->ndests;
+	return src->dests;
+}
+
+/* A row or key of the source placed on a server it may not move to. */
+static void
+report_misplaced(MoverServer *src, const char *server)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("a row of server \"%s\" belongs to server \"%s\", which the migration does not write from it",
+					src->name, server),
+			 errdetail("The ring's moves between the two versions and the server's placement of the row disagree."),
+			 errhint("Nothing was cut over from this source.")));
 }
 
 /* 2. Copy the source's moving rows (see the file header). */
@@ -697,10 +749,18 @@ replay_round(Mover *m, MoverServer *src, int32 max_keys, bool in_xact, bool veri
 	for (int i = 0; i < PQntuples(res); i++)
 	{
 		MoverServer *d = find_server(m, PQgetvalue(res, i, 1), strlen(PQgetvalue(res, i, 1)));
+		int			j = 0;
 
-		for (int j = 0; j < ndests; j++)
-			if (dests[j] == d)
-				keys[j] = lappend(keys[j], pstrdup(PQgetvalue(res, i, 0)));
+		while (j < ndests && dests[j] != d)
+			j++;
+		if (j == ndests)
+		{
+			char	   *server = pstrdup(PQgetvalue(res, i, 1));
+
+			PQclear(res);
+			report_misplaced(src, server);
+		}
+		keys[j] = lappend(keys[j], pstrdup(PQgetvalue(res, i, 0)));
 	}
 	PQclear(res);
 	if (verify)
@@ -1007,6 +1067,12 @@ mover_setup(Mover *m, FunctionCallInfo fcinfo)
 				 errmsg("must be owner of ring \"%s\"", m->ring)));
 	}
 
+	/* whether ring_moves applies: the ring has ranges */
+	spi_exec(psprintf("SELECT l.algorithm OPERATOR(pg_catalog.<>) ALL ('{jump,rendezvous}'::pg_catalog.text[])"
+					  " FROM %s.ring_list l WHERE l.ring OPERATOR(pg_catalog.=) $2", m->extschema),
+			 2, types, values, NULL, SPI_OK_SELECT);
+	m->ranges = SPI_processed == 1 && strcmp(spi_text(0, 1), "t") == 0;
+
 	/* every node of both versions on a postgres_fdw server */
 	{
 		Oid			t[3] = {TEXTOID, INT4OID, INT4OID};
@@ -1211,14 +1277,8 @@ load_servers(Mover *m)
 static char *
 servers_query(Mover *m)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2] = {0, CStringGetTextDatum(m->ring)};
-	bool		ranges;
+	bool		ranges = m->ranges;
 
-	spi_exec(psprintf("SELECT l.algorithm OPERATOR(pg_catalog.<>) ALL ('{jump,rendezvous}'::pg_catalog.text[])"
-					  " FROM %s.ring_list l WHERE l.ring OPERATOR(pg_catalog.=) $2", m->extschema),
-			 2, types, values, NULL, SPI_OK_SELECT);
-	ranges = SPI_processed == 1 && strcmp(spi_text(0, 1), "t") == 0;
 	return psprintf("SELECT x.server, pg_catalog.bool_or(x.source) AS source"
 					" FROM (SELECT o.server, %s AS source"
 					"       FROM %s.ring_nodes_at($2, $3) o"
