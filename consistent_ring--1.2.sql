@@ -1074,6 +1074,7 @@ CREATE TABLE consistent_ring.shard_moves (
     old_version integer NOT NULL,
     new_version integer NOT NULL,
     state       text NOT NULL,
+    rows_deleted bigint NOT NULL DEFAULT 0,
     changed_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     CONSTRAINT shard_moves_pkey PRIMARY KEY (relid),
     CONSTRAINT shard_moves_state_check
@@ -1138,7 +1139,7 @@ CREATE FUNCTION consistent_ring.shard_delete_moved(tbl regclass, migration text)
     AS 'MODULE_PATHNAME', 'ring_shard_delete_moved'
     LANGUAGE C VOLATILE STRICT;
 COMMENT ON FUNCTION consistent_ring.shard_delete_moved(regclass, text) IS
-    'on a source server, once cut over: delete the rows whose keys moved away';
+    'on a source server, once cut over: delete the rows whose keys moved away; returns how many this migration deleted there so far';
 
 CREATE FUNCTION consistent_ring.shard_forget(tbl regclass, migration text)
     RETURNS void

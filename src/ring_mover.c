@@ -83,6 +83,8 @@ struct MoverServer
 	StringInfoData out;			/* COPY data waiting to be sent */
 	MoverServer **dests;		/* a source's destinations, once known */
 	int			ndests;
+	MoverServer *deleter;		/* a source's second connection, deleting */
+	char	   *notice;			/* a source's figures, once deleted */
 	int64		copied;			/* rows sent by the current COPY */
 };
 
@@ -142,27 +144,35 @@ commit(void)
 /* ---- connections ---- */
 
 static void
+close_conn(MoverServer *s)
+{
+	if (s->conn != NULL)
+	{
+		/* a busy server is told to stop; an open transaction rolls back */
+		if (PQtransactionStatus(s->conn) == PQTRANS_ACTIVE)
+		{
+			PGcancel   *cancel = PQgetCancel(s->conn);
+			char		errbuf[256];
+
+			if (cancel != NULL)
+			{
+				(void) PQcancel(cancel, errbuf, sizeof(errbuf));
+				PQfreeCancel(cancel);
+			}
+		}
+		PQfinish(s->conn);
+		s->conn = NULL;
+	}
+}
+
+static void
 close_all(Mover *m)
 {
 	for (int i = 0; i < m->nservers; i++)
 	{
-		if (m->servers[i].conn != NULL)
-		{
-			/* a busy server is told to stop; an open transaction rolls back */
-			if (PQtransactionStatus(m->servers[i].conn) == PQTRANS_ACTIVE)
-			{
-				PGcancel   *cancel = PQgetCancel(m->servers[i].conn);
-				char		errbuf[256];
-
-				if (cancel != NULL)
-				{
-					(void) PQcancel(cancel, errbuf, sizeof(errbuf));
-					PQfreeCancel(cancel);
-				}
-			}
-			PQfinish(m->servers[i].conn);
-			m->servers[i].conn = NULL;
-		}
+		close_conn(&m->servers[i]);
+		if (m->servers[i].deleter)
+			close_conn(m->servers[i].deleter);
 	}
 }
 
@@ -214,16 +224,31 @@ next_result(MoverServer *s)
  * Run sql (with text parameters) on a server and return its result, which
  * must have status expect; the caller PQclears it.
  */
+static PGresult *remote_collect(MoverServer *s, ExecStatusType expect);
+
+static void
+remote_send(MoverServer *s, const char *sql, int nparams, const char *const *params)
+{
+	if (!(nparams == 0 ? PQsendQuery(s->conn, sql) :
+		  PQsendQueryParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0)))
+		report_remote(s, NULL, "sending a query");
+}
+
 static PGresult *
 remote(MoverServer *s, const char *sql, int nparams, const char *const *params,
 	   ExecStatusType expect)
 {
+	remote_send(s, sql, nparams, params);
+	return remote_collect(s, expect);
+}
+
+/* The result of the query sent to a server (remote_send). */
+static PGresult *
+remote_collect(MoverServer *s, ExecStatusType expect)
+{
 	PGresult   *res = NULL;
 	PGresult   *r;
 
-	if (!(nparams == 0 ? PQsendQuery(s->conn, sql) :
-		  PQsendQueryParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0)))
-		report_remote(s, NULL, "sending a query");
 	while ((r = next_result(s)) != NULL)
 	{
 		ExecStatusType st = PQresultStatus(r);
@@ -763,13 +788,6 @@ replay_round(Mover *m, MoverServer *src, int32 max_keys, bool in_xact, bool veri
 		keys[j] = lappend(keys[j], pstrdup(PQgetvalue(res, i, 0)));
 	}
 	PQclear(res);
-	if (verify)
-		sums = remote(src, psprintf("SELECT %s, pg_catalog.count(*),"
-									" COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW(%s)::pg_catalog.text, 0)), 0)"
-									" FROM ONLY %s t WHERE %s GROUP BY 1",
-									placement(m, src, m->new_version), row_columns(m), m->qualified,
-									moving_rows(m, src, src, NULL)),
-					  0, NULL, PGRES_TUPLES_OK);
 	for (int j = 0; j < ndests; j++)
 	{
 		MoverServer *d = dests[j];
@@ -790,35 +808,53 @@ replay_round(Mover *m, MoverServer *src, int32 max_keys, bool in_xact, bool veri
 					  psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", m->qualified, m->cols),
 					  false);
 		}
-		if (verify)
-		{
-			PGresult   *there = remote(d, psprintf("SELECT %s, pg_catalog.count(*),"
-												   " COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW(%s)::pg_catalog.text, 0)), 0)"
-												   " FROM ONLY %s t WHERE %s GROUP BY 1",
-												   quote_literal_cstr(d->name), row_columns(m), m->qualified,
-												   moving_rows(m, d, src, d)),
-									   0, NULL, PGRES_TUPLES_OK);
-			char	   *here_sum = checksums_of(sums, d->name);
-			char	   *there_sum = checksums_of(there, NULL);
+	}
+	if (verify)
+	{
+		PGresult  **there = palloc0(sizeof(PGresult *) * ndests);
 
-			PQclear(there);
+		/* the source's rows and each destination's copies, counted at once */
+		remote_send(src, psprintf("SELECT %s, pg_catalog.count(*),"
+								  " COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW(%s)::pg_catalog.text, 0)), 0)"
+								  " FROM ONLY %s t WHERE %s GROUP BY 1",
+								  placement(m, src, m->new_version), row_columns(m), m->qualified,
+								  moving_rows(m, src, src, NULL)),
+					0, NULL);
+		for (int j = 0; j < ndests; j++)
+			remote_send(dests[j], psprintf("SELECT %s, pg_catalog.count(*),"
+										   " COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW(%s)::pg_catalog.text, 0)), 0)"
+										   " FROM ONLY %s t WHERE %s GROUP BY 1",
+										   quote_literal_cstr(dests[j]->name), row_columns(m), m->qualified,
+										   moving_rows(m, dests[j], src, dests[j])),
+						0, NULL);
+		sums = remote_collect(src, PGRES_TUPLES_OK);
+		for (int j = 0; j < ndests; j++)
+			there[j] = remote_collect(dests[j], PGRES_TUPLES_OK);
+		for (int j = 0; j < ndests; j++)
+		{
+			char	   *here_sum = checksums_of(sums, dests[j]->name);
+			char	   *there_sum = checksums_of(there[j], NULL);
+
 			if (strcmp(here_sum, there_sum) != 0)
 			{
-				PQclear(sums);
 				/* the next run copies again, replacing these copies */
 				set_phase(m, src, "copying");
 				commit();
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
 						 errmsg("the copies on server \"%s\" of the rows moving from server \"%s\" differ from them",
-								d->name, src->name),
+								dests[j]->name, src->name),
 						 errdetail("Source: %s; destination: %s.", here_sum, there_sum),
 						 errhint("Nothing was cut over: the source still has every row and takes the writes; the next run copies them again.")));
 			}
 			*rows_verified += strtoi64(here_sum, NULL, 10);
 		}
-		remote_command(d, "COMMIT");
+		for (int j = 0; j < ndests; j++)
+			PQclear(there[j]);
 	}
+	for (int j = 0; j < ndests; j++)
+		if (keys[j] != NIL || verify)
+			remote_command(dests[j], "COMMIT");
 	if (sums)
 		PQclear(sums);
 	if (!in_xact)
@@ -843,7 +879,6 @@ move_source(Mover *m, MoverServer *src)
 	volatile int64 replayed = 0;
 	int64		rows_verified = 0;
 	volatile int64 copied = 0;
-	int64		deleted = 0;
 	double		fence_ms = 0;
 	bool		verified_before;
 	bool		first;
@@ -990,22 +1025,49 @@ move_source(Mover *m, MoverServer *src)
 			commit();
 		}
 	}
-	/* 6. the moved rows leave the source */
+	/*
+	 * 6. The moved rows leave the source, over a connection of their own
+	 * while the next sources move (finish_deletes collects them).
+	 */
 	{
-		char	   *n = remote_value(src, "SELECT consistent_ring.shard_delete_moved($1::pg_catalog.regclass, $2)",
-									 2, (const char *const *) (const char *[]) {params[0], m->migration});
+		MemoryContext old = MemoryContextSwitchTo(m->cxt);
 
-		deleted = strtoi64(n, NULL, 10);
-		add_counter(m, src, "rows_deleted", deleted);
+		src->deleter = palloc0(sizeof(MoverServer));
+		src->deleter->name = src->name;
+		src->notice = psprintf("ring_migrate: server %s: " INT64_FORMAT " rows copied, " INT64_FORMAT " changes replayed, %s",
+							   src->name, copied, replayed,
+							   !m->verify ? "not verified" : verified_before ? "verified before" :
+							   psprintf(INT64_FORMAT " rows verified", rows_verified));
+		MemoryContextSwitchTo(old);
+		connect_server(src->deleter);
+		remote_send(src->deleter, "SELECT consistent_ring.shard_delete_moved($1::pg_catalog.regclass, $2)",
+					2, (const char *const *) (const char *[]) {params[0], m->migration});
+	}
+}
+
+/* Wait for the sources' deletes; each source is then done. */
+static void
+finish_deletes(Mover *m)
+{
+	for (int i = 0; i < m->nservers; i++)
+	{
+		MoverServer *src = &m->servers[i];
+		PGresult   *res;
+		int64		deleted;
+
+		if (src->deleter == NULL)
+			continue;
+		res = remote_collect(src->deleter, PGRES_TUPLES_OK);
+		deleted = strtoi64(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+		close_conn(src->deleter);
+		src->deleter = NULL;
+		set_value(m, src, "rows_deleted", psprintf(INT64_FORMAT, deleted));
 		set_phase(m, src, "done");
 		commit();
+		ereport(NOTICE,
+				(errmsg("%s, " INT64_FORMAT " rows deleted", src->notice, deleted)));
 	}
-	ereport(NOTICE,
-			(errmsg("ring_migrate: server %s: " INT64_FORMAT " rows copied, " INT64_FORMAT " changes replayed, %s, " INT64_FORMAT " rows deleted",
-					src->name, copied, replayed,
-					!m->verify ? "not verified" : verified_before ? "verified before" :
-					psprintf(INT64_FORMAT " rows verified", rows_verified),
-					deleted)));
 }
 
 /* ---- setup, shared by ring_migrate and ring_migrate_check ---- */
@@ -1441,6 +1503,7 @@ run_migrate(Mover *m)
 	for (int i = 0; i < m->nservers; i++)
 		if (m->servers[i].source)
 			move_source(m, &m->servers[i]);
+	finish_deletes(m);
 
 	/* keep refusing writes to keys that moved away, at every source */
 	for (int i = 0; i < m->nservers; i++)

@@ -104,6 +104,7 @@ typedef struct ShardMove
 	int32		old_version;
 	int32		new_version;
 	ShardState	state;
+	int64		rows_deleted;	/* by shard_delete_moved, so far */
 } ShardMove;
 
 /* The table whose moved rows shard_delete_moved is deleting, if any. */
@@ -153,8 +154,8 @@ shard_move_read(Oid relid, ShardMove *mv, MemoryContext mcxt)
 	if (HeapTupleIsValid(tup))
 	{
 		TupleDesc	desc = RelationGetDescr(rel);
-		Datum		values[9];
-		bool		nulls[9];
+		Datum		values[10];
+		bool		nulls[10];
 		MemoryContext old = MemoryContextSwitchTo(mcxt);
 		text	   *ring;
 
@@ -169,6 +170,7 @@ shard_move_read(Oid relid, ShardMove *mv, MemoryContext mcxt)
 		mv->old_version = DatumGetInt32(values[5]);
 		mv->new_version = DatumGetInt32(values[6]);
 		mv->state = state_from_name(TextDatumGetCString(values[7]));
+		mv->rows_deleted = DatumGetInt64(values[8]);
 		MemoryContextSwitchTo(old);
 	}
 	systable_endscan(scan);
@@ -721,7 +723,16 @@ ring_shard_delete_moved(PG_FUNCTION_ARGS)
 		deleting_relid = InvalidOid;
 	}
 	PG_END_TRY();
-	PG_RETURN_INT64((int64) n);
+	/* the count survives a mover that did not see this call return */
+	{
+		Oid			types[2] = {OIDOID, INT8OID};
+		Datum		values[2] = {ObjectIdGetDatum(relid), Int64GetDatum((int64) n)};
+
+		write_move("UPDATE consistent_ring.shard_moves"
+				   " SET rows_deleted = rows_deleted OPERATOR(pg_catalog.+) $2"
+				   " WHERE relid OPERATOR(pg_catalog.=) $1", 2, types, values);
+	}
+	PG_RETURN_INT64(mv.rows_deleted + (int64) n);
 }
 
 /* What the trigger keeps for one statement. */

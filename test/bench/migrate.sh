@@ -297,7 +297,7 @@ echo "== the job's pipes (rows per source -> destination)"
 for s in s1 s2 s3; do
     line="  $s:"
     for d in "${servers[@]}"; do
-        [ "$d" = "$s" ] || line+=" -> $d ${pair[$s.$d]}"
+        [ -n "${pair[$s.$d]:-}" ] && line+=" -> $d ${pair[$s.$d]}"
     done
     echo "$line"
 done
@@ -306,11 +306,11 @@ printf '  %-6s %-7s %12s %10s %12s %10s %8s\n' round source "before copy" copyin
 q "$coord" -F $'\t' <<'SQL' | awk -F'\t' '{ printf "  %-6s %-7s %12s %10s %12s %10s %8s\n", $1, $2, $3, $4, $5, $6, $7 }'
 SELECT round, source, a, b, c, d, e FROM (
 SELECT round, source,
-       to_char(extract(epoch FROM copying - coalesce(lag(done) OVER w, to_timestamp(started))), 'FM990.000') a,
+       to_char(extract(epoch FROM copying - coalesce(lag(cut) OVER w, to_timestamp(started))), 'FM990.000') a,
        to_char(extract(epoch FROM coalesce(catching, cut) - copying), 'FM990.000') b,
        coalesce(to_char(extract(epoch FROM cut - catching), 'FM990.000'), '< 0.01') c,
        to_char(extract(epoch FROM done - cut), 'FM990.000') d,
-       to_char(extract(epoch FROM done - coalesce(lag(done) OVER w, to_timestamp(started))), 'FM990.000') e
+       to_char(extract(epoch FROM cut - coalesce(lag(cut) OVER w, to_timestamp(started))), 'FM990.000') e
   FROM (SELECT b.round, b.started, l.source,
                max(l.phase_started_at) FILTER (WHERE l.phase = 'copying') AS copying,
                max(l.phase_started_at) FILTER (WHERE l.phase = 'catching up') AS catching,
@@ -318,18 +318,20 @@ SELECT round, source,
                max(l.phase_started_at) FILTER (WHERE l.phase = 'done') AS done
           FROM phase_log l JOIN bench_rounds b USING (migration_id)
          GROUP BY b.round, b.started, l.source) x
-WINDOW w AS (PARTITION BY round ORDER BY done)
+WINDOW w AS (PARTITION BY round ORDER BY cut)
 UNION ALL
 SELECT b.round, 'after', '', '', '', '',
        to_char(b.ended - extract(epoch FROM max(l.phase_started_at)), 'FM990.000')
   FROM phase_log l JOIN bench_rounds b USING (migration_id)
- WHERE l.phase = 'done'
+ WHERE l.phase = 'cut over'
  GROUP BY b.round, b.ended) y
 ORDER BY round, source = 'after', source;
 SQL
-echo "  (before copy: psql, connecting to the servers, checks, shard_begin, estimate; copying: deleting"
-echo "   earlier copies at the destinations, the copy; catching up: replaying recorded keys, verifying,"
-echo "   the fence; cut over: deleting the moved rows at the source; after: shard_finish, psql's exit)"
+echo "  (before copy: from the previous source's cutover (the first: from the CALL): connecting to the"
+echo "   servers, checks, shard_begin, estimate; copying: deleting earlier copies at the destinations, the"
+echo "   copy; catching up: replaying recorded keys, verifying, the fence; cut over: until the moved rows"
+echo "   are deleted at the source, which runs while the next sources move; total: cutover to cutover;"
+echo "   after: from the last cutover: the last deletes, shard_finish, psql's exit)"
 
 echo "== rows per server (the same after every move: counts and checksums)"
 printf '  %-8s %10s %10s\n' server before after
