@@ -343,6 +343,57 @@ SELECT count(*) AS likes_left, count(*) = (SELECT count(*) FROM songs) AS likes_
 DROP TABLE likes;
 \c contrib_regression
 
+-- Keys whose text form depends on settings (here timestamptz): the
+-- preflight says so, and the servers place and record them by their text
+-- in ISO and UTC, whatever a writer there has set.
+\c ring_srv_a
+CREATE TABLE ticks (at timestamptz PRIMARY KEY, v integer);
+INSERT INTO ticks SELECT timestamptz '2026-01-01 00:00:00+00' + i * interval '1 hour', i FROM generate_series(1, 200) i;
+\c ring_srv_b
+CREATE TABLE ticks (at timestamptz PRIMARY KEY, v integer);
+-- refuses every copy: the migration stops once the source records writes
+ALTER TABLE ticks ADD CONSTRAINT not_yet CHECK (v < 0);
+\c contrib_regression
+CREATE TABLE ticks (at timestamptz PRIMARY KEY, v integer);
+CREATE FOREIGN TABLE ticks_a (at timestamptz, v integer) SERVER srv_a OPTIONS (table_name 'ticks');
+CREATE FOREIGN TABLE ticks_b (at timestamptz, v integer) SERVER srv_b OPTIONS (table_name 'ticks');
+SELECT ring_create('mvz');
+SELECT ring_add_node('mvz', 'a', server => 'srv_a');
+CALL ring_migrate('ticks', 'at', 'mvz', 1, 1);
+SELECT ring_add_node('mvz', 'b', server => 'srv_b');
+SELECT server, item, ok FROM ring_migrate_check('ticks', 'at', 'mvz', 1, 2) WHERE item = 'key type';
+\set VERBOSITY terse
+CALL ring_migrate('ticks', 'at', 'mvz', 1, 2);
+\set VERBOSITY default
+SET timezone = 'UTC';
+SET datestyle = 'ISO';
+SELECT min(at) FILTER (WHERE ring_server('mvz', at, 2) = 'srv_b') AS moving_at,
+       min(at) FILTER (WHERE ring_server('mvz', at, 2) = 'srv_a') AS staying_at
+  FROM ticks_a \gset
+\c ring_srv_a
+SET timezone = 'Asia/Tokyo';
+SET datestyle = 'SQL, DMY';
+UPDATE ticks SET v = -1 WHERE at = :'moving_at';
+UPDATE ticks SET v = -2 WHERE at = :'staying_at';
+SELECT key = :'moving_at' AS the_moving_key_in_iso_utc FROM consistent_ring.shard_changes
+ WHERE relid = 'ticks'::regclass;
+\c ring_srv_b
+ALTER TABLE ticks DROP CONSTRAINT not_yet;
+\c contrib_regression
+SET client_min_messages = warning;
+CALL ring_migrate('ticks', 'at', 'mvz', 1, 2);
+RESET client_min_messages;
+SET timezone = 'UTC';
+SET datestyle = 'ISO';
+SELECT count(*) AS rows, count(*) FILTER (WHERE s <> ring_server('mvz', at, 2)) AS misplaced,
+       count(*) FILTER (WHERE v < 0) AS written
+  FROM (SELECT 'srv_a' AS s, * FROM ticks_a UNION ALL SELECT 'srv_b', * FROM ticks_b) x;
+RESET timezone;
+RESET datestyle;
+SELECT ring_drop('mvz');
+DELETE FROM consistent_ring.migrations WHERE ring = 'mvz';
+DROP TABLE ticks;
+
 -- A table never migrated is routed by the ring's newest version, so after
 -- a ring change a writer may put a moving key on its new server before the
 -- rows move: the first copy refuses to replace such rows.

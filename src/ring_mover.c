@@ -1606,7 +1606,9 @@ check_row(ReturnSetInfo *rsinfo, const char *server, const char *dest, const cha
 	Datum		values[7];
 	bool		nulls[7] = {false};
 
-	values[0] = CStringGetTextDatum(server);
+	nulls[0] = server == NULL;
+	if (server)
+		values[0] = CStringGetTextDatum(server);
 	nulls[1] = dest == NULL;
 	if (dest)
 		values[1] = CStringGetTextDatum(dest);
@@ -1682,6 +1684,26 @@ run_check(Mover *m, ReturnSetInfo *rsinfo)
 	}
 	spi_exec("SELECT consistent_ring.ring_export($1, $2)::pg_catalog.text", 2, t2, v2, NULL, SPI_OK_SELECT);
 	m->definition = spi_text(0, 1);
+	/* a key whose text form depends on settings is placed by them */
+	switch (getBaseType(get_atttype(m->relid, get_attnum(m->relid, m->keyname))))
+	{
+		case DATEOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INTERVALOID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case CASHOID:
+			check_row(rsinfo, NULL, NULL, "key type", false, NULL, NULL,
+					  psprintf("the text form of %s depends on settings (DateStyle, IntervalStyle, TimeZone, extra_float_digits, lc_monetary): the servers place such keys as sessions with DateStyle ISO, IntervalStyle postgres, TimeZone UTC, extra_float_digits 3 and lc_monetary C do, so route them from such sessions",
+							   m->keytype));
+			break;
+		default:
+			check_row(rsinfo, NULL, NULL, "key type", true, NULL, NULL,
+					  psprintf("%s: its text form does not depend on settings", m->keytype));
+	}
 	m->migration = psprintf("check " UINT64_FORMAT "/%u/%d", GetSystemIdentifier(), MyDatabaseId, MyProcPid);
 
 	for (int i = 0; i < m->nservers; i++)
