@@ -371,31 +371,62 @@ read_u32(const char *p)
 }
 
 /*
- * Stream the source's binary COPY TO STDOUT (copy_out) into COPY FROM
- * STDIN (copy_in) at the destinations: with demux, each row's first field
- * names its destination and is dropped; else every row goes to dests[0].
- * Returns the rows sent.
+ * One source's binary COPY TO STDOUT streamed into COPY FROM STDIN at its
+ * destinations: with demux, each row's first field names its destination
+ * and is dropped; else every row goes to dests[0].
  */
-static int64
-copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests, int ndests,
-		  const char *copy_in, bool demux)
+typedef struct CopyStream
 {
-	PGresult   *res;
-	bool		header_seen = false;
-	int64		rows = 0;
+	MoverServer *src;
+	MoverServer **dests;
+	int			ndests;
+	bool		demux;
+	bool		header_seen;
+	bool		done;
+	int64		rows;
+} CopyStream;
 
-	for (int i = 0; i < ndests; i++)
+static void
+stream_begin(CopyStream *cs, const char *copy_out, const char *copy_in)
+{
+	for (int i = 0; i < cs->ndests; i++)
 	{
-		PQclear(remote(dests[i], copy_in, 0, NULL, PGRES_COPY_IN));
-		if (dests[i]->out.data == NULL)
-			initStringInfo(&dests[i]->out);
-		resetStringInfo(&dests[i]->out);
-		appendBinaryStringInfo(&dests[i]->out, copy_signature, 11);
-		appendBinaryStringInfo(&dests[i]->out, "\0\0\0\0\0\0\0\0", 8);
-		dests[i]->copied = 0;
+		MoverServer *d = cs->dests[i];
+
+		PQclear(remote(d, copy_in, 0, NULL, PGRES_COPY_IN));
+		if (d->out.data == NULL)
+			initStringInfo(&d->out);
+		resetStringInfo(&d->out);
+		appendBinaryStringInfo(&d->out, copy_signature, 11);
+		appendBinaryStringInfo(&d->out, "\0\0\0\0\0\0\0\0", 8);
+		d->copied = 0;
 	}
-	PQclear(remote(src, copy_out, 0, NULL, PGRES_COPY_OUT));
-	for (;;)
+	PQclear(remote(cs->src, copy_out, 0, NULL, PGRES_COPY_OUT));
+	cs->header_seen = false;
+	cs->done = false;
+	cs->rows = 0;
+}
+
+/* The destination a row names (demux). */
+static MoverServer *
+stream_dest(CopyStream *cs, const char *name, int len)
+{
+	for (int i = 0; i < cs->ndests; i++)
+		if ((int) strlen(cs->dests[i]->name) == len &&
+			memcmp(cs->dests[i]->name, name, len) == 0)
+			return cs->dests[i];
+	report_misplaced(cs->src, pnstrdup(name, len));
+	return NULL;
+}
+
+/* Forward what the source has sent so far; false if it had nothing. */
+static bool
+stream_step(CopyStream *cs)
+{
+	MoverServer *src = cs->src;
+	bool		progress = false;
+
+	while (!cs->done)
 	{
 		char	   *buf;
 		int			len = PQgetCopyData(src->conn, &buf, 1);
@@ -403,37 +434,31 @@ copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests,
 		const char *end;
 
 		if (len == 0)
-		{
-			int			rc = WaitLatchOrSocket(MyLatch,
-											   WL_LATCH_SET | WL_SOCKET_READABLE | WL_EXIT_ON_PM_DEATH,
-											   PQsocket(src->conn), -1L, PG_WAIT_EXTENSION);
-
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-			if ((rc & WL_SOCKET_READABLE) && !PQconsumeInput(src->conn))
-				report_remote(src, NULL, "reading rows");
-			continue;
-		}
-		if (len == -1)
 			break;
+		progress = true;
+		if (len == -1)
+		{
+			cs->done = true;
+			break;
+		}
 		if (len < 0)
 			report_remote(src, NULL, "reading rows");
 		CHECK_FOR_INTERRUPTS();
 		p = buf;
 		end = buf + len;
-		if (!header_seen)
+		if (!cs->header_seen)
 		{
 			if (len < 19 || memcmp(p, copy_signature, 11) != 0)
 				elog(ERROR, "server \"%s\" sent no binary COPY header", src->name);
 			p += 19 + read_u32(p + 15);
-			header_seen = true;
+			cs->header_seen = true;
 		}
 		while (p < end)
 		{
 			int16		nfields;
 			const char *row = p;
 			const char *first_end;
-			MoverServer *d = dests[0];
+			MoverServer *d = cs->dests[0];
 
 			memcpy(&nfields, p, 2);
 			nfields = (int16) ntohs((uint16) nfields);
@@ -449,13 +474,11 @@ copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests,
 					elog(ERROR, "server \"%s\" sent a row split across messages", src->name);
 				flen = (int32) read_u32(p);
 				p += 4;
-				if (f == 0 && demux)
+				if (f == 0 && cs->demux)
 				{
-					if (flen < 0)
+					if (flen < 0 || p + flen > end)
 						elog(ERROR, "a row of server \"%s\" has no destination", src->name);
-					d = find_server(m, p, flen);
-					if (d == NULL || d->out.data == NULL)
-						report_misplaced(src, pnstrdup(p, flen));
+					d = stream_dest(cs, p, flen);
 				}
 				if (flen > 0)
 					p += flen;
@@ -464,7 +487,7 @@ copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests,
 				if (p > end)
 					elog(ERROR, "server \"%s\" sent a row split across messages", src->name);
 			}
-			if (demux)
+			if (cs->demux)
 			{
 				uint16		n = htons((uint16) (nfields - 1));
 
@@ -474,33 +497,103 @@ copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests,
 			else
 				appendBinaryStringInfo(&d->out, row, p - row);
 			d->copied++;
-			rows++;
+			cs->rows++;
 			flush_out(d, false);
 		}
 		PQfreemem(buf);
 	}
-	res = next_result(src);
+	return progress;
+}
+
+/* Wait until a source of an unfinished stream has more to read. */
+static void
+streams_wait(CopyStream *cs, int n)
+{
+	WaitEventSet *set = CreateWaitEventSet(CurrentMemoryContext, n + 2);
+	WaitEvent	event;
+
+	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int i = 0; i < n; i++)
+		if (!cs[i].done)
+			AddWaitEventToSet(set, WL_SOCKET_READABLE, PQsocket(cs[i].src->conn), NULL, NULL);
+	(void) WaitEventSetWait(set, -1L, &event, 1, PG_WAIT_EXTENSION);
+	FreeWaitEventSet(set);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	for (int i = 0; i < n; i++)
+		if (!cs[i].done && !PQconsumeInput(cs[i].src->conn))
+			report_remote(cs[i].src, NULL, "reading rows");
+}
+
+static void
+stream_end(CopyStream *cs)
+{
+	PGresult   *res = next_result(cs->src);
+
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-		report_remote(src, res, "copying rows out");
+		report_remote(cs->src, res, "copying rows out");
 	PQclear(res);
-	while ((res = next_result(src)) != NULL)
+	while ((res = next_result(cs->src)) != NULL)
 		PQclear(res);
-	for (int i = 0; i < ndests; i++)
+	for (int i = 0; i < cs->ndests; i++)
 	{
-		appendBinaryStringInfo(&dests[i]->out, "\377\377", 2);
-		flush_out(dests[i], true);
-		if (PQputCopyEnd(dests[i]->conn, NULL) != 1)
-			report_remote(dests[i], NULL, "ending a copy");
-		res = next_result(dests[i]);
+		MoverServer *d = cs->dests[i];
+
+		appendBinaryStringInfo(&d->out, "\377\377", 2);
+		flush_out(d, true);
+		if (PQputCopyEnd(d->conn, NULL) != 1)
+			report_remote(d, NULL, "ending a copy");
+		res = next_result(d);
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
-			report_remote(dests[i], res, "copying rows in");
+			report_remote(d, res, "copying rows in");
 		PQclear(res);
-		while ((res = next_result(dests[i])) != NULL)
+		while ((res = next_result(d)) != NULL)
 			PQclear(res);
-		pfree(dests[i]->out.data);
-		dests[i]->out.data = NULL;
+		pfree(d->out.data);
+		d->out.data = NULL;
+	}
+}
+
+/* Run streams to their end, all at once; returns the rows sent. */
+static int64
+streams_run(CopyStream *cs, int n)
+{
+	int64		rows = 0;
+
+	for (;;)
+	{
+		bool		progress = false;
+		bool		all_done = true;
+
+		for (int i = 0; i < n; i++)
+		{
+			if (!cs[i].done)
+				progress |= stream_step(&cs[i]);
+			all_done &= cs[i].done;
+		}
+		if (all_done)
+			break;
+		if (!progress)
+			streams_wait(cs, n);
+	}
+	for (int i = 0; i < n; i++)
+	{
+		stream_end(&cs[i]);
+		rows += cs[i].rows;
 	}
 	return rows;
+}
+
+/* One source's stream, to its end. */
+static int64
+copy_rows(Mover *m, MoverServer *src, const char *copy_out, MoverServer **dests, int ndests,
+		  const char *copy_in, bool demux)
+{
+	CopyStream	cs = {src, dests, ndests, demux};
+
+	stream_begin(&cs, copy_out, copy_in);
+	return streams_run(&cs, 1);
 }
 
 /* ---- the SQL each server runs ---- */
