@@ -221,10 +221,11 @@ CREATE PROCEDURE ring_migrate(tbl regclass, key_column name, ring text,
                               old_version integer, new_version integer,
                               batch_size integer DEFAULT 10000,
                               verify boolean DEFAULT true,
-                              cascade_deletes boolean DEFAULT false)
+                              cascade_deletes boolean DEFAULT false,
+                              parallel integer DEFAULT 1)
     AS 'MODULE_PATHNAME', 'ring_migrate'
     LANGUAGE C;
-COMMENT ON PROCEDURE ring_migrate(regclass, name, text, integer, integer, integer, boolean, boolean) IS
+COMMENT ON PROCEDURE ring_migrate(regclass, name, text, integer, integer, integer, boolean, boolean, integer) IS
     'move the rows of a table from their servers in one version of a ring to their servers in another, online, with COPY; resumable';
 
 CREATE FUNCTION ring_migrate_check(tbl regclass, key_column name, ring text,

@@ -215,8 +215,9 @@ SELECT count(*) FILTER (WHERE server = ring_route('mv', id, 'songs')) AS routed_
 \c ring_srv_a
 DROP TRIGGER tamper ON songs;
 \c contrib_regression
--- resumed without the tampering: the copies are replaced and verify
-CALL ring_migrate('songs', 'id', 'mv', 3, 4);
+-- resumed without the tampering: the copies are replaced and verify;
+-- both sources copy at once
+CALL ring_migrate('songs', 'id', 'mv', 3, 4, parallel => 2);
 SELECT count(*) AS rows, count(*) FILTER (WHERE payload = 'tampered') AS tampered,
        count(*) FILTER (WHERE server IS DISTINCT FROM ring_server('mv', id, 4)) AS misplaced
   FROM all_songs;
@@ -229,6 +230,7 @@ SELECT verified, finished_at IS NOT NULL AS finished FROM consistent_ring.migrat
 -- errors
 CALL ring_migrate('songs', 'nope', 'mv', 1, 2);
 CALL ring_migrate('songs', 'id', 'mv', 1, 2, batch_size => 0);
+CALL ring_migrate('songs', 'id', 'mv', 1, 2, parallel => 0);
 CALL ring_migrate('songs', 'id', 'mv', NULL, 2);
 CALL ring_migrate(0, 'id', 'mv', 1, 2);
 CALL ring_migrate('songs', 'id', 'nope', 1, 2);

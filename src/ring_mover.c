@@ -111,6 +111,8 @@ typedef struct Mover
 	int			nservers;
 	MoverServer *servers;
 	bool		ranges;			/* the ring has ranges (ring_moves applies) */
+	int32		parallel;		/* sources copied at once */
+	List	   *extra;			/* their own connections to destinations */
 } Mover;
 
 static Mover *current_mover = NULL;
@@ -168,6 +170,10 @@ close_conn(MoverServer *s)
 static void
 close_all(Mover *m)
 {
+	ListCell   *lc;
+
+	foreach(lc, m->extra)
+		close_conn(lfirst(lc));
 	for (int i = 0; i < m->nservers; i++)
 	{
 		close_conn(&m->servers[i]);
@@ -774,53 +780,102 @@ report_misplaced(MoverServer *src, const char *server)
 			 errhint("Nothing was cut over from this source.")));
 }
 
-/* 2. Copy the source's moving rows (see the file header). */
-static int64
-copy_source(Mover *m, MoverServer *src, bool first)
+/*
+ * At a destination, in its open transaction: drop the copies an
+ * interrupted run left of the source's moving rows.  Before any copy from
+ * the source (first), such rows were written by someone else: never
+ * replace them silently.
+ */
+static void
+drop_copies(Mover *m, MoverServer *src, MoverServer *d, bool first)
 {
-	int			ndests;
-	MoverServer **dests = destinations(m, src, &ndests);
-	int64		rows;
+	PGresult   *res = remote(d, psprintf("DELETE FROM ONLY %s t WHERE %s", m->qualified,
+										 moving_rows(m, d, src, d)),
+							 0, NULL, PGRES_COMMAND_OK);
 
-	remote_command(src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-	for (int i = 0; i < ndests; i++)
+	if (first && strcmp(PQcmdTuples(res), "0") != 0)
 	{
-		PGresult   *res;
+		char	   *n = pstrdup(PQcmdTuples(res));
 
-		remote_command(dests[i], "BEGIN");
-		/* copies an interrupted run left */
-		res = remote(dests[i], psprintf("DELETE FROM ONLY %s t WHERE %s", m->qualified,
-										moving_rows(m, dests[i], src, dests[i])),
-					 0, NULL, PGRES_COMMAND_OK);
-		/*
-		 * Before any copy from this source, rows there of keys moving to it
-		 * were written by someone else: never replace them silently.
-		 */
-		if (first && strcmp(PQcmdTuples(res), "0") != 0)
-		{
-			char	   *n = pstrdup(PQcmdTuples(res));
-
-			PQclear(res);
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("server \"%s\" already has %s rows of keys that move to it from server \"%s\"",
-							dests[i]->name, n, src->name),
-					 errdetail("They were written there before this migration copied anything: ring_route routes a table that has never been migrated by the ring's newest version, so writers may have followed the ring change before the rows moved."),
-					 errhint("Record where a table's rows are before changing its ring, with CALL ring_migrate(tbl, key_column, ring, v, v). Merge or delete these rows, then call ring_migrate again.")));
-		}
 		PQclear(res);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("server \"%s\" already has %s rows of keys that move to it from server \"%s\"",
+						d->name, n, src->name),
+				 errdetail("They were written there before this migration copied anything: ring_route routes a table that has never been migrated by the ring's newest version, so writers may have followed the ring change before the rows moved."),
+				 errhint("Record where a table's rows are before changing its ring, with CALL ring_migrate(tbl, key_column, ring, v, v). Merge or delete these rows, then call ring_migrate again.")));
 	}
-	rows = copy_rows(m, src,
+	PQclear(res);
+}
+
+/*
+ * 2. Copy the moving rows of n sources at once (see the file header): each
+ * source under one snapshot, into connections of its own to its
+ * destinations (a destination's connection carries one COPY at a time),
+ * or the destinations' own connections for a single source.  Sets
+ * src->copied of each.
+ */
+static void
+copy_sources(Mover *m, MoverServer **srcs, const bool *first, int n)
+{
+	CopyStream *cs = palloc0(sizeof(CopyStream) * n);
+
+	for (int i = 0; i < n; i++)
+	{
+		MoverServer *src = srcs[i];
+		int			ndests;
+		MoverServer **dests = destinations(m, src, &ndests);
+
+		if (n > 1)
+		{
+			MemoryContext old = MemoryContextSwitchTo(m->cxt);
+			MoverServer **own = palloc(sizeof(MoverServer *) * Max(ndests, 1));
+
+			for (int j = 0; j < ndests; j++)
+			{
+				own[j] = palloc0(sizeof(MoverServer));
+				own[j]->name = dests[j]->name;
+				m->extra = lappend(m->extra, own[j]);
+			}
+			MemoryContextSwitchTo(old);
+			for (int j = 0; j < ndests; j++)
+				connect_server(own[j]);
+			dests = own;
+		}
+		remote_command(src, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+		for (int j = 0; j < ndests; j++)
+		{
+			remote_command(dests[j], "BEGIN");
+			drop_copies(m, src, dests[j], first[i]);
+		}
+		cs[i].src = src;
+		cs[i].dests = dests;
+		cs[i].ndests = ndests;
+		cs[i].demux = true;
+		stream_begin(&cs[i],
 					 psprintf("COPY (SELECT %s, %s FROM ONLY %s t WHERE %s) TO STDOUT (FORMAT binary)",
 							  placement(m, src, m->new_version), row_columns(m), m->qualified,
 							  moving_rows(m, src, src, NULL)),
-					 dests, ndests,
-					 psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", m->qualified, m->cols),
-					 true);
-	for (int i = 0; i < ndests; i++)
-		remote_command(dests[i], "COMMIT");
-	remote_command(src, "COMMIT");
-	return rows;
+					 psprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", m->qualified, m->cols));
+	}
+	(void) streams_run(cs, n);
+	for (int i = 0; i < n; i++)
+	{
+		for (int j = 0; j < cs[i].ndests; j++)
+			remote_command(cs[i].dests[j], "COMMIT");
+		remote_command(cs[i].src, "COMMIT");
+		srcs[i]->copied = cs[i].rows;
+	}
+	/* the sources' own connections to their destinations */
+	if (n > 1)
+	{
+		ListCell   *lc;
+
+		foreach(lc, m->extra)
+			close_conn(lfirst(lc));
+		list_free(m->extra);
+		m->extra = NIL;
+	}
 }
 
 /* Per destination: its name, count and checksum of rows (a query's result). */
@@ -961,6 +1016,74 @@ table_param(Mover *m)
 	return m->qualified;
 }
 
+/*
+ * 1. The source records writes to its moving keys from here on (waiting
+ * for the writers already running); returns its state there.  *copy: its
+ * rows are to be copied (phase recorded as 'copying'), *first: before any
+ * copy of ours committed at a destination.
+ */
+static char *
+source_begin(Mover *m, MoverServer *src, bool *copy, bool *first)
+{
+	const char *params[7];
+	char		oldv[16];
+	char		newv[16];
+	char	   *state;
+
+	snprintf(oldv, sizeof(oldv), "%d", m->old_version);
+	snprintf(newv, sizeof(newv), "%d", m->new_version);
+	params[0] = table_param(m);
+	params[1] = m->keyname;
+	params[2] = m->migration;
+	params[3] = src->name;
+	params[4] = oldv;
+	params[5] = newv;
+	params[6] = m->definition;
+	remote_command(src, "SET lock_timeout = '30s'");
+	state = remote_value(src, "SELECT consistent_ring.shard_begin($1::pg_catalog.regclass, $2::pg_catalog.name,"
+						 " $3, $4, $5::pg_catalog.int4, $6::pg_catalog.int4, $7::pg_catalog.jsonb)",
+						 7, params);
+	remote_command(src, "RESET lock_timeout");
+	*copy = strcmp(state, "copying") == 0 &&
+		(strcmp(src->phase, "waiting") == 0 || strcmp(src->phase, "copying") == 0);
+	*first = false;
+	if (*copy)
+	{
+		char	   *estimate;
+
+		/* reltuples times the share of a 1% sample that moves */
+		estimate = remote_value(src, psprintf("SELECT (CASE WHEN c.reltuples OPERATOR(pg_catalog.>=) 0"
+											  " THEN c.reltuples OPERATOR(pg_catalog.*) s.moving"
+											  " OPERATOR(pg_catalog./) GREATEST(s.n, 1)"
+											  " ELSE s.moving OPERATOR(pg_catalog.*) 100 END)::pg_catalog.int8"
+											  " FROM pg_catalog.pg_class c, (SELECT pg_catalog.count(*)::pg_catalog.float8 AS n,"
+											  " (pg_catalog.count(*) FILTER (WHERE %s))::pg_catalog.float8 AS moving"
+											  " FROM ONLY %s t TABLESAMPLE SYSTEM (1)) s"
+											  " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+											  moving_rows(m, src, src, NULL), m->qualified),
+								1, params);
+		/*
+		 * Nothing of ours can be at the destinations yet unless a copy
+		 * committed there (recorded with rows_copied, or a verification
+		 * that failed): any row there of a moving key is someone else's.
+		 */
+		*first = strcmp(src->phase, "waiting") == 0 || src->rows_copied == 0;
+		set_phase(m, src, "copying");
+		set_value(m, src, "rows_estimate", estimate);
+		commit();
+	}
+	return state;
+}
+
+/* 2. done: record the copy. */
+static void
+source_copied(Mover *m, MoverServer *src)
+{
+	set_phase(m, src, "catching up");
+	add_counter(m, src, "rows_copied", src->copied);
+	commit();
+}
+
 /* Move one source through its phases (file header). */
 static void
 move_source(Mover *m, MoverServer *src)
@@ -991,44 +1114,15 @@ move_source(Mover *m, MoverServer *src)
 	verified_before = strcmp(src->phase, "cut over") == 0;
 	if (strcmp(src->phase, "cut over") != 0)
 	{
-		/* 1. record writes from here on (waits for running writers) */
-		params[1] = m->keyname;
-		remote_command(src, "SET lock_timeout = '30s'");
-		state = remote_value(src, "SELECT consistent_ring.shard_begin($1::pg_catalog.regclass, $2::pg_catalog.name,"
-							 " $3, $4, $5::pg_catalog.int4, $6::pg_catalog.int4, $7::pg_catalog.jsonb)",
-							 7, params);
-		remote_command(src, "RESET lock_timeout");
-		if (strcmp(state, "copying") == 0 &&
-			(strcmp(src->phase, "waiting") == 0 || strcmp(src->phase, "copying") == 0))
-		{
-			char	   *estimate;
+		bool		copy;
 
-			/* reltuples times the share of a 1% sample that moves */
-			estimate = remote_value(src, psprintf("SELECT (CASE WHEN c.reltuples OPERATOR(pg_catalog.>=) 0"
-												  " THEN c.reltuples OPERATOR(pg_catalog.*) s.moving"
-												  " OPERATOR(pg_catalog./) GREATEST(s.n, 1)"
-												  " ELSE s.moving OPERATOR(pg_catalog.*) 100 END)::pg_catalog.int8"
-												  " FROM pg_catalog.pg_class c, (SELECT pg_catalog.count(*)::pg_catalog.float8 AS n,"
-												  " (pg_catalog.count(*) FILTER (WHERE %s))::pg_catalog.float8 AS moving"
-												  " FROM ONLY %s t TABLESAMPLE SYSTEM (1)) s"
-												  " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
-												  moving_rows(m, src, src, NULL), m->qualified),
-									1, params);
-			/*
-			 * Nothing of ours can be at the destinations yet unless a copy
-			 * committed there (recorded with rows_copied, or a verification
-			 * that failed): any row there of a moving key is someone else's.
-			 */
-			first = strcmp(src->phase, "waiting") == 0 || src->rows_copied == 0;
-			set_phase(m, src, "copying");
-			set_value(m, src, "rows_estimate", estimate);
-			commit();
-			/* 2. copy */
-			copied = copy_source(m, src, first);
-			set_phase(m, src, "catching up");
-			add_counter(m, src, "rows_copied", copied);
-			commit();
+		state = source_begin(m, src, &copy, &first);
+		if (copy)
+		{
+			copy_sources(m, &src, &first, 1);
+			source_copied(m, src);
 		}
+		copied = src->copied;
 		if (strcmp(state, "copying") == 0)
 		{
 			instr_time	start;
@@ -1593,6 +1687,35 @@ run_migrate(Mover *m)
 	prepare_servers(m);
 	commit();
 
+	/*
+	 * With parallel, the copies first, that many sources at once; each
+	 * source then catches up, is verified and cut over on its own (short).
+	 */
+	if (m->parallel > 1)
+	{
+		MoverServer **wave = palloc(sizeof(MoverServer *) * m->nservers);
+		bool	   *first = palloc(sizeof(bool) * m->nservers);
+		int			n = 0;
+
+		for (int i = 0; i < m->nservers; i++)
+		{
+			MoverServer *src = &m->servers[i];
+			bool		copy = false;
+
+			if (src->source && (strcmp(src->phase, "waiting") == 0 ||
+								strcmp(src->phase, "copying") == 0))
+				(void) source_begin(m, src, &copy, &first[n]);
+			if (copy)
+				wave[n++] = src;
+			if (n > 0 && (n == m->parallel || i == m->nservers - 1))
+			{
+				copy_sources(m, wave, first, n);
+				for (int j = 0; j < n; j++)
+					source_copied(m, wave[j]);
+				n = 0;
+			}
+		}
+	}
 	for (int i = 0; i < m->nservers; i++)
 		if (m->servers[i].source)
 			move_source(m, &m->servers[i]);
@@ -1644,7 +1767,7 @@ ring_migrate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("ring_migrate cannot run inside a transaction block"),
 				 errhint("It commits after each step: CALL it on its own.")));
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -1653,6 +1776,10 @@ ring_migrate(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch_size must be at least 1")));
+	if (PG_GETARG_INT32(8) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("parallel must be at least 1")));
 	if (current_mover != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_IN_USE),
@@ -1664,6 +1791,7 @@ ring_migrate(PG_FUNCTION_ARGS)
 	m->batch_size = PG_GETARG_INT32(5);
 	m->verify = PG_GETARG_BOOL(6);
 	m->cascade_deletes = PG_GETARG_BOOL(7);
+	m->parallel = PG_GETARG_INT32(8);
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	current_mover = m;

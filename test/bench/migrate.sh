@@ -38,6 +38,8 @@ fi
 
 ROWS=${ROWS:-1000000}
 ROUNDS=${ROUNDS:-3}
+PARALLEL=${PARALLEL:-3}   # sources copied at once in the extra run of each round
+declare -a par_s
 # psql itself, not Debian's wrapper (which costs tens of ms a run)
 PSQL=$("${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}" --bindir)/psql
 export PGOPTIONS="-c client_min_messages=warning"
@@ -271,7 +273,7 @@ SQL
 }
 
 for r in $(seq 1 "$ROUNDS"); do
-    echo "== round $r of $ROUNDS: the job, then ring_migrate"
+    echo "== round $r of $ROUNDS: the job, then ring_migrate, then ring_migrate with parallel => $PARALLEL"
     load
     check "initial$r" "$old"
     [ "$r" = 1 ] || same_as "initial$r" initial1
@@ -288,6 +290,14 @@ for r in $(seq 1 "$ROUNDS"); do
     pgss_report "== what the servers spent ring_migrate on in round $r (pg_stat_statements; COPY TO and FROM overlap)" > "$dir/pgss_migrate"
     check "ring_migrate$r" "$new"
     same_as "ring_migrate$r" job1
+    # and with the sources' copies side by side
+    load
+    check "reloaded_p$r" "$old"
+    start=$(now)
+    q "$coord" -c "CALL ring_migrate('t', 'id', 'ring', $old, $new, parallel => $PARALLEL)"
+    par_s[r]=$(elapsed "$start" "$(now)")
+    check "parallel$r" "$new"
+    same_as "parallel$r" job1
 done
 
 cat "$dir/pgss_job" "$dir/pgss_migrate"
@@ -356,7 +366,9 @@ for i in 1 2 3; do
     fence_med+="${fence_med:+ / }$(median "${f[@]}")"
 done
 echo "== moving $moving of $ROWS rows (version $old -> $new), medians of $ROUNDS rounds; no row misplaced after any move"
-printf '  job: %.3f s; ring_migrate: %.3f s\n' "$job_med" "$mig_med"
+par_med=$(median "${par_s[@]}")
+printf '  job: %.3f s; ring_migrate: %.3f s; ring_migrate with parallel => %d: %.3f s (%s)\n' "$job_med" "$mig_med" \
+    "$PARALLEL" "$par_med" "$(awk -v j="$job_med" -v m="$par_med" 'BEGIN { printf "%.2f x the job", j / m }')"
 printf '%-16s %-12s %-21s %-7s %s\n' "rows moving" "job rows/s" "ring_migrate rows/s" "ratio" "fence ms (per source)"
 awk -v n="$moving" -v j="$job_med" -v m="$mig_med" -v f="$fence_med" 'BEGIN {
     printf "%-16d %-12d %-21d %-7.2f %s\n", n, n / j, n / m, j / m, f }'
