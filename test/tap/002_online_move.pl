@@ -5,11 +5,12 @@
 # leaves, a node changes server) while four writer sessions update, insert
 # and delete rows without pause, each routing every write by ring_route and
 # retrying it elsewhere when the old server refuses it (40001, the fence).
-# The first move's backend is killed mid-way and the move resumed.  Every
-# committed write is recorded in a ledger on the coordinator, in the write's
-# transaction; at the end each server's rows are compared, key by key, with
-# the ledger's last write of each key: none lost, none stale, none back from
-# the dead, none on two servers, none on the wrong server.
+# The first move's backend is killed mid-way and the move resumed, with two
+# sources copying at once.  Every committed write is recorded in a ledger on
+# the coordinator, in the write's transaction; at the end each server's rows
+# are compared, key by key, with the ledger's last write of each key: none
+# lost, none stale, none back from the dead, none on two servers, none on
+# the wrong server.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -247,10 +248,11 @@ my %migration_id;
 my $moves_done = 0;
 sub migrate
 {
-	my ($what, $old, $new) = @_;
+	my ($what, $old, $new, $parallel) = @_;
 	my $t0 = time;
+	$parallel //= 1;
 	my ($ret, $stdout, $stderr) = $coord->psql('postgres',
-		"CALL ring_migrate('items', 'id', 'items', $old, $new, batch_size => 100)");
+		"CALL ring_migrate('items', 'id', 'items', $old, $new, batch_size => 100, parallel => $parallel)");
 	is($ret, 0, "$what: ring_migrate from version $old to $new completes") or diag $stderr;
 	$moves_done++ if $ret == 0;
 	note(sprintf('%s: ring_migrate %d -> %d: %.2f s', $what, $old, $new, time - $t0));
@@ -284,8 +286,8 @@ note('(a) killed in phase: '
 		"SELECT string_agg(source || ' ' || phase, ', ' ORDER BY source) FROM ring_migration_progress"
 		  . " WHERE tbl = 'public.items' AND migration_id = (SELECT max(migration_id) FROM consistent_ring.migrations)"));
 wait_for_writes(1000);
-my $err_a = migrate('(a) d joins', 3, 4);
-like($err_a, qr/resuming migration/, '(a) the same CALL resumes the killed move');
+my $err_a = migrate('(a) d joins', 3, 4, 2);
+like($err_a, qr/resuming migration/, '(a) the CALL resumes the killed move (two sources copying at once)');
 wait_for_writes(3000);
 
 # (b) node b leaves
