@@ -268,8 +268,12 @@ remote_collect(MoverServer *s, ExecStatusType expect)
 	if (res == NULL || PQresultStatus(res) != expect)
 	{
 		if (res && PQresultStatus(res) != PGRES_FATAL_ERROR)
-			elog(ERROR, "unexpected result from server \"%s\": %s", s->name,
-				 PQresStatus(PQresultStatus(res)));
+		{
+			ExecStatusType st = PQresultStatus(res);
+
+			PQclear(res);
+			elog(ERROR, "unexpected result from server \"%s\": %s", s->name, PQresStatus(st));
+		}
 		/* drain what follows an error */
 		if (res && PQresultStatus(res) == PGRES_FATAL_ERROR)
 		{
@@ -985,6 +989,10 @@ replay_round(Mover *m, MoverServer *src, int32 max_keys, bool in_xact, bool veri
 
 			if (strcmp(here_sum, there_sum) != 0)
 			{
+				/* libpq's results are not freed by an error: free them first */
+				for (int k = 0; k < ndests; k++)
+					PQclear(there[k]);
+				PQclear(sums);
 				/* the next run copies again, replacing these copies */
 				set_phase(m, src, "copying");
 				commit();
@@ -1610,9 +1618,10 @@ run_migrate(Mover *m)
 	int64		lock_key;
 
 	values[0] = CStringGetTextDatum(m->ring);
-	values[1] = CStringGetDatum(nsp);
-	values[2] = CStringGetDatum(rel);
-	values[3] = CStringGetDatum(m->keyname);
+	/* name parameters are passed as NameData, never as short C strings */
+	values[1] = DirectFunctionCall1(namein, CStringGetDatum(nsp));
+	values[2] = DirectFunctionCall1(namein, CStringGetDatum(rel));
+	values[3] = DirectFunctionCall1(namein, CStringGetDatum(m->keyname));
 	values[4] = Int32GetDatum(m->old_version);
 	values[5] = Int32GetDatum(m->new_version);
 	spi_exec("SELECT m.migration_id, m.old_version, m.new_version, m.key_column::pg_catalog.text"
