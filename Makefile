@@ -8,6 +8,7 @@ OBJS = \
 	src/ring_keys.o \
 	src/ring_catalog.o \
 	src/ring_cache.o \
+	src/ring_shmem.o \
 	src/ring_vnode.o \
 	src/ring_admin.o \
 	src/ring_lookup.o \
@@ -28,10 +29,10 @@ OBJS = \
 DATA = consistent_ring--1.0.sql consistent_ring--1.1.sql consistent_ring--1.0--1.1.sql consistent_ring--1.2.sql consistent_ring--1.1--1.2.sql \
 	consistent_ring_plproxy--1.0.sql
 
-REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves incremental ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges row_security search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins servers migrate search_path_servers errors hostile
+REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves incremental shared_cache ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges row_security search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins servers migrate search_path_servers errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring
 
-ISOLATION = visibility concurrent_changes extension_recreate route_progress
+ISOLATION = visibility concurrent_changes extension_recreate route_progress shared_cache
 ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
 
 # libpq: reachability of nodes' servers and their connection strings

@@ -255,3 +255,27 @@ CREATE FUNCTION ring_partition(ring text, key text, tbl regclass)
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ring_partition(text, text, regclass) IS
     'PL/Proxy partition (RUN ON) of the server where a key of a table is now, during and after its migrations';
+
+-- ring_cache_info: whether each ring is the copy in shared memory
+-- (shared_preload_libraries = 'consistent_ring')
+DROP FUNCTION ring_cache_info();
+CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
+                                OUT tokens bigint, OUT bytes bigint, OUT built_from integer,
+                                OUT shared boolean)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_cache_info'
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION ring_cache_info() IS
+    'rings this backend uses, with their size, the version each was built from (NULL: from the catalog alone) and whether it is the copy in shared memory';
+REVOKE EXECUTE ON FUNCTION ring_cache_info() FROM PUBLIC;
+
+-- compiled rings in shared memory (shared_preload_libraries = 'consistent_ring')
+CREATE FUNCTION ring_shared_cache(OUT ring text, OUT version integer, OUT backends integer,
+                                  OUT bytes bigint, OUT built_from integer)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_shared_cache'
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION ring_shared_cache() IS
+    'rings of this database compiled in shared memory, with the backends using each (none unless the library is preloaded)';
+-- it names every shared ring of the database, whoever may look it up
+REVOKE EXECUTE ON FUNCTION ring_shared_cache() FROM PUBLIC;

@@ -890,12 +890,13 @@ COMMENT ON FUNCTION jump_consistent_hash(bigint, integer) IS
 
 -- VOLATILE: it reports this backend's cache, which changes under it
 CREATE FUNCTION ring_cache_info(OUT ring text, OUT version integer, OUT nodes integer,
-                                OUT tokens bigint, OUT bytes bigint, OUT built_from integer)
+                                OUT tokens bigint, OUT bytes bigint, OUT built_from integer,
+                                OUT shared boolean)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ring_cache_info'
     LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
 COMMENT ON FUNCTION ring_cache_info() IS
-    'rings compiled in this backend''s cache, with their size and the version each was built from (NULL: from the catalog alone)';
+    'rings this backend uses, with their size, the version each was built from (NULL: from the catalog alone) and whether it is the copy in shared memory';
 -- it names every ring compiled in the backend, whoever may look it up
 REVOKE EXECUTE ON FUNCTION ring_cache_info() FROM PUBLIC;
 
@@ -1330,3 +1331,14 @@ COMMENT ON VIEW ring_servers IS
 
 -- the views filter by lookup rights, so everyone may query them
 GRANT SELECT ON ring_nodes, ring_versions, ring_list, ring_pins, ring_servers TO PUBLIC;
+
+-- compiled rings in shared memory (shared_preload_libraries = 'consistent_ring')
+CREATE FUNCTION ring_shared_cache(OUT ring text, OUT version integer, OUT backends integer,
+                                  OUT bytes bigint, OUT built_from integer)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'ring_shared_cache'
+    LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED ROWS 10;
+COMMENT ON FUNCTION ring_shared_cache() IS
+    'rings of this database compiled in shared memory, with the backends using each (none unless the library is preloaded)';
+-- it names every shared ring of the database, whoever may look it up
+REVOKE EXECUTE ON FUNCTION ring_shared_cache() FROM PUBLIC;

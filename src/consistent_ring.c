@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * consistent_ring.c
- *	  Module load: settings and cache callbacks.
+ *	  Module load: settings, shared memory and cache callbacks.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +12,7 @@
 
 #include "consistent_ring.h"
 #include "ring_cache.h"
+#include "ring_shmem.h"
 #include "ring_vnode.h"
 
 PG_MODULE_MAGIC;
@@ -20,7 +21,10 @@ char	   *ring_default_ring = NULL;
 
 void		_PG_init(void);
 
-/* Define the settings and register the cache's invalidation callbacks. */
+/*
+ * Define the settings, ask for shared memory when preloaded, and register
+ * the cache's invalidation callbacks.
+ */
 void
 _PG_init(void)
 {
@@ -40,6 +44,7 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	ring_shmem_init();
 	MarkGUCPrefixReserved("consistent_ring");
 
 	ring_cache_init();

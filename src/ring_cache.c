@@ -85,6 +85,7 @@
 
 #include "compat.h"
 #include "ring_cache.h"
+#include "ring_shmem.h"
 #include "ring_vnode.h"
 
 typedef struct RingCacheEntry
@@ -169,6 +170,19 @@ ring_cache_init(void)
 	RegisterXactCallback(ring_cache_xact_callback, NULL);
 }
 
+/*
+ * Free a compiled ring of the cache: its memory context, or, for a header
+ * of a ring in shared memory, the header and its reference.
+ */
+static void
+ring_free(CompiledRing *ring)
+{
+	if (ring->shared_slot > 0)
+		ring_shmem_release(ring);
+	else
+		MemoryContextDelete(ring->mcxt);
+}
+
 /* Drop one pin; free the ring if it was flushed and nobody holds it. */
 static void
 ring_unpin(CompiledRing *ring)
@@ -176,7 +190,7 @@ ring_unpin(CompiledRing *ring)
 	Assert(ring->refcount > 0);
 	ring->refcount--;
 	if (ring->dead && ring->refcount == 0)
-		MemoryContextDelete(ring->mcxt);
+		ring_free(ring);
 }
 
 /* Create the hash table, or empty it if a flush is pending. */
@@ -223,7 +237,7 @@ ring_cache_prepare(void)
 			hash_search(ring_cache, &entry->key, HASH_REMOVE, NULL);
 			ring->dead = true;
 			if (ring->refcount == 0)
-				MemoryContextDelete(ring->mcxt);
+				ring_free(ring);
 		}
 	}
 }
@@ -248,7 +262,7 @@ ring_cache_evict(void)
 		CompiledRing *ring = victim->ring;
 
 		hash_search(ring_cache, &victim->key, HASH_REMOVE, NULL);
-		MemoryContextDelete(ring->mcxt);
+		ring_free(ring);
 	}
 }
 
@@ -275,7 +289,7 @@ ring_cache_free_superseded(const RingCacheKey *newest)
 			entry->key.cid != InvalidCommandId || ring->refcount > 0)
 			continue;
 		hash_search(ring_cache, &entry->key, HASH_REMOVE, NULL);
-		MemoryContextDelete(ring->mcxt);
+		ring_free(ring);
 	}
 }
 
@@ -340,10 +354,21 @@ ring_cache_fetch(const RingHeader *hdr, int32 version, Snapshot snap)
 	if (hash_get_num_entries(ring_cache) >= RING_CACHE_MAX_ENTRIES)
 		ring_cache_evict();
 
-	ring = ring_compile(hdr, version, snap, ring_cache_nearest(&key));
+	/*
+	 * A committed version is compiled once per server when the library is
+	 * preloaded (ring_shmem.c), else, or when shared memory has no room,
+	 * here.
+	 */
+	ring = NULL;
+	if (!own && ring_shmem_enabled())
+		ring = ring_shmem_fetch(hdr, version, snap, &key, ring_cache_nearest(&key),
+								RingCacheContext);
+	if (ring == NULL)
+		ring = ring_compile(hdr, version, snap, ring_cache_nearest(&key));
 	ring->key = key;
 	ring->serial = ++compile_serial;
-	MemoryContextSetParent(ring->mcxt, RingCacheContext);
+	if (ring->shared_slot == 0)
+		MemoryContextSetParent(ring->mcxt, RingCacheContext);
 
 	entry = hash_search(ring_cache, &key, HASH_ENTER, &found);
 	Assert(!found);
@@ -515,16 +540,18 @@ ring_cache_report(ReturnSetInfo *rsinfo)
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
 		CompiledRing *ring = entry->ring;
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
+		Datum		values[7];
+		bool		nulls[7] = {false, false, false, false, false, false, false};
 
 		values[0] = CStringGetTextDatum(ring->name);
 		values[1] = Int32GetDatum(ring->key.version);
 		values[2] = Int32GetDatum(ring->nnodes);
 		values[3] = Int64GetDatum(ring->ntokens);
-		values[4] = Int64GetDatum(MemoryContextMemAllocated(ring->mcxt, true));
+		values[4] = Int64GetDatum(ring->shared_slot > 0 ? (int64) ring_shmem_size(ring) :
+								  MemoryContextMemAllocated(ring->mcxt, true));
 		values[5] = Int32GetDatum(ring->built_from);
 		nulls[5] = ring->built_from < 0;
+		values[6] = BoolGetDatum(ring->shared_slot > 0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

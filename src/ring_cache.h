@@ -101,6 +101,9 @@ typedef struct CompiledRing
 	uint64	   *seeds;
 	struct RingJump *jump;		/* 'jump' rings: the buckets */
 
+	int32		shared_slot;	/* a backend's header of a ring in shared
+								 * memory (ring_shmem.c): 1 + its entry;
+								 * 0: compiled privately, in mcxt */
 	uint64		last_used;		/* cache clock of its last resolution */
 	int			refcount;		/* RingRefs pinning it */
 	bool		dead;			/* flushed: free when refcount drops to 0 */

@@ -27,11 +27,15 @@ suite() {
     out=$(mktemp)
     "$@" 2>&1 | tee "$out"
     status=${PIPESTATUS[0]}
+    name="$name${RING_MODE:+/$RING_MODE}"
     if [ "$status" -ne 0 ]; then
         rc=1
+        for diffs in regression.diffs output_iso/regression.diffs; do
+            [ -s "$diffs" ] && { echo "== $diffs"; head -n 200 "$diffs"; } >> "$out"
+        done
         # a suite stopped by a failing command says nothing itself
         grep -q '\.\.\. FAILED' "$out" || echo "$name ... FAILED (exit $status)" | tee -a "$out"
-        cp "$out" "$SUITE_DIR/$name.log"
+        cp "$out" "$SUITE_DIR/${name//\//_}.log"
     fi
     rm -f "$out"
     echo "$name $status $(($(date +%s) - start))" >> "$SUITE_DIR/results"

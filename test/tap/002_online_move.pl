@@ -29,12 +29,14 @@ my $t_start = time;
 
 my $coord = PostgreSQL::Test::Cluster->new('coordinator');
 $coord->init;
+$coord->append_conf("postgresql.conf", "shared_preload_libraries = 'consistent_ring'") if $ENV{RING_SHARED};
 $coord->start;
 my @shards;
 for my $i (1 .. 4)
 {
 	my $s = PostgreSQL::Test::Cluster->new("shard$i");
 	$s->init;
+	$s->append_conf("postgresql.conf", "shared_preload_libraries = 'consistent_ring'") if $ENV{RING_SHARED};
 	$s->start;
 	$s->safe_psql('postgres', 'CREATE EXTENSION consistent_ring');
 	$s->safe_psql('postgres',

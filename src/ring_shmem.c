@@ -1,0 +1,737 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_shmem.c
+ *	  Compiled rings shared by all backends of a server, when the library
+ *	  is preloaded (shared_preload_libraries = 'consistent_ring').
+ *
+ * What is shared: committed versions only, keyed by (database, OID of
+ * consistent_ring.rings, ring id, version); a committed version never
+ * changes (ring_cache.c), so one compiled copy serves every backend and
+ * every snapshot that sees it.  Versions a transaction is still building
+ * stay in its backend's private cache.
+ *
+ * Memory: a DSA area made in place in the server's main shared memory at
+ * startup, of consistent_ring.shared_cache_size, and limited to that
+ * size, so it never grows into DSM segments of its own.  The main shared
+ * memory is mapped at the same address in every backend, so a compiled
+ * ring is stored there whole, pointers and all ("flattened": one
+ * allocation holding the ring, its nodes, names and arrays), and used in
+ * place.  A backend keeps only a small header per ring (a copy of the
+ * CompiledRing struct whose pointers lead into shared memory).
+ *
+ * Entries: a fixed array of RING_SHARED_ENTRIES slots under one LWLock,
+ * each free, being built by one backend, or ready.  A backend that needs
+ * a version nobody has compiled claims a slot (building), compiles it
+ * privately, incrementally from the nearest ready version of the ring if
+ * there is one, copies it into the area and marks it ready; a backend
+ * that finds the slot building waits on a condition variable, so each
+ * version is compiled once per server.  If the builder fails, its slot is
+ * freed (and the waiters compile for themselves; one of them claims it).
+ *
+ * Lifetime: every backend header counts as a reference (refcount); a
+ * ready entry nobody references stays, to be attached later, until its
+ * slot or its memory is needed for another (least recently attached
+ * first).  Each backend remembers its references per slot and drops them
+ * when it exits (before_shmem_exit), also after an error; a crash of any
+ * backend resets all of shared memory.  When the area is full of rings
+ * in use, or every slot is taken, a version is compiled privately as
+ * without preloading: nothing fails for lack of shared memory.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/dsa.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "compat.h"
+
+#include "ring_cache.h"
+#include "ring_jump.h"
+#include "ring_shmem.h"
+#include "ring_vnode.h"
+
+#define RING_SHARED_ENTRIES 256
+
+typedef enum RingSharedState
+{
+	RING_SHARED_FREE = 0,
+	RING_SHARED_BUILDING,
+	RING_SHARED_READY
+} RingSharedState;
+
+typedef struct RingSharedEntry
+{
+	Oid			dbid;
+	RingCacheKey key;			/* cid is always InvalidCommandId */
+	RingSharedState state;
+	int			builder;		/* PID compiling it, while building */
+	int			refcount;		/* backend headers pointing to it */
+	uint64		last_used;
+	dsa_pointer dp;
+	Size		size;
+	CompiledRing *ring;			/* in the area: same address everywhere */
+} RingSharedEntry;
+
+typedef struct RingSharedControl
+{
+	LWLock		lock;			/* protects the entries and counters */
+	int			tranche;
+	ConditionVariable built;	/* an entry stopped building */
+	uint64		clock;
+	uint64		compiles;		/* versions compiled into the area */
+	uint64		attaches;		/* headers made from a ready entry */
+	uint64		private_compiles;	/* no room: compiled privately */
+	RingSharedEntry entries[RING_SHARED_ENTRIES];
+	char		area[FLEXIBLE_ARRAY_MEMBER];	/* the DSA area, in place */
+} RingSharedControl;
+
+/* consistent_ring.shared_cache_size, in kB (0: no sharing) */
+int			ring_shared_cache_size = 64 * 1024;
+
+static bool requested = false;
+static RingSharedControl *control = NULL;
+static dsa_area *area = NULL;
+static int	my_refs[RING_SHARED_ENTRIES];
+static int	my_building = -1;
+static bool exit_registered = false;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+static Size
+area_size(void)
+{
+	return Max((Size) ring_shared_cache_size * 1024, dsa_minimum_size());
+}
+
+static Size
+control_size(void)
+{
+	return add_size(offsetof(RingSharedControl, area), area_size());
+}
+
+static void
+ring_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(control_size()));
+}
+
+/* At startup and after a crash: the entries, all free, and an empty area. */
+static void
+ring_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	control = ShmemInitStruct("consistent_ring compiled rings", control_size(), &found);
+	if (!found)
+	{
+		dsa_area   *a;
+
+		memset(control, 0, offsetof(RingSharedControl, area));
+		control->tranche = LWLockNewTrancheId();
+		LWLockInitialize(&control->lock, control->tranche);
+		ConditionVariableInit(&control->built);
+		a = dsa_create_in_place(control->area, area_size(), control->tranche, NULL);
+		dsa_pin(a);
+		/* never a segment outside the main shared memory */
+		dsa_set_size_limit(a, area_size());
+		dsa_detach(a);
+	}
+	LWLockRelease(AddinShmemInitLock);
+	LWLockRegisterTranche(control->tranche, "consistent_ring");
+}
+
+/*
+ * From _PG_init: while shared_preload_libraries is being processed, the
+ * setting and the shared memory hooks (not preloaded, neither exists).
+ */
+void
+ring_shmem_init(void)
+{
+	/* a PGC_POSTMASTER setting can only be made at startup */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomIntVariable("consistent_ring.shared_cache_size",
+							"Shared memory for compiled rings, used when the library is preloaded.",
+							"Each committed ring version is then compiled once per server and used "
+							"by every backend. 0 keeps every backend's compiled rings to itself.",
+							&ring_shared_cache_size,
+							64 * 1024,
+							0,
+							MAX_KILOBYTES,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	if (ring_shared_cache_size == 0)
+		return;
+	requested = true;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = ring_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = ring_shmem_startup;
+}
+
+/* Backend exit: drop this backend's references and any slot it was building. */
+static void
+ring_shmem_exit(int code, Datum arg)
+{
+	if (control == NULL)
+		return;
+	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+	{
+		control->entries[i].refcount -= my_refs[i];
+		my_refs[i] = 0;
+	}
+	if (my_building >= 0 && control->entries[my_building].state == RING_SHARED_BUILDING &&
+		control->entries[my_building].builder == MyProcPid)
+		control->entries[my_building].state = RING_SHARED_FREE;
+	my_building = -1;
+	LWLockRelease(&control->lock);
+	ConditionVariableBroadcast(&control->built);
+}
+
+/* Whether compiled rings are shared here; attaches the area on first use. */
+bool
+ring_shmem_enabled(void)
+{
+	if (area != NULL)
+		return true;
+	if (!requested || control == NULL)
+		return false;
+	{
+		/* the backend's handle on the area lives as long as the backend */
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		area = dsa_attach_in_place(control->area, NULL);
+		MemoryContextSwitchTo(old);
+	}
+	dsa_pin_mapping(area);
+	on_shmem_exit(dsa_on_shmem_exit_release_in_place, PointerGetDatum(control->area));
+	if (!exit_registered)
+	{
+		before_shmem_exit(ring_shmem_exit, (Datum) 0);
+		exit_registered = true;
+	}
+	return true;
+}
+
+static int
+find_entry(const RingCacheKey *key)
+{
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+	{
+		RingSharedEntry *e = &control->entries[i];
+
+		if (e->state != RING_SHARED_FREE && e->dbid == MyDatabaseId &&
+			memcmp(&e->key, key, sizeof(RingCacheKey)) == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Free a ready entry nobody uses; the lock is held exclusively. */
+static void
+drop_entry(RingSharedEntry *e)
+{
+	Assert(e->state == RING_SHARED_READY && e->refcount == 0);
+	dsa_free(area, e->dp);
+	e->state = RING_SHARED_FREE;
+	e->ring = NULL;
+	e->dp = InvalidDsaPointer;
+}
+
+/* The least recently attached ready entry nobody uses, or -1. */
+static int
+victim(void)
+{
+	int			v = -1;
+
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+	{
+		RingSharedEntry *e = &control->entries[i];
+
+		if (e->state == RING_SHARED_READY && e->refcount == 0 &&
+			(v < 0 || e->last_used < control->entries[v].last_used))
+			v = i;
+	}
+	return v;
+}
+
+/* A free slot, freeing an unused ring if need be, or -1. */
+static int
+claim_slot(void)
+{
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+		if (control->entries[i].state == RING_SHARED_FREE)
+			return i;
+	{
+		int			v = victim();
+
+		if (v >= 0)
+			drop_entry(&control->entries[v]);
+		return v;
+	}
+}
+
+/* The nearest ready version of the same ring, referenced, or -1. */
+static int
+nearest_ready(const RingCacheKey *key)
+{
+	int			best = -1;
+	int64		bestd = PG_INT64_MAX;
+
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+	{
+		RingSharedEntry *e = &control->entries[i];
+		int64		d;
+
+		if (e->state != RING_SHARED_READY || e->dbid != MyDatabaseId ||
+			e->key.catalog_id != key->catalog_id || e->key.ring_id != key->ring_id)
+			continue;
+		d = (int64) e->key.version - key->version;
+		if (d < 0)
+			d = -d;
+		if (d < bestd)
+		{
+			bestd = d;
+			best = i;
+		}
+	}
+	if (best >= 0)
+	{
+		control->entries[best].refcount++;
+		my_refs[best]++;
+	}
+	return best;
+}
+
+/* A backend header for a ready entry, in mcxt; the entry is referenced. */
+static CompiledRing *
+make_header(int slot, MemoryContext mcxt)
+{
+	CompiledRing *s = control->entries[slot].ring;
+	CompiledRing *h = MemoryContextAlloc(mcxt, sizeof(CompiledRing));
+
+	memcpy(h, s, sizeof(CompiledRing));
+	h->mcxt = NULL;
+	h->shared_slot = slot + 1;
+	if (s->unpinned == s)
+		h->unpinned = h;
+	h->refcount = 0;
+	h->dead = false;
+	h->last_used = 0;
+	return h;
+}
+
+/* Drop a reference taken on slot (0-based). */
+static void
+unref(int slot)
+{
+	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
+	control->entries[slot].refcount--;
+	my_refs[slot]--;
+	LWLockRelease(&control->lock);
+}
+
+/* Free a backend header of a shared ring, dropping its reference. */
+void
+ring_shmem_release(CompiledRing *header)
+{
+	Assert(header->shared_slot > 0);
+	unref(header->shared_slot - 1);
+	pfree(header);
+}
+
+/*
+ * Flattening: the bytes a compiled ring takes as one allocation, and the
+ * copy.  The arrays' lengths are those ring_cache.h gives: keys ntokens +
+ * RING_SCAN (sentinels), lows ntokens + 1, the bucket index 2^(64 -
+ * index_shift), seeds one per node, jump's arrays nbuckets + 1.
+ */
+#define FLAT(n) MAXALIGN(n)
+
+static Size
+tokens_size(const CompiledRing *r)
+{
+	Size		s = 0;
+
+	if (r->keys)
+		s += FLAT(((Size) r->ntokens + RING_SCAN) * sizeof(uint64));
+	if (r->lows)
+		s += FLAT(((Size) r->ntokens + 1) * sizeof(uint16));
+	if (r->index)
+		s += FLAT((Size) (UINT64CONST(1) << (64 - r->index_shift)) * sizeof(uint32));
+	return s;
+}
+
+static Size
+flat_size(const CompiledRing *r)
+{
+	Size		s = FLAT(sizeof(CompiledRing)) + tokens_size(r);
+
+	s += FLAT(Max(r->nnodes, 1) * sizeof(RingNodeInfo));
+	for (int i = 0; i < r->nnodes; i++)
+	{
+		s += FLAT(VARSIZE_ANY(r->nodes[i].name));
+		if (r->nodes[i].server)
+			s += FLAT(VARSIZE_ANY(r->nodes[i].server));
+	}
+	if (r->seeds)
+		s += FLAT(Max(r->nnodes, 1) * sizeof(uint64));
+	if (r->jump)
+		s += FLAT(sizeof(RingJump)) + 4 * FLAT(((Size) r->jump->nbuckets + 1) * sizeof(int32));
+	if (r->unpinned != r)
+		s += FLAT(sizeof(CompiledRing)) + tokens_size(r->unpinned);
+	return s;
+}
+
+static void *
+put(char **at, const void *src, Size len)
+{
+	void	   *dst = *at;
+
+	memcpy(dst, src, len);
+	*at += FLAT(len);
+	return dst;
+}
+
+static void
+put_tokens(char **at, CompiledRing *d, const CompiledRing *r)
+{
+	if (r->keys)
+		d->keys = put(at, r->keys, ((Size) r->ntokens + RING_SCAN) * sizeof(uint64));
+	if (r->lows)
+		d->lows = put(at, r->lows, ((Size) r->ntokens + 1) * sizeof(uint16));
+	if (r->index)
+		d->index = put(at, r->index,
+					   (Size) (UINT64CONST(1) << (64 - r->index_shift)) * sizeof(uint32));
+}
+
+static CompiledRing *
+flatten(const CompiledRing *r, char *at)
+{
+	CompiledRing *d = put(&at, r, sizeof(CompiledRing));
+
+	d->mcxt = NULL;
+	d->refcount = 0;
+	d->dead = false;
+	put_tokens(&at, d, r);
+	d->nodes = put(&at, r->nodes, Max(r->nnodes, 1) * sizeof(RingNodeInfo));
+	for (int i = 0; i < r->nnodes; i++)
+	{
+		d->nodes[i].name = put(&at, r->nodes[i].name, VARSIZE_ANY(r->nodes[i].name));
+		if (r->nodes[i].server)
+			d->nodes[i].server = put(&at, r->nodes[i].server, VARSIZE_ANY(r->nodes[i].server));
+	}
+	if (r->seeds)
+		d->seeds = put(&at, r->seeds, Max(r->nnodes, 1) * sizeof(uint64));
+	if (r->jump)
+	{
+		Size		len = ((Size) r->jump->nbuckets + 1) * sizeof(int32);
+
+		d->jump = put(&at, r->jump, sizeof(RingJump));
+		d->jump->working = put(&at, r->jump->working, len);
+		d->jump->replacer = put(&at, r->jump->replacer, len);
+		d->jump->prev = put(&at, r->jump->prev, len);
+		d->jump->node = put(&at, r->jump->node, len);
+	}
+	if (r->unpinned != r)
+	{
+		const CompiledRing *u = r->unpinned;
+		CompiledRing *du = put(&at, u, sizeof(CompiledRing));
+
+		du->mcxt = NULL;
+		du->unpinned = du;
+		du->nodes = d->nodes;
+		du->seeds = d->seeds;
+		du->jump = d->jump;
+		put_tokens(&at, du, u);
+		d->unpinned = du;
+	}
+	else
+		d->unpinned = d;
+	return d;
+}
+
+/*
+ * Allocate size bytes in the area, freeing unused rings (least recently
+ * attached first) while it is full.  The lock is held exclusively.
+ */
+static dsa_pointer
+allocate(Size size)
+{
+	for (;;)
+	{
+		dsa_pointer dp = dsa_allocate_extended(area, size, DSA_ALLOC_HUGE | DSA_ALLOC_NO_OOM);
+		int			v;
+
+		if (DsaPointerIsValid(dp))
+			return dp;
+		v = victim();
+		if (v < 0)
+			return InvalidDsaPointer;
+		drop_entry(&control->entries[v]);
+	}
+}
+
+/*
+ * The compiled ring of a committed version (key), as a backend header in
+ * mcxt pointing into shared memory: attached if some backend compiled it,
+ * else compiled here and shared.  NULL when there is no room (the caller
+ * compiles privately).
+ */
+CompiledRing *
+ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
+				 const RingCacheKey *key, const CompiledRing *local_prev,
+				 MemoryContext mcxt)
+{
+	volatile int slot;
+	volatile int base;
+	CompiledRing *ring;
+	CompiledRing *volatile prev_header = NULL;
+	dsa_pointer dp;
+	Size		size;
+
+	Assert(key->cid == InvalidCommandId);
+	for (;;)
+	{
+		RingSharedEntry *e;
+
+		LWLockAcquire(&control->lock, LW_EXCLUSIVE);
+		slot = find_entry(key);
+		if (slot < 0)
+			break;
+		e = &control->entries[slot];
+		if (e->state == RING_SHARED_READY)
+		{
+			CompiledRing *h;
+
+			e->refcount++;
+			my_refs[slot]++;
+			e->last_used = ++control->clock;
+			control->attaches++;
+			LWLockRelease(&control->lock);
+			PG_TRY();
+			{
+				h = make_header(slot, mcxt);
+			}
+			PG_CATCH();
+			{
+				unref(slot);
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+			return h;
+		}
+		/* another backend is compiling it: wait until it is done */
+		LWLockRelease(&control->lock);
+		ConditionVariablePrepareToSleep(&control->built);
+		LWLockAcquire(&control->lock, LW_SHARED);
+		if (control->entries[slot].state == RING_SHARED_BUILDING &&
+			memcmp(&control->entries[slot].key, key, sizeof(RingCacheKey)) == 0)
+		{
+			LWLockRelease(&control->lock);
+			(void) ConditionVariableTimedSleep(&control->built, 100, PG_WAIT_EXTENSION);
+		}
+		else
+			LWLockRelease(&control->lock);
+		ConditionVariableCancelSleep();
+		CHECK_FOR_INTERRUPTS();
+	}
+
+	/* nobody has it: claim a slot (the lock is held) */
+	slot = claim_slot();
+	if (slot < 0)
+	{
+		control->private_compiles++;
+		LWLockRelease(&control->lock);
+		return NULL;
+	}
+	{
+		RingSharedEntry *e = &control->entries[slot];
+
+		e->dbid = MyDatabaseId;
+		e->key = *key;
+		e->state = RING_SHARED_BUILDING;
+		e->builder = MyProcPid;
+		e->refcount = 0;
+		e->ring = NULL;
+		e->dp = InvalidDsaPointer;
+		my_building = slot;
+	}
+	base = nearest_ready(key);
+	LWLockRelease(&control->lock);
+
+	PG_TRY();
+	{
+		if (base >= 0)
+			prev_header = make_header(base, CurrentMemoryContext);
+		ring = ring_compile(hdr, version, snap, prev_header ? prev_header : local_prev);
+	}
+	PG_CATCH();
+	{
+		LWLockAcquire(&control->lock, LW_EXCLUSIVE);
+		control->entries[slot].state = RING_SHARED_FREE;
+		my_building = -1;
+		if (base >= 0)
+		{
+			control->entries[base].refcount--;
+			my_refs[base]--;
+		}
+		LWLockRelease(&control->lock);
+		ConditionVariableBroadcast(&control->built);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	/* into the area (from here on nothing raises an error until the lock is released) */
+	size = flat_size(ring);
+	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
+	if (base >= 0)
+	{
+		control->entries[base].refcount--;
+		my_refs[base]--;
+	}
+	dp = allocate(size);
+	my_building = -1;
+	if (!DsaPointerIsValid(dp))
+	{
+		control->entries[slot].state = RING_SHARED_FREE;
+		control->private_compiles++;
+		LWLockRelease(&control->lock);
+		ConditionVariableBroadcast(&control->built);
+		if (prev_header)
+			pfree(prev_header);
+		return ring;
+	}
+	{
+		RingSharedEntry *e = &control->entries[slot];
+		CompiledRing *flat = flatten(ring, dsa_get_address(area, dp));
+
+		flat->key = *key;
+		flat->shared_slot = 0;
+		e->dp = dp;
+		e->size = size;
+		e->ring = flat;
+		e->state = RING_SHARED_READY;
+		e->builder = 0;
+		e->refcount = 1;
+		my_refs[slot]++;
+		e->last_used = ++control->clock;
+		control->compiles++;
+	}
+	LWLockRelease(&control->lock);
+	ConditionVariableBroadcast(&control->built);
+	if (prev_header)
+		pfree(prev_header);
+	MemoryContextDelete(ring->mcxt);
+	PG_TRY();
+	{
+		ring = make_header(slot, mcxt);
+	}
+	PG_CATCH();
+	{
+		unref(slot);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	return ring;
+}
+
+/* Bytes of a shared ring (the flattened copy). */
+Size
+ring_shmem_size(const CompiledRing *header)
+{
+	return control->entries[header->shared_slot - 1].size;
+}
+
+/*
+ * ring_shared_cache(): the compiled rings in shared memory of the rings of
+ * this database that exist (as the caller sees the catalog), with the
+ * backends using each.  Versions of a dropped ring stay while backends
+ * still hold them, until their memory is needed; they are not listed.
+ */
+PG_FUNCTION_INFO_V1(ring_shared_cache);
+Datum
+ring_shared_cache(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	RingSharedEntry *copy;
+	char	  (*names)[RING_NAME_MAXLEN + 1];
+	int32	   *built_from;
+	int			n = 0;
+	Oid			catalog_id;
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	catalog_id = ring_catalog_rings_oid();
+	if (!ring_shmem_enabled() || !OidIsValid(catalog_id))
+		return (Datum) 0;
+
+	/* what is there, copied under the lock */
+	copy = palloc(sizeof(RingSharedEntry) * RING_SHARED_ENTRIES);
+	names = palloc(sizeof(*names) * RING_SHARED_ENTRIES);
+	built_from = palloc(sizeof(int32) * RING_SHARED_ENTRIES);
+	LWLockAcquire(&control->lock, LW_SHARED);
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+	{
+		RingSharedEntry *e = &control->entries[i];
+
+		if (e->state != RING_SHARED_READY || e->dbid != MyDatabaseId ||
+			e->key.catalog_id != catalog_id)
+			continue;
+		copy[n] = *e;
+		memcpy(names[n], e->ring->name, sizeof(names[n]));
+		built_from[n] = e->ring->built_from;
+		n++;
+	}
+	LWLockRelease(&control->lock);
+
+	SPI_connect();
+	for (int i = 0; i < n; i++)
+	{
+		Oid			type = TEXTOID;
+		Datum		name = CStringGetTextDatum(names[i]);
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		bool		isnull;
+
+		if (SPI_execute_with_args("SELECT r.ring_id FROM consistent_ring.rings r"
+								  " WHERE r.name OPERATOR(pg_catalog.=) $1",
+								  1, &type, &name, NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read consistent_ring.rings");
+		if (SPI_processed != 1 ||
+			DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										&isnull)) != copy[i].key.ring_id)
+			continue;
+		values[0] = name;
+		values[1] = Int32GetDatum(copy[i].key.version);
+		values[2] = Int32GetDatum(copy[i].refcount);
+		values[3] = Int64GetDatum((int64) copy[i].size);
+		values[4] = Int32GetDatum(built_from[i]);
+		nulls[4] = built_from[i] < 0;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
