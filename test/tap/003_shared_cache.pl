@@ -14,7 +14,7 @@ $PostgreSQL::Test::Cluster::test_pghost = '127.0.0.1';
 
 my $node = PostgreSQL::Test::Cluster->new('shared');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'consistent_ring'");
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'consistent_ring'\nrestart_after_crash = on");
 $node->start;
 $node->safe_psql('postgres', 'CREATE EXTENSION consistent_ring');
 $node->safe_psql('postgres', q{

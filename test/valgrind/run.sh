@@ -18,12 +18,16 @@ chmod 644 "$tmp"/*
 bindir=$(${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config} --bindir)
 # LATIN1, so that key and node text goes through the UTF-8 conversion too
 runuser -u postgres -- "$bindir/initdb" -D "$tmp/data" -A trust -E LATIN1 --locale=C > /dev/null
+# with RING_SHARED=1 (test/check.sh's second pass) the library is preloaded:
+# compiled rings go through shared memory
+preload=()
+[ "${RING_SHARED:-0}" = 1 ] && preload=(-c shared_preload_libraries=consistent_ring)
 memcheck() {
     local name=$1
     shift
     runuser -u postgres -- valgrind --quiet --error-exitcode=3 --suppressions="$tmp/postgres.supp" \
         --log-file="$tmp/valgrind-$name.log" \
-        "$bindir/postgres" --single "$@" -D "$tmp/data" postgres < "$tmp/$name.sql" > "$tmp/$name.out" 2>&1
+        "$bindir/postgres" --single "${preload[@]}" "$@" -D "$tmp/data" postgres < "$tmp/$name.sql" > "$tmp/$name.out" 2>&1
 }
 rc=0
 memcheck workload || rc=$?
