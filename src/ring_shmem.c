@@ -28,7 +28,12 @@
  * version is compiled once per server.  If the builder fails, its slot is
  * freed (and the waiters compile for themselves; one of them claims it).
  *
- * Lifetime: every backend header counts as a reference (refcount); a
+ * Lifetime: every backend header counts as a reference (refcount).  Once
+ * a newer version of the same ring is ready, an older one is freed as soon
+ * as nobody references it (as the backends' caches free their superseded
+ * versions), so that the next version reuses its pages: pages the server
+ * never touched cost a fault each, which made copying a new 2.7 MB
+ * version into the area take 7-14 ms instead of about 1 ms.  Any other
  * ready entry nobody references stays, to be attached later, until its
  * slot or its memory is needed for another (least recently attached
  * first).  Each backend remembers its references per slot and drops them
@@ -80,6 +85,8 @@ typedef struct RingSharedEntry
 	RingSharedState state;
 	int			builder;		/* PID compiling it, while building */
 	int			refcount;		/* backend headers pointing to it */
+	bool		superseded;		/* a newer version of the ring is ready:
+								 * freed once nobody uses it */
 	uint64		last_used;
 	dsa_pointer dp;
 	Size		size;
@@ -108,6 +115,8 @@ static dsa_area *area = NULL;
 static int	my_refs[RING_SHARED_ENTRIES];
 static int	my_building = -1;
 static bool exit_registered = false;
+
+static void drop_entry(RingSharedEntry *e);
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -200,8 +209,14 @@ ring_shmem_exit(int code, Datum arg)
 	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
 	{
-		control->entries[i].refcount -= my_refs[i];
+		RingSharedEntry *e = &control->entries[i];
+
+		if (my_refs[i] == 0)
+			continue;
+		e->refcount -= my_refs[i];
 		my_refs[i] = 0;
+		if (e->refcount == 0 && e->superseded && e->state == RING_SHARED_READY)
+			drop_entry(e);
 	}
 	if (my_building >= 0 && control->entries[my_building].state == RING_SHARED_BUILDING &&
 		control->entries[my_building].builder == MyProcPid)
@@ -257,8 +272,55 @@ drop_entry(RingSharedEntry *e)
 	Assert(e->state == RING_SHARED_READY && e->refcount == 0);
 	dsa_free(area, e->dp);
 	e->state = RING_SHARED_FREE;
+	e->superseded = false;
 	e->ring = NULL;
 	e->dp = InvalidDsaPointer;
+}
+
+/*
+ * A newer version of e's ring is ready: free e now if nobody uses it,
+ * else when the last backend lets it go.  Its pages go back to the area,
+ * where the next version of the ring finds them (pages the server has
+ * never touched cost a page fault each, most of a new version's copy).
+ * The lock is held exclusively.
+ */
+static void
+supersede(RingSharedEntry *e)
+{
+	e->superseded = true;
+	if (e->refcount == 0)
+		drop_entry(e);
+}
+
+/*
+ * Entry slot just became ready: mark (and free, where nobody uses them)
+ * the versions of its ring older than the newest ready one.  The lock is
+ * held exclusively.
+ */
+static void
+supersede_older(int slot)
+{
+	RingSharedEntry *n = &control->entries[slot];
+	int32		newest = n->key.version;
+
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+	{
+		RingSharedEntry *e = &control->entries[i];
+
+		if (e->state == RING_SHARED_READY && e->dbid == n->dbid &&
+			e->key.catalog_id == n->key.catalog_id && e->key.ring_id == n->key.ring_id &&
+			e->key.version > newest)
+			newest = e->key.version;
+	}
+	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
+	{
+		RingSharedEntry *e = &control->entries[i];
+
+		if (e->state == RING_SHARED_READY && e->dbid == n->dbid &&
+			e->key.catalog_id == n->key.catalog_id && e->key.ring_id == n->key.ring_id &&
+			e->key.version < newest)
+			supersede(e);
+	}
 }
 
 /* The least recently attached ready entry nobody uses, or -1. */
@@ -348,9 +410,13 @@ make_header(int slot, MemoryContext mcxt)
 static void
 unref(int slot)
 {
+	RingSharedEntry *e = &control->entries[slot];
+
 	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
-	control->entries[slot].refcount--;
+	e->refcount--;
 	my_refs[slot]--;
+	if (e->refcount == 0 && e->superseded)
+		drop_entry(e);
 	LWLockRelease(&control->lock);
 }
 
@@ -523,6 +589,18 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		if (slot < 0)
 			break;
 		e = &control->entries[slot];
+
+		/*
+		 * With consistent_ring.incremental_compile off, a version is
+		 * compiled from the catalog alone: a copy built incrementally is
+		 * not used (compiled privately instead).
+		 */
+		if (e->state == RING_SHARED_READY && !ring_incremental_compile &&
+			e->ring->built_from >= 0)
+		{
+			LWLockRelease(&control->lock);
+			return NULL;
+		}
 		if (e->state == RING_SHARED_READY)
 		{
 			CompiledRing *h;
@@ -576,6 +654,7 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		e->state = RING_SHARED_BUILDING;
 		e->builder = MyProcPid;
 		e->refcount = 0;
+		e->superseded = false;
 		e->ring = NULL;
 		e->dp = InvalidDsaPointer;
 		my_building = slot;
@@ -596,8 +675,12 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		my_building = -1;
 		if (base >= 0)
 		{
-			control->entries[base].refcount--;
+			RingSharedEntry *b = &control->entries[base];
+
+			b->refcount--;
 			my_refs[base]--;
+			if (b->refcount == 0 && b->superseded)
+				drop_entry(b);
 		}
 		LWLockRelease(&control->lock);
 		ConditionVariableBroadcast(&control->built);
@@ -610,8 +693,12 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
 	if (base >= 0)
 	{
-		control->entries[base].refcount--;
+		RingSharedEntry *b = &control->entries[base];
+
+		b->refcount--;
 		my_refs[base]--;
+		if (b->refcount == 0 && b->superseded)
+			drop_entry(b);
 	}
 	dp = allocate(size);
 	my_building = -1;
@@ -640,6 +727,7 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		my_refs[slot]++;
 		e->last_used = ++control->clock;
 		control->compiles++;
+		supersede_older(slot);
 	}
 	LWLockRelease(&control->lock);
 	ConditionVariableBroadcast(&control->built);

@@ -42,7 +42,9 @@ stop_background() {
     psql -X -q -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DO %LOOP%' AND pid <> pg_backend_pid()" > /dev/null
 }
 
-echo "== single lookups on a 1000-node x 256 ring (pgbench -M prepared, 1 client, 10 s)"
+mode=private
+[ "$(psql -X -At -c "SELECT current_setting('consistent_ring.shared_cache_size', true) IS NOT NULL")" = t ] && mode=shared
+echo "== single lookups on a 1000-node x 256 ring, compiled rings $mode (pgbench -M prepared, 1 client, 10 s)"
 measure "quiet"
 background "PERFORM ring_set_weight('inv_small', 'a', 1 + random())"
 measure "another ring changing every 20 ms"
