@@ -242,6 +242,32 @@ ring_cache_prepare(void)
 	}
 }
 
+/*
+ * With the library preloaded: let go of the shared versions this backend
+ * holds but does not use that a newer version has superseded, so that
+ * shared memory can free them (ring_shmem.c), when any were superseded
+ * since the last look.
+ */
+static void
+ring_cache_release_superseded(void)
+{
+	HASH_SEQ_STATUS status;
+	RingCacheEntry *entry;
+
+	if (!ring_shmem_superseded_news())
+		return;
+	hash_seq_init(&status, ring_cache);
+	while ((entry = hash_seq_search(&status)) != NULL)
+	{
+		CompiledRing *ring = entry->ring;
+
+		if (ring->shared_slot == 0 || ring->refcount > 0 || !ring_shmem_is_superseded(ring))
+			continue;
+		hash_search(ring_cache, &entry->key, HASH_REMOVE, NULL);
+		ring_free(ring);
+	}
+}
+
 /* Free the least recently resolved ring that no RingRef pins. */
 static void
 ring_cache_evict(void)
@@ -489,6 +515,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 	/* Let changes committed before this statement reach the cache. */
 	AcceptInvalidationMessages();
 	ring_cache_prepare();
+	ring_cache_release_superseded();
 	generation = ring_cache_generation;
 
 	if (namelen > RING_NAME_MAXLEN)

@@ -71,11 +71,16 @@
 
 #define RING_SHARED_ENTRIES 256
 
+/* how long a backend waits for another to compile a version (ms, times) */
+#define RING_SHARED_WAIT_MS 100
+#define RING_SHARED_MAX_WAITS 10
+
 typedef enum RingSharedState
 {
 	RING_SHARED_FREE = 0,
 	RING_SHARED_BUILDING,
-	RING_SHARED_READY
+	RING_SHARED_READY,
+	RING_SHARED_NO_ROOM			/* did not fit: compiled privately */
 } RingSharedState;
 
 typedef struct RingSharedEntry
@@ -98,6 +103,7 @@ typedef struct RingSharedControl
 	LWLock		lock;			/* protects the entries and counters */
 	int			tranche;
 	ConditionVariable built;	/* an entry stopped building */
+	pg_atomic_uint64 superseded;	/* versions marked superseded so far */
 	uint64		clock;
 	uint64		compiles;		/* versions compiled into the area */
 	uint64		attaches;		/* headers made from a ready entry */
@@ -114,7 +120,8 @@ static RingSharedControl *control = NULL;
 static dsa_area *area = NULL;
 static int	my_refs[RING_SHARED_ENTRIES];
 static int	my_building = -1;
-static bool exit_registered = false;
+static bool exited = false;
+static uint64 superseded_seen = 0;
 
 static void drop_entry(RingSharedEntry *e);
 
@@ -160,6 +167,7 @@ ring_shmem_startup(void)
 		control->tranche = LWLockNewTrancheId();
 		LWLockInitialize(&control->lock, control->tranche);
 		ConditionVariableInit(&control->built);
+		pg_atomic_init_u64(&control->superseded, 0);
 		a = dsa_create_in_place(control->area, area_size(), control->tranche, NULL);
 		dsa_pin(a);
 		/* never a segment outside the main shared memory */
@@ -200,12 +208,17 @@ ring_shmem_init(void)
 	shmem_startup_hook = ring_shmem_startup;
 }
 
-/* Backend exit: drop this backend's references and any slot it was building. */
+/*
+ * Backend exit: drop this backend's references and any slot it was
+ * building.  An on_shmem_exit callback, so it runs after the
+ * before_shmem_exit ones (ShutdownPostgres aborts an open transaction,
+ * whose memory contexts unpin rings: unref() does nothing from here on)
+ * and before the area is released.
+ */
 static void
 ring_shmem_exit(int code, Datum arg)
 {
-	if (control == NULL)
-		return;
+	exited = true;
 	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < RING_SHARED_ENTRIES; i++)
 	{
@@ -220,7 +233,14 @@ ring_shmem_exit(int code, Datum arg)
 	}
 	if (my_building >= 0 && control->entries[my_building].state == RING_SHARED_BUILDING &&
 		control->entries[my_building].builder == MyProcPid)
-		control->entries[my_building].state = RING_SHARED_FREE;
+	{
+		RingSharedEntry *e = &control->entries[my_building];
+
+		if (DsaPointerIsValid(e->dp))
+			dsa_free(area, e->dp);
+		e->dp = InvalidDsaPointer;
+		e->state = RING_SHARED_FREE;
+	}
 	my_building = -1;
 	LWLockRelease(&control->lock);
 	ConditionVariableBroadcast(&control->built);
@@ -232,7 +252,7 @@ ring_shmem_enabled(void)
 {
 	if (area != NULL)
 		return true;
-	if (!requested || control == NULL)
+	if (!requested || control == NULL || exited)
 		return false;
 	{
 		/* the backend's handle on the area lives as long as the backend */
@@ -242,12 +262,10 @@ ring_shmem_enabled(void)
 		MemoryContextSwitchTo(old);
 	}
 	dsa_pin_mapping(area);
+	/* callbacks run last registered first: the references go, then the area */
 	on_shmem_exit(dsa_on_shmem_exit_release_in_place, PointerGetDatum(control->area));
-	if (!exit_registered)
-	{
-		before_shmem_exit(ring_shmem_exit, (Datum) 0);
-		exit_registered = true;
-	}
+	on_shmem_exit(ring_shmem_exit, (Datum) 0);
+	superseded_seen = pg_atomic_read_u64(&control->superseded);
 	return true;
 }
 
@@ -265,12 +283,14 @@ find_entry(const RingCacheKey *key)
 	return -1;
 }
 
-/* Free a ready entry nobody uses; the lock is held exclusively. */
+/* Free a ready entry nobody uses, or a no-room one; the lock is held exclusively. */
 static void
 drop_entry(RingSharedEntry *e)
 {
-	Assert(e->state == RING_SHARED_READY && e->refcount == 0);
-	dsa_free(area, e->dp);
+	Assert((e->state == RING_SHARED_READY && e->refcount == 0) ||
+		   e->state == RING_SHARED_NO_ROOM);
+	if (DsaPointerIsValid(e->dp))
+		dsa_free(area, e->dp);
 	e->state = RING_SHARED_FREE;
 	e->superseded = false;
 	e->ring = NULL;
@@ -285,8 +305,10 @@ drop_entry(RingSharedEntry *e)
  * The lock is held exclusively.
  */
 static void
-supersede(RingSharedEntry *e)
+supersede(RingSharedEntry *e, bool tell)
 {
+	if (!e->superseded && tell)
+		pg_atomic_fetch_add_u64(&control->superseded, 1);
 	e->superseded = true;
 	if (e->refcount == 0)
 		drop_entry(e);
@@ -316,14 +338,21 @@ supersede_older(int slot)
 	{
 		RingSharedEntry *e = &control->entries[i];
 
+		/*
+		 * Backends are told (ring_shmem_superseded_news) of versions that a
+		 * new version supersedes, not of an older version just compiled
+		 * again for the one backend that asked for it: that would make
+		 * every backend using old versions let them go and compile them
+		 * again.
+		 */
 		if (e->state == RING_SHARED_READY && e->dbid == n->dbid &&
 			e->key.catalog_id == n->key.catalog_id && e->key.ring_id == n->key.ring_id &&
 			e->key.version < newest)
-			supersede(e);
+			supersede(e, newest == n->key.version);
 	}
 }
 
-/* The least recently attached ready entry nobody uses, or -1. */
+/* The least recently attached ready entry nobody uses (or no-room one), or -1. */
 static int
 victim(void)
 {
@@ -333,7 +362,8 @@ victim(void)
 	{
 		RingSharedEntry *e = &control->entries[i];
 
-		if (e->state == RING_SHARED_READY && e->refcount == 0 &&
+		if (((e->state == RING_SHARED_READY && e->refcount == 0) ||
+			 e->state == RING_SHARED_NO_ROOM) &&
 			(v < 0 || e->last_used < control->entries[v].last_used))
 			v = i;
 	}
@@ -406,17 +436,30 @@ make_header(int slot, MemoryContext mcxt)
 	return h;
 }
 
-/* Drop a reference taken on slot (0-based). */
+/*
+ * Drop a reference this backend took on slot (0-based), freeing the entry
+ * if it is superseded and was the last; the lock is held exclusively.
+ */
 static void
-unref(int slot)
+release_locked(int slot)
 {
 	RingSharedEntry *e = &control->entries[slot];
 
-	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
 	e->refcount--;
 	my_refs[slot]--;
 	if (e->refcount == 0 && e->superseded)
 		drop_entry(e);
+}
+
+/* The same, taking the lock. */
+static void
+unref(int slot)
+{
+	/* after ring_shmem_exit, this backend holds no reference any more */
+	if (exited || my_refs[slot] <= 0)
+		return;
+	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
+	release_locked(slot);
 	LWLockRelease(&control->lock);
 }
 
@@ -547,6 +590,9 @@ flatten(const CompiledRing *r, char *at)
 static dsa_pointer
 allocate(Size size)
 {
+	/* what can never fit frees nothing */
+	if (size >= area_size())
+		return InvalidDsaPointer;
 	for (;;)
 	{
 		dsa_pointer dp = dsa_allocate_extended(area, size, DSA_ALLOC_HUGE | DSA_ALLOC_NO_OOM);
@@ -578,11 +624,13 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 	CompiledRing *volatile prev_header = NULL;
 	dsa_pointer dp;
 	Size		size;
+	int			waits = 0;
 
 	Assert(key->cid == InvalidCommandId);
 	for (;;)
 	{
 		RingSharedEntry *e;
+		bool		building;
 
 		LWLockAcquire(&control->lock, LW_EXCLUSIVE);
 		slot = find_entry(key);
@@ -591,12 +639,13 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		e = &control->entries[slot];
 
 		/*
-		 * With consistent_ring.incremental_compile off, a version is
-		 * compiled from the catalog alone: a copy built incrementally is
-		 * not used (compiled privately instead).
+		 * Compiled privately: a version that did not fit; and, with
+		 * consistent_ring.incremental_compile off (a version compiled from
+		 * the catalog alone), a copy that was built incrementally.
 		 */
-		if (e->state == RING_SHARED_READY && !ring_incremental_compile &&
-			e->ring->built_from >= 0)
+		if (e->state == RING_SHARED_NO_ROOM ||
+			(e->state == RING_SHARED_READY && !ring_incremental_compile &&
+			 e->ring->built_from >= 0))
 		{
 			LWLockRelease(&control->lock);
 			return NULL;
@@ -622,18 +671,25 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 			PG_END_TRY();
 			return h;
 		}
-		/* another backend is compiling it: wait until it is done */
+
+		/*
+		 * Another backend is compiling it: wait until it is done, but not
+		 * for ever - the builder may be waiting for a lock on the catalog
+		 * that this backend holds, which no deadlock check would see.
+		 * After a second, compile privately.
+		 */
 		LWLockRelease(&control->lock);
+		if (++waits > RING_SHARED_MAX_WAITS)
+			return NULL;
 		ConditionVariablePrepareToSleep(&control->built);
 		LWLockAcquire(&control->lock, LW_SHARED);
-		if (control->entries[slot].state == RING_SHARED_BUILDING &&
-			memcmp(&control->entries[slot].key, key, sizeof(RingCacheKey)) == 0)
-		{
-			LWLockRelease(&control->lock);
-			(void) ConditionVariableTimedSleep(&control->built, 100, PG_WAIT_EXTENSION);
-		}
-		else
-			LWLockRelease(&control->lock);
+		building = control->entries[slot].state == RING_SHARED_BUILDING &&
+			control->entries[slot].dbid == MyDatabaseId &&
+			memcmp(&control->entries[slot].key, key, sizeof(RingCacheKey)) == 0;
+		LWLockRelease(&control->lock);
+		if (building)
+			(void) ConditionVariableTimedSleep(&control->built, RING_SHARED_WAIT_MS,
+											   PG_WAIT_EXTENSION);
 		ConditionVariableCancelSleep();
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -657,6 +713,7 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		e->superseded = false;
 		e->ring = NULL;
 		e->dp = InvalidDsaPointer;
+		e->last_used = ++control->clock;
 		my_building = slot;
 	}
 	base = nearest_ready(key);
@@ -674,37 +731,24 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		control->entries[slot].state = RING_SHARED_FREE;
 		my_building = -1;
 		if (base >= 0)
-		{
-			RingSharedEntry *b = &control->entries[base];
-
-			b->refcount--;
-			my_refs[base]--;
-			if (b->refcount == 0 && b->superseded)
-				drop_entry(b);
-		}
+			release_locked(base);
 		LWLockRelease(&control->lock);
 		ConditionVariableBroadcast(&control->built);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 
-	/* into the area (from here on nothing raises an error until the lock is released) */
+	/* room in the area: if there is none, the version stays private */
 	size = flat_size(ring);
 	LWLockAcquire(&control->lock, LW_EXCLUSIVE);
 	if (base >= 0)
-	{
-		RingSharedEntry *b = &control->entries[base];
-
-		b->refcount--;
-		my_refs[base]--;
-		if (b->refcount == 0 && b->superseded)
-			drop_entry(b);
-	}
+		release_locked(base);
 	dp = allocate(size);
-	my_building = -1;
 	if (!DsaPointerIsValid(dp))
 	{
-		control->entries[slot].state = RING_SHARED_FREE;
+		/* waiters and later askers compile privately, without waiting */
+		control->entries[slot].state = RING_SHARED_NO_ROOM;
+		my_building = -1;
 		control->private_compiles++;
 		LWLockRelease(&control->lock);
 		ConditionVariableBroadcast(&control->built);
@@ -712,24 +756,37 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 			pfree(prev_header);
 		return ring;
 	}
+	control->entries[slot].dp = dp;
+	LWLockRelease(&control->lock);
+
+	/*
+	 * The copy, without the lock (megabytes, and page faults on pages new
+	 * to this backend); nothing here raises an error, and if the backend
+	 * exits meanwhile, ring_shmem_exit frees dp.
+	 */
 	{
-		RingSharedEntry *e = &control->entries[slot];
 		CompiledRing *flat = flatten(ring, dsa_get_address(area, dp));
 
 		flat->key = *key;
 		flat->shared_slot = 0;
-		e->dp = dp;
-		e->size = size;
-		e->ring = flat;
-		e->state = RING_SHARED_READY;
-		e->builder = 0;
-		e->refcount = 1;
-		my_refs[slot]++;
-		e->last_used = ++control->clock;
-		control->compiles++;
-		supersede_older(slot);
+		pg_write_barrier();
+		LWLockAcquire(&control->lock, LW_EXCLUSIVE);
+		{
+			RingSharedEntry *e = &control->entries[slot];
+
+			e->size = size;
+			e->ring = flat;
+			e->state = RING_SHARED_READY;
+			e->builder = 0;
+			e->refcount = 1;
+			my_refs[slot]++;
+			my_building = -1;
+			e->last_used = ++control->clock;
+			control->compiles++;
+			supersede_older(slot);
+		}
+		LWLockRelease(&control->lock);
 	}
-	LWLockRelease(&control->lock);
 	ConditionVariableBroadcast(&control->built);
 	if (prev_header)
 		pfree(prev_header);
@@ -745,6 +802,38 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 	}
 	PG_END_TRY();
 	return ring;
+}
+
+/*
+ * Whether versions have been superseded since this backend last asked
+ * (one atomic read): then the backend's cache lets go of those it holds
+ * without using them (ring_cache.c), so that they can be freed.
+ */
+bool
+ring_shmem_superseded_news(void)
+{
+	uint64		now;
+
+	if (area == NULL)
+		return false;
+	now = pg_atomic_read_u64(&control->superseded);
+	if (now == superseded_seen)
+		return false;
+	superseded_seen = now;
+	return true;
+}
+
+/* Whether the shared ring behind a backend header has a newer version ready. */
+bool
+ring_shmem_is_superseded(const CompiledRing *header)
+{
+	bool		superseded;
+
+	Assert(header->shared_slot > 0);
+	LWLockAcquire(&control->lock, LW_SHARED);
+	superseded = control->entries[header->shared_slot - 1].superseded;
+	LWLockRelease(&control->lock);
+	return superseded;
 }
 
 /* Bytes of a shared ring (the flattened copy). */

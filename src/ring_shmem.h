@@ -20,5 +20,7 @@ extern CompiledRing *ring_shmem_fetch(const RingHeader *hdr, int32 version,
 									  MemoryContext mcxt);
 extern void ring_shmem_release(CompiledRing *header);
 extern Size ring_shmem_size(const CompiledRing *header);
+extern bool ring_shmem_superseded_news(void);
+extern bool ring_shmem_is_superseded(const CompiledRing *header);
 
 #endif							/* RING_SHMEM_H */

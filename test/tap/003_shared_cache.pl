@@ -8,6 +8,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
+use Time::HiRes qw(time);
 
 $PostgreSQL::Test::Cluster::use_tcp     = 1;
 $PostgreSQL::Test::Cluster::test_pghost = '127.0.0.1';
@@ -82,15 +83,37 @@ is($node->safe_psql('postgres',
 		     AND ring_shard('big', 'k' || i) <> 'node301'}),
 	'0', 'only keys of the new node moved');
 
+# a backend that holds a lock the compiling backend waits for does not wait
+# for that backend for ever: after a second it compiles the version itself
+$node->safe_psql('postgres', q{SELECT ring_add_node('big', 'node302')});
+stay_query('BEGIN; LOCK TABLE consistent_ring.nodes IN ACCESS EXCLUSIVE MODE');
+my ($b_out, $b_err) = ('', '');
+my $builder = IPC::Run::start(
+	[ 'psql', '-XAtq', '-d', $node->connstr('postgres'), '-c', q{SELECT ring_shard('big', 'k1')} ],
+	'>', \$b_out, '2>', \$b_err);
+ok($node->poll_query_until('postgres',
+		q{SELECT count(*) > 0 FROM pg_locks WHERE NOT granted AND relation = 'consistent_ring.nodes'::regclass}),
+	'a backend compiling the new version waits for the lock');
+my $t0 = time;
+my $held = stay_query(q{SELECT ring_shard('big', 'k1') IS NOT NULL, (SELECT shared FROM ring_cache_info()
+	WHERE ring = 'big' AND version = ring_version('big'))});
+is($held, 't|f', 'the lock holder compiled the version privately instead of waiting');
+cmp_ok(time - $t0, '<', 30, 'and did not wait for the builder');
+stay_query('COMMIT');
+$builder->finish;
+is($b_out, $node->safe_psql('postgres', q{SELECT ring_shard('big', 'k1')}) . "\n",
+	'the builder went on once the lock was released');
+
 # a backend killed while it holds a shared ring: the server restarts with
 # empty shared memory, and the rings are compiled again
+my $owners_before_crash = stay_query($owners_sql);
 my $pid = stay_query('SELECT pg_backend_pid()');
 kill 'KILL', $pid;
 $stay->finish;
 ok($node->poll_query_until('postgres', 'SELECT 1', '1'), 'the server is back after the crash');
 is($node->safe_psql('postgres', $shared_sql), '', 'shared memory was reset by the restart');
-is($node->safe_psql('postgres', $owners_sql), $owners2, 'the same owners after the restart');
-ok($node->poll_query_until('postgres', $shared_sql, "$v2:0"), 'compiled again into shared memory');
+is($node->safe_psql('postgres', $owners_sql), $owners_before_crash, 'the same owners after the restart');
+ok($node->poll_query_until('postgres', $shared_sql, ($v2 + 1) . ":0"), 'compiled again into shared memory');
 
 # DROP and CREATE EXTENSION: the new extension's rings, never the old ones
 $node->safe_psql('postgres', q{
