@@ -126,7 +126,7 @@ SELECT ring_drop('other');
 -- the cache holds compiled versions: tokens = sum of virtual nodes
 SELECT count(ring_shard('songs', id, 1)) + count(ring_shard('songs', id)) FROM songs;
 SELECT ring, version, nodes, tokens, bytes <= tokens * 16 + 65536 AS compact
-  FROM ring_cache_info() WHERE ring = 'songs' ORDER BY version;
+  FROM ring_cache_info() WHERE ring = 'songs' AND version IN (1, ring_version('songs')) ORDER BY version;
 
 -- statements after a change in the same transaction share one compiled ring
 CREATE TABLE acct AS SELECT i AS id, NULL::text AS shard FROM generate_series(1, 50) i;

@@ -20,27 +20,37 @@
  * CompiledRing struct whose pointers lead into shared memory).
  *
  * Entries: a fixed array of RING_SHARED_ENTRIES slots under one LWLock,
- * each free, being built by one backend, or ready.  A backend that needs
- * a version nobody has compiled claims a slot (building), compiles it
- * privately, incrementally from the nearest ready version of the ring if
- * there is one, copies it into the area and marks it ready; a backend
- * that finds the slot building waits on a condition variable, so each
- * version is compiled once per server.  If the builder fails, its slot is
- * freed (and the waiters compile for themselves; one of them claims it).
+ * each free, being built by one backend, ready, or marked "no room".  A
+ * backend that needs a version nobody has compiled claims a slot
+ * (building), compiles it privately, incrementally from the nearest ready
+ * version of the ring if there is one, allocates room in the area, copies
+ * it there without holding the lock and marks it ready.  A backend that
+ * finds the slot building waits on a condition variable, so each version
+ * is compiled once per server - for at most a second: the builder may be
+ * waiting for a lock on the catalog that the waiter holds, which no
+ * deadlock check sees; then the waiter compiles privately.  If the builder
+ * fails, its slot is freed and a waiter claims it.  If the version does
+ * not fit (the area full of rings in use, or the version larger than the
+ * area, which then evicts nothing), the slot is marked no room and every
+ * backend compiles that version privately, as without preloading, at
+ * once; the same when every slot is taken.  Nothing fails for lack of
+ * shared memory.
  *
  * Lifetime: every backend header counts as a reference (refcount).  Once
- * a newer version of the same ring is ready, an older one is freed as soon
- * as nobody references it (as the backends' caches free their superseded
- * versions), so that the next version reuses its pages: pages the server
- * never touched cost a fault each, which made copying a new 2.7 MB
- * version into the area take 7-14 ms instead of about 1 ms.  Any other
- * ready entry nobody references stays, to be attached later, until its
- * slot or its memory is needed for another (least recently attached
- * first).  Each backend remembers its references per slot and drops them
- * when it exits (before_shmem_exit), also after an error; a crash of any
- * backend resets all of shared memory.  When the area is full of rings
- * in use, or every slot is taken, a version is compiled privately as
- * without preloading: nothing fails for lack of shared memory.
+ * a newer version of the same ring is ready, an older one is superseded:
+ * freed as soon as nobody references it, so that the next version reuses
+ * its pages (pages the server never touched cost a fault each, which made
+ * copying a new 2.7 MB version into the area take 7-14 ms instead of
+ * 0.2-0.4 ms).  Backends hear of superseded versions through a counter
+ * (one atomic read per ring resolution) and let go of those they hold
+ * without using them (ring_cache.c).  Any other ready entry nobody
+ * references stays, to be attached later, until its slot or its memory is
+ * needed for another (least recently attached first, no-room marks too).
+ * Each backend remembers its references per slot and drops them when it
+ * exits (an on_shmem_exit callback: after the open transaction's abort
+ * has unpinned what it used, before the area is released), and frees a
+ * version it was building; a crash of any backend resets all of shared
+ * memory.
  *
  *-------------------------------------------------------------------------
  */
@@ -60,6 +70,7 @@
 #include "utils/dsa.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
 #include "compat.h"
@@ -71,9 +82,9 @@
 
 #define RING_SHARED_ENTRIES 256
 
-/* how long a backend waits for another to compile a version (ms, times) */
+/* how long a backend waits for another to compile a version, in ms */
 #define RING_SHARED_WAIT_MS 100
-#define RING_SHARED_MAX_WAITS 10
+#define RING_SHARED_MAX_WAIT_MS 1000
 
 typedef enum RingSharedState
 {
@@ -250,9 +261,11 @@ ring_shmem_exit(int code, Datum arg)
 bool
 ring_shmem_enabled(void)
 {
+	if (exited)
+		return false;
 	if (area != NULL)
 		return true;
-	if (!requested || control == NULL || exited)
+	if (!requested || control == NULL)
 		return false;
 	{
 		/* the backend's handle on the area lives as long as the backend */
@@ -624,7 +637,7 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 	CompiledRing *volatile prev_header = NULL;
 	dsa_pointer dp;
 	Size		size;
-	int			waits = 0;
+	TimestampTz wait_start = 0;
 
 	Assert(key->cid == InvalidCommandId);
 	for (;;)
@@ -679,7 +692,9 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		 * After a second, compile privately.
 		 */
 		LWLockRelease(&control->lock);
-		if (++waits > RING_SHARED_MAX_WAITS)
+		if (wait_start == 0)
+			wait_start = GetCurrentTimestamp();
+		else if (TimestampDifferenceExceeds(wait_start, GetCurrentTimestamp(), RING_SHARED_MAX_WAIT_MS))
 			return NULL;
 		ConditionVariablePrepareToSleep(&control->built);
 		LWLockAcquire(&control->lock, LW_SHARED);
