@@ -21,6 +21,14 @@
  * a change to one ring, or an ANALYZE of the catalog, recompiles no other
  * ring.
  *
+ * With the library preloaded, a committed version comes from shared memory
+ * (ring_shmem.c): compiled there once per server, the cache keeps a small
+ * header pointing to it (shared_slot) and holding a reference, which
+ * ring_free drops; the header is freed as a private ring's memory context
+ * would be.  The backend also lets go of the shared versions it holds but
+ * does not use once a newer version has superseded them.  Versions this
+ * transaction is building are compiled here either way.
+ *
  * Which version a lookup uses is not kept across snapshots: each call site
  * (RingRef, kept in fn_extra) remembers the user and the snapshot it
  * resolved the ring name under, and resolves again - one index scan on the
