@@ -8,8 +8,8 @@
 # the compiled rings in shared memory (with the library preloaded) are
 # added once, at their size (ring_shared_cache), whatever part of them the
 # processes touched.  Against the server in the PG* environment
-# (max_connections of at least 210); prints whether the library is
-# preloaded (compiled rings shared).
+# (max_connections of at least 210); medians of three rounds; prints
+# whether the library is preloaded (compiled rings shared).
 set -euo pipefail
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
@@ -67,9 +67,17 @@ shared_kb() {
 }
 echo "== memory of a 1000-node x 256 ring, compiled rings $mode (one compiled copy: $((one_copy / 1024)) kB)"
 printf '%-12s %16s %12s %14s %16s %18s\n' connections "processes' kB" "shared kB" "added kB" "added per conn" "added / one copy"
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 for n in 1 50 200; do
-    big=$(hold mem_big "$n")
-    small=$(hold mem_small "$n")
+    # three rounds, big then small, and the medians: a process's memory
+    # moves by a page or two between runs
+    bigs=() smalls=()
+    for round in 1 2 3; do
+        bigs+=("$(hold mem_big "$n")")
+        smalls+=("$(hold mem_small "$n")")
+    done
+    big=$(median3 "${bigs[@]}")
+    small=$(median3 "${smalls[@]}")
     shared=$(shared_kb)
     added=$((big - small + shared))
     printf '%-12s %16s %12s %14s %13s kB %17.2fx\n' "$n" "$((big - small))" "$shared" "$added" "$((added / n))" \
