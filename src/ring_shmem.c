@@ -116,9 +116,6 @@ typedef struct RingSharedControl
 	ConditionVariable built;	/* an entry stopped building */
 	pg_atomic_uint64 superseded;	/* versions marked superseded so far */
 	uint64		clock;
-	uint64		compiles;		/* versions compiled into the area */
-	uint64		attaches;		/* headers made from a ready entry */
-	uint64		private_compiles;	/* no room: compiled privately */
 	RingSharedEntry entries[RING_SHARED_ENTRIES];
 	char		area[FLEXIBLE_ARRAY_MEMBER];	/* the DSA area, in place */
 } RingSharedControl;
@@ -670,7 +667,6 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 			e->refcount++;
 			my_refs[slot]++;
 			e->last_used = ++control->clock;
-			control->attaches++;
 			LWLockRelease(&control->lock);
 			PG_TRY();
 			{
@@ -713,7 +709,6 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 	slot = claim_slot();
 	if (slot < 0)
 	{
-		control->private_compiles++;
 		LWLockRelease(&control->lock);
 		return NULL;
 	}
@@ -764,7 +759,6 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 		/* waiters and later askers compile privately, without waiting */
 		control->entries[slot].state = RING_SHARED_NO_ROOM;
 		my_building = -1;
-		control->private_compiles++;
 		LWLockRelease(&control->lock);
 		ConditionVariableBroadcast(&control->built);
 		if (prev_header)
@@ -797,7 +791,6 @@ ring_shmem_fetch(const RingHeader *hdr, int32 version, Snapshot snap,
 			my_refs[slot]++;
 			my_building = -1;
 			e->last_used = ++control->clock;
-			control->compiles++;
 			supersede_older(slot);
 		}
 		LWLockRelease(&control->lock);
