@@ -40,6 +40,7 @@
 #include "ring_keys.h"
 #include "ring_ketama.h"
 #include "ring_layout.h"
+#include "ring_rebalance.h"
 #include "ring_redis.h"
 
 /* A ring locked for a change. */
@@ -1247,6 +1248,168 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
+}
+
+/*
+ * serialization_failure if the ring has a newer version than the one a
+ * rebalance plan was made from: the plan is stale.
+ */
+static void
+check_measured_version(const RingChange *chg, int32 measured_version)
+{
+	if (chg->version != measured_version)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("ring \"%s\" changed while its data was measured", chg->name),
+				 errdetail("The plan was made from version %d; the ring is now at version %d.",
+						   measured_version, chg->version),
+				 errhint("Run ring_rebalance() again.")));
+}
+
+/*
+ * Give slots[i] of a 'slots' or 'redis' ring to nodes[i] (i < n), all in
+ * one new version, for ring_rebalance; the ring must still be at the
+ * version the plan was made from.  Returns the version.
+ */
+int32
+ring_apply_slot_owners(text *ring, int32 measured_version, int n,
+					   const int32 *slots, text *const *nodes)
+{
+	RingChange	chg;
+	RingCaller	caller;
+	text	  **names;
+	LayoutNode *lnodes;
+	LayoutToken *old;
+	LayoutToken *new;
+	int			nnodes;
+	uint32		nold;
+	uint32		nnew;
+	int32	   *owner;
+	int32		version;
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	check_measured_version(&chg, measured_version);
+	Assert(chg.algorithm == RING_ALGORITHM_SLOTS || chg.algorithm == RING_ALGORITHM_REDIS);
+	nnodes = layout_nodes(&chg, &names, &lnodes);
+	nold = layout_tokens(&chg, names, nnodes, &old, 0);
+	owner = slot_owners(&chg, old, nold);
+	for (int i = 0; i < n; i++)
+	{
+		int32		target = find_name(names, nnodes, nodes[i]);
+
+		if (target < 0 || slots[i] < 0 || slots[i] >= chg.slots)
+			elog(ERROR, "rebalance plan names slot %d or a node not in ring \"%s\"",
+				 slots[i], chg.name);
+		owner[slots[i]] = target;
+	}
+	version = ring_change_version(&chg, &caller);
+	new = slot_tokens(&chg, owner, &nnew);
+	store_tokens(&chg, version, names, old, nold, new, nnew);
+	end_as_catalog_owner(&caller);
+	return version;
+}
+
+/*
+ * Set the weights of nodes[i] to weights[i] (i < n), all in one new
+ * version, for ring_rebalance on a 'vnode' ring.  A node without a
+ * capacity first gets its current weight as its capacity, so that its
+ * share of the data stays what its weight asked for.  Returns the version.
+ */
+int32
+ring_apply_weights(text *ring, int32 measured_version, int n,
+				   text *const *nodes, const double *weights)
+{
+	RingChange	chg;
+	RingCaller	caller;
+	Oid			types[3] = {INT4OID, TEXTOID, FLOAT8OID};
+	Datum		values[3];
+	int32		version;
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	check_measured_version(&chg, measured_version);
+	version = ring_change_version(&chg, &caller);
+	for (int i = 0; i < n; i++)
+	{
+		double		oldweight;
+		double		weight = check_weight(weights[i], &chg, text_to_cstring(nodes[i]));
+		int32		added_in;
+		text	   *zone;
+		int64		joined;
+		text	   *server;
+
+		if (!node_current(&chg, nodes[i], &oldweight, &added_in, &zone, &joined, &server))
+			report_missing_node(&chg, nodes[i]);
+		values[0] = Int32GetDatum(chg.ring_id);
+		values[1] = PointerGetDatum(nodes[i]);
+		values[2] = Float8GetDatum(oldweight);
+		run("INSERT INTO consistent_ring.capacities (ring_id, node, capacity)"
+			" VALUES ($1, $2, $3) ON CONFLICT (ring_id, node) DO NOTHING",
+			3, types, values, SPI_OK_INSERT);
+		if (weight == oldweight)
+			continue;
+		node_end(&chg, nodes[i], added_in, version);
+		node_insert(&chg, nodes[i], weight, version, zone, joined, server);
+	}
+	check_ring_size(&chg);
+	end_as_catalog_owner(&caller);
+	return version;
+}
+
+/*
+ * ring_set_capacity(ring, node, capacity): the share of the data a node
+ * should hold, relative to the other nodes' capacities, for ring_rebalance
+ * (NULL: its weight).  Not a new version: placement does not change.
+ */
+PG_FUNCTION_INFO_V1(ring_set_capacity);
+Datum
+ring_set_capacity(PG_FUNCTION_ARGS)
+{
+	text	   *ring;
+	text	   *node;
+	RingChange	chg;
+	RingCaller	caller;
+	double		weight;
+	int32		added_in;
+	Oid			types[3] = {INT4OID, TEXTOID, FLOAT8OID};
+	Datum		values[3];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_VOID();
+	ring = PG_GETARG_TEXT_PP(0);
+	node = PG_GETARG_TEXT_PP(1);
+	if (!PG_ARGISNULL(2))
+	{
+		double		capacity = PG_GETARG_FLOAT8(2);
+
+		if (isnan(capacity) || isinf(capacity) || capacity < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid capacity %g for node \"%s\"", capacity,
+							text_to_cstring(node)),
+					 errdetail("A capacity must be a finite number greater than or equal to 0.")));
+		values[2] = Float8GetDatum(capacity == 0 ? 0.0 : capacity);
+	}
+
+	begin_as_catalog_owner(&caller);
+	ring_lock(ring, &caller, &chg);
+	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
+		report_missing_node(&chg, node);
+	values[0] = Int32GetDatum(chg.ring_id);
+	values[1] = PointerGetDatum(node);
+	if (PG_ARGISNULL(2))
+		run("DELETE FROM consistent_ring.capacities"
+			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2",
+			2, types, values, SPI_OK_DELETE);
+	else
+		run("INSERT INTO consistent_ring.capacities (ring_id, node, capacity)"
+			" VALUES ($1, $2, $3) ON CONFLICT (ring_id, node)"
+			" DO UPDATE SET capacity = excluded.capacity",
+			3, types, values, SPI_OK_INSERT);
+	end_as_catalog_owner(&caller);
+
+	PG_RETURN_VOID();
 }
 
 /*

@@ -1,0 +1,1446 @@
+/*-------------------------------------------------------------------------
+ *
+ * ring_rebalance.c
+ *	  Balancing a ring by the data it places: measuring the rows and bytes
+ *	  each slot or token range of a table holds, planning the moves that
+ *	  bring every node within a threshold of its share while moving the
+ *	  least data, and making the plan one new ring version.
+ *
+ * Measure.  One scan of the table (a local, partitioned or foreign table, a
+ * view over the shards' tables: anything the caller may SELECT from), as
+ * the calling user: each row's key is placed as ring_shard places it, and
+ * its pg_column_size counted in its unit.  A unit is a slot of a 'slots'
+ * or 'redis' ring; on a 'vnode' ring it is a range between two tokens of
+ * the union of the tokens the nodes have and those they would get with up
+ * to twice their virtual nodes (a vnode's tokens do not depend on how many
+ * a node has, so every plan's ranges are unions of these units, and every
+ * plan is evaluated exactly).  Pinned keys count for their node and never
+ * move.  With sample_percent < 100 the scan is TABLESAMPLE SYSTEM (pages
+ * chosen at random): counts are scaled up, and the standard error of each
+ * estimate is computed from the sampled pages (the Horvitz-Thompson
+ * variance of a Bernoulli sample of pages).
+ *
+ * Plan.  Node i's target is its capacity's share of the bytes (capacity:
+ * ring_set_capacity, else its weight).  The ring is balanced when every
+ * node's bytes are within [(1 - t) target, (1 + t) target], t the
+ * threshold.  Imbalance is the sum over nodes of how far each is outside
+ * that band.  Moves are chosen greedily by imbalance removed per byte
+ * moved, the largest removal on ties, until the ring is balanced or no
+ * move removes at least improvement_threshold times its bytes (a move
+ * between a node above its band and one below removes twice its bytes).
+ * 'slots' and 'redis' rings move single slots; 'vnode' rings change a
+ * node's virtual node count (its weight) by 1 to 4, which moves the ranges
+ * of the tokens added or removed.  The plan reports net moves: a unit that
+ * moved twice is reported once, from its first owner to its last.
+ *
+ * Lower bound: to bring every node within its band, at least the bytes
+ * above the bands, and at least those missing below them, must move.  Where
+ * whole units make a band unreachable (a slot alone heavier than a node's
+ * band), the node's band is widened to the load the plan reaches.  The
+ * floor of max(bytes / target) is the largest of 1, the heaviest slot (on
+ * a 'vnode' ring: a lower bound of the heaviest key's bytes, from a
+ * Misra-Gries summary) over the largest target, and each node's pinned
+ * bytes over its target: no assignment of whole slots (keys) does better.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/itemptr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "compat.h"
+#include "ring_cache.h"
+#include "ring_catalog.h"
+#include "ring_keys.h"
+#include "ring_layout.h"
+#include "ring_rebalance.h"
+#include "ring_vnode.h"
+
+/* Rows fetched from the scan at a time. */
+#define REBALANCE_FETCH 10000
+
+/* Counters of the heavy key summary ('vnode' rings' floor). */
+#define REBALANCE_HEAVY_KEYS 256
+
+/* Most virtual nodes one step of a 'vnode' plan adds to or removes from a node. */
+#define REBALANCE_MAX_STEP 4
+
+/* One unit of data: a slot, or a range between two potential tokens. */
+typedef struct RebalanceUnit
+{
+	int32		owner;			/* node index now; -1: none */
+	int32		plan_owner;		/* node index after the plan */
+	int64		rows;
+	int64		bytes;
+	double		var_bytes;		/* sampling variance of bytes */
+	/* page being summed (sampling) */
+	int64		page_bytes;
+	bool		touched;
+} RebalanceUnit;
+
+/* One node of the ring, as the plan sees it. */
+typedef struct RebalanceNode
+{
+	text	   *name;
+	double		weight;
+	double		capacity;
+	bool		has_capacity;	/* a capacity row, not the weight */
+	bool		receives;		/* weight and capacity > 0: may get data */
+	int64		rows;			/* all its rows, pinned ones included */
+	int64		bytes;
+	int64		fixed_rows;		/* rows of keys pinned to it */
+	int64		fixed_bytes;
+	double		var_bytes;
+	int64		page_bytes;
+	bool		touched;
+	/* plan */
+	double		target;
+	double		low;
+	double		high;
+	int64		load;			/* bytes during and after the plan */
+	int64		load_rows;
+	int64		out_bytes;
+	int64		in_bytes;
+	int32		vnodes;			/* 'vnode': virtual nodes now, then planned */
+	int32		max_vnodes;		/* 'vnode': potential tokens */
+	int32	   *tokens;			/* 'vnode': index of its i-th vnode's token */
+} RebalanceNode;
+
+/* A 'vnode' ring's potential token. */
+typedef struct PotentialToken
+{
+	uint64		biased;
+	int32		node;
+	int32		vnode;			/* which of the node's virtual nodes */
+} PotentialToken;
+
+/* A measured ring and table. */
+typedef struct Rebalance
+{
+	CompiledRing *ring;
+	RingHeader	hdr;
+	bool		by_slots;		/* units are slots; else token ranges */
+	int			slot_bits;
+	int			nnodes;
+	RebalanceNode *nodes;
+	int			nunits;
+	RebalanceUnit *units;
+	PotentialToken *potential; /* 'vnode': sorted; unit i ends at token i */
+	bool	   *active;			/* 'vnode': potential token i is a token */
+	int64	   *prefix;			/* 'vnode': bytes of units before i */
+	int64	   *prefix_rows;
+	double		fraction;		/* sampled fraction of pages, 1: all */
+	/* 'vnode': Misra-Gries summary of the bytes of the heaviest keys */
+	int			nheavy;
+	int64		heavy_pos[REBALANCE_HEAVY_KEYS];
+	int64		heavy_bytes[REBALANCE_HEAVY_KEYS];
+	int64		heaviest_key;	/* at most the bytes of the heaviest key */
+	int64		total_bytes;
+	int64		total_rows;
+	/* plan */
+	double		threshold;
+	double		improvement;
+	int64		moved_bytes;
+	int64		moved_rows;
+	int64		lower_bound;
+	double		ratio_before;
+	double		ratio_after;
+	double		ratio_floor;
+} Rebalance;
+
+/* ---- checks ---- */
+
+/* invalid_parameter_value unless lo <= value <= hi (and value is a number). */
+static double
+check_fraction(const char *what, double value, double lo, double hi, bool lo_open)
+{
+	if (isnan(value) || value > hi || value < lo || (lo_open && value == lo))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be %s %g and at most %g", what,
+						lo_open ? "greater than" : "at least", lo, hi),
+				 errdetail("It is %g.", value)));
+	return value;
+}
+
+/* The relation's qualified name, or undefined_table. */
+static char *
+relation_name(Oid relid)
+{
+	char	   *rel = get_rel_name(relid);
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+
+	if (rel == NULL || nsp == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	return quote_qualified_identifier(nsp, rel);
+}
+
+/* ---- measuring ---- */
+
+/* Order of potential tokens: token, then owner (the ring's tie rule). */
+static int
+potential_cmp(const void *a, const void *b)
+{
+	const PotentialToken *x = a;
+	const PotentialToken *y = b;
+
+	if (x->biased != y->biased)
+		return x->biased < y->biased ? -1 : 1;
+	return (x->node > y->node) - (x->node < y->node);
+}
+
+/* Index of the first potential token at or after biased position u (wrapping). */
+static int
+potential_at(const Rebalance *rb, uint64 u)
+{
+	int			lo = 0;
+	int			hi = rb->nunits;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (rb->potential[mid].biased < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == rb->nunits ? 0 : lo;
+}
+
+/* The next active potential token after index k (wrapping); k if none. */
+static int
+next_active(const Rebalance *rb, int k)
+{
+	for (int i = 1; i <= rb->nunits; i++)
+	{
+		int			j = (k + i) % rb->nunits;
+
+		if (rb->active[j])
+			return j;
+	}
+	return k;
+}
+
+/* The previous active potential token before index k (wrapping); k if none. */
+static int
+prev_active(const Rebalance *rb, int k)
+{
+	for (int i = 1; i <= rb->nunits; i++)
+	{
+		int			j = (k - i + rb->nunits) % rb->nunits;
+
+		if (rb->active[j])
+			return j;
+	}
+	return k;
+}
+
+/*
+ * Set up the units: a 'slots' or 'redis' ring's slots with their owners,
+ * or a 'vnode' ring's potential tokens.
+ */
+static void
+units_init(Rebalance *rb)
+{
+	CompiledRing *ring = rb->ring->unpinned ? rb->ring->unpinned : rb->ring;
+
+	if (rb->by_slots)
+	{
+		rb->nunits = rb->hdr.slots;
+		rb->slot_bits = pg_leftmost_one_pos32((uint32) rb->hdr.slots);
+		rb->units = palloc0(sizeof(RebalanceUnit) * rb->nunits);
+		for (int s = 0; s < rb->nunits; s++)
+		{
+			int64		last = ring_slot_token(s, rb->slot_bits);
+
+			rb->units[s].owner = ring->ntokens == 0 ? -1 : (int32) ring_owner_of(ring, last);
+		}
+	}
+	else
+	{
+		int			n = 0;
+		bool		to_utf8 = ring_convert_to_utf8();
+		int			maxname = 0;
+		char	   *buf;
+
+		for (int i = 0; i < rb->nnodes; i++)
+		{
+			RebalanceNode *node = &rb->nodes[i];
+
+			node->vnodes = ring->nodes[i].vnodes;
+			node->max_vnodes = Min(RING_MAX_NODE_TOKENS, 2 * node->vnodes + 16);
+			n += node->max_vnodes;
+			maxname = Max(maxname, VARSIZE_ANY_EXHDR(node->name));
+		}
+		rb->potential = palloc(sizeof(PotentialToken) * Max(n, 1));
+		/* a character grows to at most 4 bytes in UTF-8 */
+		buf = palloc(maxname * MAX_MULTIBYTE_CHAR_LEN + 1 + MAXINT8LEN + 1);
+		n = 0;
+		for (int i = 0; i < rb->nnodes; i++)
+		{
+			RingNodeInfo info = ring->nodes[i];
+			int64	   *tokens = palloc(sizeof(int64) * rb->nodes[i].max_vnodes);
+
+			info.vnodes = rb->nodes[i].max_vnodes;
+			ring_node_tokens(&info, buf, tokens, to_utf8);
+			for (int v = 0; v < info.vnodes; v++)
+			{
+				rb->potential[n].biased = (uint64) tokens[v] ^ RING_SIGN_BIT;
+				rb->potential[n].node = i;
+				rb->potential[n++].vnode = v;
+			}
+			pfree(tokens);
+		}
+		qsort(rb->potential, n, sizeof(PotentialToken), potential_cmp);
+		rb->nunits = n;
+		rb->units = palloc0(sizeof(RebalanceUnit) * Max(n, 1));
+		rb->active = palloc0(sizeof(bool) * Max(n, 1));
+		for (int i = 0; i < rb->nnodes; i++)
+			rb->nodes[i].tokens = palloc(sizeof(int32) * Max(rb->nodes[i].max_vnodes, 1));
+		for (int k = 0; k < n; k++)
+		{
+			RebalanceNode *node = &rb->nodes[rb->potential[k].node];
+
+			node->tokens[rb->potential[k].vnode] = k;
+			rb->active[k] = rb->potential[k].vnode < node->vnodes;
+		}
+		for (int k = 0; k < n; k++)
+		{
+			int			next = rb->active[k] ? k : next_active(rb, k);
+
+			rb->units[k].owner = rb->active[next] ? rb->potential[next].node : -1;
+		}
+	}
+	for (int u = 0; u < rb->nunits; u++)
+		rb->units[u].plan_owner = rb->units[u].owner;
+}
+
+/* The unit holding a position. */
+static inline int
+unit_of(const Rebalance *rb, int64 pos)
+{
+	uint64		u = (uint64) pos ^ RING_SIGN_BIT;
+
+	if (rb->by_slots)
+		return (int) (rb->slot_bits == 0 ? 0 : u >> (64 - rb->slot_bits));
+	return potential_at(rb, u);
+}
+
+/*
+ * The node a key is pinned to, or -1: a pin is a token at the key's own
+ * position that the ring without pins does not have.
+ */
+static inline int
+pinned_node(const CompiledRing *ring, int64 pos)
+{
+	uint32		i;
+
+	if (ring->npins == 0)
+		return -1;
+	i = ring_token_at(ring, pos);
+	if (i >= ring->ntokens || ring_token(ring, i) != pos)
+		return -1;
+	if (ring->unpinned->ntokens > 0 &&
+		ring_token(ring->unpinned, ring_token_at(ring->unpinned, pos)) == pos)
+		return -1;
+	return (int) ring_token_owner(ring, i);
+}
+
+/*
+ * Count a key's bytes in the Misra-Gries summary: each counter is at most
+ * its key's bytes (and at least that minus total / (counters + 1)), so the
+ * largest is a lower bound of the heaviest key's bytes.
+ */
+static void
+heavy_add(Rebalance *rb, int64 pos, int64 bytes)
+{
+	int64		least;
+	int			n = 0;
+
+	for (int i = 0; i < rb->nheavy; i++)
+		if (rb->heavy_pos[i] == pos)
+		{
+			rb->heavy_bytes[i] += bytes;
+			return;
+		}
+	if (rb->nheavy < REBALANCE_HEAVY_KEYS)
+	{
+		rb->heavy_pos[rb->nheavy] = pos;
+		rb->heavy_bytes[rb->nheavy++] = bytes;
+		return;
+	}
+	least = bytes;
+	for (int i = 0; i < rb->nheavy; i++)
+		least = Min(least, rb->heavy_bytes[i]);
+	for (int i = 0; i < rb->nheavy; i++)
+	{
+		rb->heavy_bytes[i] -= least;
+		if (rb->heavy_bytes[i] > 0)
+		{
+			rb->heavy_pos[n] = rb->heavy_pos[i];
+			rb->heavy_bytes[n++] = rb->heavy_bytes[i];
+		}
+	}
+	rb->nheavy = n;
+	if (bytes > least)
+	{
+		rb->heavy_pos[rb->nheavy] = pos;
+		rb->heavy_bytes[rb->nheavy++] = bytes - least;
+	}
+}
+
+/* Add the sums of the page just read to the variances. */
+static void
+flush_page(Rebalance *rb, int *touched_units, int *ntouched)
+{
+	for (int i = 0; i < *ntouched; i++)
+	{
+		RebalanceUnit *unit = &rb->units[touched_units[i]];
+
+		unit->var_bytes += (double) unit->page_bytes * (double) unit->page_bytes;
+		unit->page_bytes = 0;
+		unit->touched = false;
+	}
+	*ntouched = 0;
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+
+		if (node->touched)
+		{
+			node->var_bytes += (double) node->page_bytes * (double) node->page_bytes;
+			node->page_bytes = 0;
+			node->touched = false;
+		}
+	}
+}
+
+/*
+ * Scan the table as the calling user and count each row in its unit (or,
+ * pinned, as its node's fixed load).
+ */
+static void
+measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
+{
+	char	   *relname = relation_name(relid);
+	AttrNumber	attnum = get_attnum(relid, NameStr(*key_column));
+	Oid			keytype;
+	RingKeyReader reader;
+	StringInfoData sql;
+	Portal		portal;
+	SPIPlanPtr	plan;
+	bool		sampled = sample_percent < 100;
+	MemoryContext rowcxt;
+	MemoryContext oldcxt;
+	int		   *touched_units = palloc(sizeof(int) * Max(rb->nunits, 1));
+	int			ntouched = 0;
+	Oid			page_rel = InvalidOid;
+	BlockNumber page = InvalidBlockNumber;
+	const CompiledRing *ring = rb->ring;
+
+	if (attnum == InvalidAttrNumber || attnum < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation %s does not exist",
+						NameStr(*key_column), relname)));
+	keytype = getBaseType(get_atttype(relid, attnum));
+	ring_key_reader_init(&reader, keytype, CurrentMemoryContext);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT t.%s, pg_catalog.pg_column_size(t.*)%s FROM %s t",
+					 quote_identifier(NameStr(*key_column)),
+					 sampled ? ", t.tableoid, t.ctid" : "", relname);
+	if (sampled)
+		appendStringInfo(&sql, " TABLESAMPLE pg_catalog.system (%.17g)", sample_percent);
+	rb->fraction = sampled ? sample_percent / 100.0 : 1.0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s (%s)", SPI_result_code_string(SPI_result), sql.data);
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "consistent_ring rebalance rows",
+								   ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		SPI_cursor_fetch(portal, true, REBALANCE_FETCH);
+		if (SPI_processed == 0)
+			break;
+		oldcxt = MemoryContextSwitchTo(rowcxt);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			bool		isnull;
+			Datum		key = SPI_getbinval(tup, desc, 1, &isnull);
+			int64		bytes;
+			int64		pos;
+			int			pin;
+			int			owner;
+
+			if (isnull)
+				continue;		/* a NULL key has no place */
+			bytes = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+			if (sampled)
+			{
+				Oid			rel = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+				ItemPointer tid = (ItemPointer) DatumGetPointer(SPI_getbinval(tup, desc, 4, &isnull));
+				BlockNumber blk = isnull ? InvalidBlockNumber : ItemPointerGetBlockNumber(tid);
+
+				if (rel != page_rel || blk != page)
+				{
+					flush_page(rb, touched_units, &ntouched);
+					page_rel = rel;
+					page = blk;
+				}
+			}
+			pos = ring_key_position_in(ring, &reader, key);
+			pin = pinned_node(ring, pos);
+			if (pin >= 0)
+			{
+				owner = pin;
+				rb->nodes[pin].fixed_rows++;
+				rb->nodes[pin].fixed_bytes += bytes;
+			}
+			else
+			{
+				int			u = unit_of(rb, pos);
+				RebalanceUnit *unit = &rb->units[u];
+
+				owner = unit->owner;
+				if (!rb->by_slots)
+					heavy_add(rb, pos, bytes);
+				unit->rows++;
+				unit->bytes += bytes;
+				if (sampled)
+				{
+					if (!unit->touched)
+						touched_units[ntouched++] = u;
+					unit->touched = true;
+					unit->page_bytes += bytes;
+				}
+			}
+			if (owner >= 0)
+			{
+				rb->nodes[owner].rows++;
+				rb->nodes[owner].bytes += bytes;
+				if (sampled)
+				{
+					rb->nodes[owner].touched = true;
+					rb->nodes[owner].page_bytes += bytes;
+				}
+			}
+		}
+		MemoryContextSwitchTo(oldcxt);
+		MemoryContextReset(rowcxt);
+		SPI_freetuptable(SPI_tuptable);
+		CHECK_FOR_INTERRUPTS();
+	}
+	flush_page(rb, touched_units, &ntouched);
+	SPI_cursor_close(portal);
+	SPI_finish();
+
+	/* scale a sample up: Horvitz-Thompson, variance (1 - p) / p^2 sum y^2 */
+	if (sampled)
+	{
+		double		p = rb->fraction;
+		double		f = (1 - p) / (p * p);
+
+		for (int u = 0; u < rb->nunits; u++)
+		{
+			rb->units[u].rows = (int64) llround(rb->units[u].rows / p);
+			rb->units[u].bytes = (int64) llround(rb->units[u].bytes / p);
+			rb->units[u].var_bytes *= f;
+		}
+		for (int i = 0; i < rb->nnodes; i++)
+		{
+			RebalanceNode *node = &rb->nodes[i];
+
+			node->rows = (int64) llround(node->rows / p);
+			node->bytes = (int64) llround(node->bytes / p);
+			node->fixed_rows = (int64) llround(node->fixed_rows / p);
+			node->fixed_bytes = (int64) llround(node->fixed_bytes / p);
+			node->var_bytes *= f;
+		}
+	}
+	rb->heaviest_key = 0;
+	for (int i = 0; i < rb->nheavy; i++)
+		rb->heaviest_key = Max(rb->heaviest_key,
+							   (int64) llround(rb->heavy_bytes[i] / rb->fraction));
+	rb->total_bytes = 0;
+	rb->total_rows = 0;
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		rb->total_bytes += rb->nodes[i].bytes;
+		rb->total_rows += rb->nodes[i].rows;
+	}
+}
+
+/*
+ * Resolve the ring (lookup rights of the current user), read its nodes'
+ * capacities and measure the table.
+ */
+static Rebalance *
+rebalance_measure(text *ringname, Oid relid, Name key_column, double sample_percent,
+				  MemoryContext refcxt)
+{
+	Rebalance  *rb = palloc0(sizeof(Rebalance));
+	RingRef    *ref = MemoryContextAllocZero(refcxt, sizeof(RingRef));
+	CompiledRing *ring;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+
+	check_fraction("sample_percent", sample_percent, 0, 100, true);
+	if (VARSIZE_ANY_EXHDR(ringname) > RING_NAME_MAXLEN)
+		ring_report_name_too_long(VARDATA_ANY(ringname), VARSIZE_ANY_EXHDR(ringname));
+	ring_ref_init(ref, refcxt);
+	ring = ring_ref_resolve(ref, VARDATA_ANY(ringname), VARSIZE_ANY_EXHDR(ringname),
+							RING_VERSION_CURRENT);
+	ring_catalog_get(VARDATA_ANY(ringname), VARSIZE_ANY_EXHDR(ringname),
+					 GetActiveSnapshot(), &rb->hdr);
+	if (rb->hdr.version != ring->key.version)
+		elog(ERROR, "ring \"%s\" is at version %d, its compiled copy at %d",
+			 ring->name, rb->hdr.version, ring->key.version);
+	rb->ring = ring;
+
+	if (ring->algorithm == RING_ALGORITHM_SLOTS || ring->algorithm == RING_ALGORITHM_REDIS)
+		rb->by_slots = true;
+	else if (ring->algorithm != RING_ALGORITHM_VNODE || ring->stored_tokens)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" cannot be balanced by its data", ring->name),
+				 errdetail("Its algorithm is '%s'%s; data-aware balancing works on 'slots', 'redis' and 'vnode' rings with hashed tokens.",
+						   ring_algorithm_name(ring->algorithm),
+						   ring->algorithm == RING_ALGORITHM_VNODE ? " with balanced tokens" : "")));
+	if (ring->nowners == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("ring \"%s\" has no nodes to place keys on", ring->name),
+				 errdetail("Version %d of the ring has no node with a weight greater than 0.",
+						   ring->key.version)));
+
+	rb->nnodes = ring->nnodes;
+	rb->nodes = palloc0(sizeof(RebalanceNode) * rb->nnodes);
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		rb->nodes[i].name = ring->nodes[i].name;
+		rb->nodes[i].weight = ring->nodes[i].weight;
+		rb->nodes[i].capacity = ring->nodes[i].weight;
+	}
+
+	/* capacities: the catalog is read as its owner, like every ring change */
+	{
+		RingCaller	caller;
+
+		begin_as_catalog_owner(&caller);
+		values[0] = Int32GetDatum(rb->hdr.ring_id);
+		if (SPI_execute_with_args("SELECT node, capacity FROM consistent_ring.capacities"
+								  " WHERE ring_id OPERATOR(pg_catalog.=) $1",
+								  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read the capacities of ring \"%s\"", ring->name);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			bool		isnull;
+			text	   *name = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+			double		capacity = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
+
+			for (int i = 0; i < rb->nnodes; i++)
+				if (VARSIZE_ANY_EXHDR(name) == VARSIZE_ANY_EXHDR(rb->nodes[i].name) &&
+					memcmp(VARDATA_ANY(name), VARDATA_ANY(rb->nodes[i].name), VARSIZE_ANY_EXHDR(name)) == 0)
+				{
+					rb->nodes[i].capacity = capacity;
+					rb->nodes[i].has_capacity = true;
+				}
+		}
+		end_as_catalog_owner(&caller);
+	}
+
+	units_init(rb);
+	measure(rb, relid, key_column, sample_percent);
+	return rb;
+}
+
+/* ---- planning ---- */
+
+/* How far bytes is outside a node's band. */
+static inline double
+distance(const RebalanceNode *node, double bytes)
+{
+	if (bytes > node->high)
+		return bytes - node->high;
+	if (bytes < node->low)
+		return node->low - bytes;
+	return 0;
+}
+
+/* Set every node's target and band; the imbalance and floor before moves. */
+static void
+plan_targets(Rebalance *rb)
+{
+	double		capacity = 0;
+	double		total = 0;
+	double		max_target = 0;
+	int64		max_unit = 0;
+
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+
+		node->receives = node->weight > 0 && node->capacity > 0;
+		node->load = node->bytes;
+		node->load_rows = node->rows;
+		if (node->weight > 0)
+		{
+			capacity += node->capacity;
+			total += node->bytes;
+		}
+	}
+	if (!(capacity > 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no node of ring \"%s\" has a capacity greater than 0", rb->ring->name),
+				 errhint("Give a node a capacity with ring_set_capacity().")));
+	rb->ratio_before = 0;
+	rb->ratio_floor = 1;
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+
+		if (!(node->weight > 0))
+		{
+			/* holds nothing but keys pinned to it: no band */
+			node->target = node->low = node->high = (double) node->bytes;
+			continue;
+		}
+		node->target = total * node->capacity / capacity;
+		node->low = (1 - rb->threshold) * node->target;
+		node->high = (1 + rb->threshold) * node->target;
+		max_target = Max(max_target, node->target);
+		if (node->target > 0)
+		{
+			rb->ratio_before = Max(rb->ratio_before, node->bytes / node->target);
+			rb->ratio_floor = Max(rb->ratio_floor, node->fixed_bytes / node->target);
+		}
+	}
+	for (int u = 0; u < rb->nunits; u++)
+		max_unit = Max(max_unit, rb->units[u].bytes);
+	if (!rb->by_slots)
+		max_unit = rb->heaviest_key;
+	if (max_target > 0)
+		rb->ratio_floor = Max(rb->ratio_floor, max_unit / max_target);
+	if (total == 0)
+		rb->ratio_before = rb->ratio_floor = 1;
+}
+
+/* Move unit u's bytes from node a to node b in the running plan. */
+static void
+plan_shift(Rebalance *rb, int a, int b, int64 bytes, int64 rows)
+{
+	rb->nodes[a].load -= bytes;
+	rb->nodes[a].load_rows -= rows;
+	rb->nodes[b].load += bytes;
+	rb->nodes[b].load_rows += rows;
+}
+
+/*
+ * Whether a move removing gain at efficiency eff beats the best so far:
+ * higher efficiency, then (efficiencies equal but for rounding) more gain.
+ */
+static inline bool
+better_move(double eff, double gain, double best_eff, double best_gain)
+{
+	if (eff > best_eff + 1e-9)
+		return true;
+	return eff > best_eff - 1e-9 && gain > best_gain;
+}
+
+/* Imbalance removed by moving x bytes from a to b. */
+static inline double
+move_gain(const Rebalance *rb, int a, int b, double x)
+{
+	const RebalanceNode *na = &rb->nodes[a];
+	const RebalanceNode *nb = &rb->nodes[b];
+
+	return distance(na, na->load) + distance(nb, nb->load) -
+		distance(na, na->load - x) - distance(nb, nb->load + x);
+}
+
+/* Whether every node is within its band. */
+static bool
+plan_balanced(const Rebalance *rb)
+{
+	for (int i = 0; i < rb->nnodes; i++)
+		if (distance(&rb->nodes[i], rb->nodes[i].load) > 0)
+			return false;
+	return true;
+}
+
+/*
+ * 'slots' and 'redis': move one slot at a time.  For each slot, the
+ * receivers worth trying are the node furthest below its band and the one
+ * with the most room in it (other than the slot's owner).
+ */
+static void
+plan_slots(Rebalance *rb)
+{
+	int			steps = 0;
+
+	while (!plan_balanced(rb) && steps++ < 4 * rb->nunits)
+	{
+		int			deficit[2] = {-1, -1};
+		int			room[2] = {-1, -1};
+		int			best_u = -1;
+		int			best_b = -1;
+		double		best_eff = 0;
+		double		best_gain = 0;
+
+		for (int i = 0; i < rb->nnodes; i++)
+		{
+			RebalanceNode *node = &rb->nodes[i];
+			double		d = node->low - node->load;
+			double		r = node->high - node->load;
+
+			if (!node->receives)
+				continue;
+			if (deficit[0] < 0 || d > rb->nodes[deficit[0]].low - rb->nodes[deficit[0]].load)
+			{
+				deficit[1] = deficit[0];
+				deficit[0] = i;
+			}
+			else if (deficit[1] < 0 || d > rb->nodes[deficit[1]].low - rb->nodes[deficit[1]].load)
+				deficit[1] = i;
+			if (room[0] < 0 || r > rb->nodes[room[0]].high - rb->nodes[room[0]].load)
+			{
+				room[1] = room[0];
+				room[0] = i;
+			}
+			else if (room[1] < 0 || r > rb->nodes[room[1]].high - rb->nodes[room[1]].load)
+				room[1] = i;
+		}
+		for (int u = 0; u < rb->nunits; u++)
+		{
+			RebalanceUnit *unit = &rb->units[u];
+			int			a = unit->plan_owner;
+			int			cand[2];
+			double		x = (double) unit->bytes;
+
+			if (a < 0 || unit->bytes == 0)
+				continue;
+			cand[0] = deficit[0] == a ? deficit[1] : deficit[0];
+			cand[1] = room[0] == a ? room[1] : room[0];
+			for (int c = 0; c < 2; c++)
+			{
+				int			b = cand[c];
+				double		gain;
+				double		eff;
+
+				if (b < 0)
+					continue;
+				gain = move_gain(rb, a, b, x);
+				eff = gain / x;
+				if (gain > 0 && better_move(eff, gain, best_eff, best_gain))
+				{
+					best_eff = eff;
+					best_gain = gain;
+					best_u = u;
+					best_b = b;
+				}
+			}
+		}
+		if (best_u < 0 || best_eff < rb->improvement || best_gain < 0.5)
+			break;
+		plan_shift(rb, rb->units[best_u].plan_owner, best_b,
+				   rb->units[best_u].bytes, rb->units[best_u].rows);
+		rb->units[best_u].plan_owner = best_b;
+	}
+}
+
+/* Bytes and rows of units (from, to], wrapping; all of them if from == to. */
+static void
+range_sum(const Rebalance *rb, int from, int to, int64 *bytes, int64 *rows)
+{
+	int64		b;
+	int64		r;
+
+	if (from < to)
+	{
+		b = rb->prefix[to + 1] - rb->prefix[from + 1];
+		r = rb->prefix_rows[to + 1] - rb->prefix_rows[from + 1];
+	}
+	else
+	{
+		b = rb->prefix[rb->nunits] - rb->prefix[from + 1] + rb->prefix[to + 1];
+		r = rb->prefix_rows[rb->nunits] - rb->prefix_rows[from + 1] + rb->prefix_rows[to + 1];
+	}
+	*bytes = b;
+	*rows = r;
+}
+
+/* A node's change of load while a 'vnode' step is tried. */
+typedef struct LoadDelta
+{
+	int			node;
+	int64		bytes;
+	int64		rows;
+} LoadDelta;
+
+static void
+delta_add(LoadDelta *d, int *nd, int node, int64 bytes, int64 rows)
+{
+	for (int i = 0; i < *nd; i++)
+		if (d[i].node == node)
+		{
+			d[i].bytes += bytes;
+			d[i].rows += rows;
+			return;
+		}
+	d[*nd].node = node;
+	d[*nd].bytes = bytes;
+	d[(*nd)++].rows = rows;
+}
+
+/*
+ * Activate (on) or deactivate token k, recording in d whose load changes:
+ * its range (previous token, k] goes to k's node, or back to the owner of
+ * the next token.  Returns the bytes that change owner.
+ */
+static int64
+vnode_toggle(Rebalance *rb, int k, bool on, LoadDelta *d, int *nd)
+{
+	int			prev = prev_active(rb, k);
+	int			next;
+	int			from;
+	int			to;
+	int64		bytes;
+	int64		rows;
+
+	if (on)
+	{
+		next = next_active(rb, k);
+		if (!rb->active[next] || next == k)
+		{
+			rb->active[k] = true;
+			return 0;
+		}
+		from = rb->potential[next].node;
+		to = rb->potential[k].node;
+		rb->active[k] = true;
+	}
+	else
+	{
+		rb->active[k] = false;
+		next = next_active(rb, k);
+		if (!rb->active[next])
+			return 0;			/* the last token: not done */
+		from = rb->potential[k].node;
+		to = rb->potential[next].node;
+	}
+	if (prev == k)
+		prev = next;
+	range_sum(rb, prev, k, &bytes, &rows);
+	if (from == to)
+		return 0;
+	delta_add(d, nd, from, -bytes, -rows);
+	delta_add(d, nd, to, bytes, rows);
+	return bytes;
+}
+
+/*
+ * 'vnode': give a node 1 to REBALANCE_MAX_STEP more or fewer virtual nodes
+ * at a time (its tokens are its first vnodes ones, so the tokens added are
+ * the next ones, those removed its last ones).
+ */
+static void
+plan_vnodes(Rebalance *rb)
+{
+	LoadDelta  *d = palloc(sizeof(LoadDelta) * (2 * REBALANCE_MAX_STEP + 2));
+	int			steps = 0;
+
+	rb->prefix = palloc(sizeof(int64) * (rb->nunits + 1));
+	rb->prefix_rows = palloc(sizeof(int64) * (rb->nunits + 1));
+	rb->prefix[0] = rb->prefix_rows[0] = 0;
+	for (int u = 0; u < rb->nunits; u++)
+	{
+		rb->prefix[u + 1] = rb->prefix[u] + rb->units[u].bytes;
+		rb->prefix_rows[u + 1] = rb->prefix_rows[u] + rb->units[u].rows;
+	}
+
+	while (!plan_balanced(rb) && steps++ < 4 * rb->nunits)
+	{
+		int			best_node = -1;
+		int			best_step = 0;
+		double		best_eff = 0;
+		double		best_gain = 0;
+
+		for (int i = 0; i < rb->nnodes; i++)
+		{
+			RebalanceNode *node = &rb->nodes[i];
+
+			if (!(node->weight > 0))
+				continue;
+			for (int dir = -1; dir <= 1; dir += 2)
+			{
+				int			nd = 0;
+				int64		moved = 0;
+				int			m;
+
+				for (m = 1; m <= REBALANCE_MAX_STEP; m++)
+				{
+					int			v = dir > 0 ? node->vnodes + m - 1 : node->vnodes - m;
+					double		gain = 0;
+
+					if (v < 0 || v >= node->max_vnodes ||
+						(dir < 0 && v == 0 && node->capacity > 0))
+						break;
+					moved += vnode_toggle(rb, node->tokens[v], dir > 0, d, &nd);
+					for (int j = 0; j < nd; j++)
+					{
+						RebalanceNode *x = &rb->nodes[d[j].node];
+
+						gain += distance(x, x->load) - distance(x, x->load + d[j].bytes);
+					}
+					if (moved > 0 && gain > 0)
+					{
+						double		eff = gain / moved;
+
+						if (better_move(eff, gain, best_eff, best_gain))
+						{
+							best_eff = eff;
+							best_gain = gain;
+							best_node = i;
+							best_step = dir * m;
+						}
+					}
+				}
+				/* undo */
+				for (int k = m - 1; k >= 1; k--)
+				{
+					int			v = dir > 0 ? node->vnodes + k - 1 : node->vnodes - k;
+
+					rb->active[node->tokens[v]] = dir < 0;
+				}
+			}
+		}
+		if (best_node < 0 || best_eff < rb->improvement || best_gain < 0.5)
+			break;
+		{
+			RebalanceNode *node = &rb->nodes[best_node];
+			int			nd = 0;
+			int			m = abs(best_step);
+
+			for (int k = 1; k <= m; k++)
+			{
+				int			v = best_step > 0 ? node->vnodes + k - 1 : node->vnodes - k;
+
+				(void) vnode_toggle(rb, node->tokens[v], best_step > 0, d, &nd);
+			}
+			for (int j = 0; j < nd; j++)
+			{
+				rb->nodes[d[j].node].load += d[j].bytes;
+				rb->nodes[d[j].node].load_rows += d[j].rows;
+			}
+			node->vnodes += best_step;
+		}
+	}
+	/* each unit's owner after the plan */
+	for (int k = 0; k < rb->nunits; k++)
+	{
+		int			next = rb->active[k] ? k : next_active(rb, k);
+
+		rb->units[k].plan_owner = rb->active[next] ? rb->potential[next].node : -1;
+	}
+}
+
+/* Plan, then total the net moves and the figures. */
+static void
+rebalance_plan(Rebalance *rb, double threshold, double improvement)
+{
+	double		excess = 0;
+	double		missing = 0;
+
+	rb->threshold = check_fraction("threshold", threshold, 0, 1, false);
+	rb->improvement = check_fraction("improvement_threshold", improvement, 0, 2, false);
+	plan_targets(rb);
+	if (rb->by_slots)
+		plan_slots(rb);
+	else
+		plan_vnodes(rb);
+
+	/* net moves: a unit counts once, from its first owner to its last */
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		rb->nodes[i].load = rb->nodes[i].fixed_bytes;
+		rb->nodes[i].load_rows = rb->nodes[i].fixed_rows;
+	}
+	rb->moved_bytes = rb->moved_rows = 0;
+	for (int u = 0; u < rb->nunits; u++)
+	{
+		RebalanceUnit *unit = &rb->units[u];
+
+		if (unit->plan_owner >= 0)
+		{
+			rb->nodes[unit->plan_owner].load += unit->bytes;
+			rb->nodes[unit->plan_owner].load_rows += unit->rows;
+		}
+		if (unit->plan_owner != unit->owner && unit->owner >= 0 && unit->plan_owner >= 0)
+		{
+			rb->moved_bytes += unit->bytes;
+			rb->moved_rows += unit->rows;
+			rb->nodes[unit->owner].out_bytes += unit->bytes;
+			rb->nodes[unit->plan_owner].in_bytes += unit->bytes;
+		}
+	}
+
+	/* the lower bound, bands widened to what whole units allow */
+	rb->ratio_after = 0;
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+		double		high = Max(node->high, (double) node->load);
+		double		low = Min(node->low, (double) node->load);
+
+		if (!(node->weight > 0))
+			continue;
+		excess += Max(0, node->bytes - high);
+		missing += Max(0, low - node->bytes);
+		if (node->target > 0)
+			rb->ratio_after = Max(rb->ratio_after, node->load / node->target);
+	}
+	if (rb->total_bytes == 0)
+		rb->ratio_after = 1;
+	rb->lower_bound = (int64) ceil(Max(excess, missing));
+}
+
+/* ---- SQL functions ---- */
+
+/* The arguments every function shares: ring, table, key column. */
+static Rebalance *
+rebalance_args(FunctionCallInfo fcinfo, double sample_percent)
+{
+	return rebalance_measure(PG_GETARG_TEXT_PP(0), PG_GETARG_OID(1), PG_GETARG_NAME(2),
+							 sample_percent, CurrentMemoryContext);
+}
+
+/* First and last positions of unit u, in ring_hash's terms. */
+static void
+unit_positions(const Rebalance *rb, int u, Datum *values, bool *nulls)
+{
+	if (rb->by_slots)
+	{
+		if (rb->ring->algorithm == RING_ALGORITHM_REDIS)
+		{
+			nulls[0] = nulls[1] = true;
+			return;
+		}
+		values[0] = Int64GetDatum((int64) (((uint64) u << (64 - rb->slot_bits)) ^ RING_SIGN_BIT));
+		values[1] = Int64GetDatum(ring_slot_token(u, rb->slot_bits));
+	}
+	else
+	{
+		int			prev = (u - 1 + rb->nunits) % rb->nunits;
+
+		values[0] = Int64GetDatum((int64) ((rb->potential[prev].biased + 1) ^ RING_SIGN_BIT));
+		values[1] = Int64GetDatum((int64) (rb->potential[u].biased ^ RING_SIGN_BIT));
+	}
+	nulls[0] = nulls[1] = false;
+}
+
+/*
+ * ring_load(ring, tbl, key_column, sample_percent): the rows and bytes of
+ * each slot ('slots', 'redis') or token range ('vnode') of the table, and
+ * of the keys pinned to each node (slot and positions NULL).
+ */
+PG_FUNCTION_INFO_V1(ring_load);
+Datum
+ring_load(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Rebalance  *rb;
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(3));
+	for (int u = 0; u < rb->nunits; u++)
+	{
+		RebalanceUnit *unit = &rb->units[u];
+		Datum		values[7];
+		bool		nulls[7] = {false};
+
+		/* a 'vnode' ring: only the ranges of the ring as it is */
+		if (!rb->by_slots && !rb->active[u])
+			continue;
+		if (unit->owner < 0)
+			nulls[0] = true;
+		else
+			values[0] = PointerGetDatum(rb->nodes[unit->owner].name);
+		if (rb->by_slots)
+			values[1] = Int32GetDatum(u);
+		else
+			nulls[1] = true;
+		if (rb->by_slots)
+			unit_positions(rb, u, &values[2], &nulls[2]);
+		else
+		{
+			/* the range since the previous token of the ring */
+			int			prev = prev_active(rb, u);
+			int64		rows = 0;
+			int64		bytes = 0;
+			double		var = 0;
+
+			values[2] = Int64GetDatum((int64) ((rb->potential[prev].biased + 1) ^ RING_SIGN_BIT));
+			values[3] = Int64GetDatum((int64) (rb->potential[u].biased ^ RING_SIGN_BIT));
+			for (int k = (prev + 1) % rb->nunits;; k = (k + 1) % rb->nunits)
+			{
+				rows += rb->units[k].rows;
+				bytes += rb->units[k].bytes;
+				var += rb->units[k].var_bytes;
+				if (k == u)
+					break;
+			}
+			values[4] = Int64GetDatum(rows);
+			values[5] = Int64GetDatum(bytes);
+			values[6] = Int64GetDatum((int64) llround(sqrt(var)));
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			continue;
+		}
+		values[4] = Int64GetDatum(unit->rows);
+		values[5] = Int64GetDatum(unit->bytes);
+		values[6] = Int64GetDatum((int64) llround(sqrt(unit->var_bytes)));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {false, true, true, true, false, false, false};
+
+		if (rb->nodes[i].fixed_rows == 0)
+			continue;
+		values[0] = PointerGetDatum(rb->nodes[i].name);
+		values[4] = Int64GetDatum(rb->nodes[i].fixed_rows);
+		values[5] = Int64GetDatum(rb->nodes[i].fixed_bytes);
+		values[6] = Int64GetDatum(0);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * ring_rebalance_plan(ring, tbl, key_column, threshold,
+ * improvement_threshold, sample_percent): the moves, one row per slot
+ * ('slots', 'redis') or per run of token ranges with the same source and
+ * destination ('vnode').
+ */
+PG_FUNCTION_INFO_V1(ring_rebalance_plan);
+Datum
+ring_rebalance_plan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Rebalance  *rb;
+	int			move = 0;
+	int			start;
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
+	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
+
+	/* 'vnode': start after a unit that does not move, so runs do not wrap */
+	start = 0;
+	if (!rb->by_slots)
+		for (int u = 0; u < rb->nunits; u++)
+			if (rb->units[u].plan_owner == rb->units[u].owner)
+			{
+				start = (u + 1) % rb->nunits;
+				break;
+			}
+	for (int i = 0; i < rb->nunits; i++)
+	{
+		int			u = (start + i) % rb->nunits;
+		RebalanceUnit *unit = &rb->units[u];
+		Datum		values[8];
+		bool		nulls[8] = {false};
+		int			last = u;
+		int64		rows = unit->rows;
+		int64		bytes = unit->bytes;
+
+		if (unit->plan_owner == unit->owner || unit->owner < 0 || unit->plan_owner < 0)
+			continue;
+		if (!rb->by_slots)
+		{
+			/* join the following units that move between the same nodes */
+			while (i + 1 < rb->nunits)
+			{
+				int			next = (start + i + 1) % rb->nunits;
+
+				if (rb->units[next].owner != unit->owner ||
+					rb->units[next].plan_owner != unit->plan_owner)
+					break;
+				rows += rb->units[next].rows;
+				bytes += rb->units[next].bytes;
+				last = next;
+				i++;
+			}
+		}
+		values[0] = Int32GetDatum(++move);
+		values[1] = PointerGetDatum(rb->nodes[unit->owner].name);
+		values[2] = PointerGetDatum(rb->nodes[unit->plan_owner].name);
+		if (rb->by_slots)
+		{
+			values[3] = Int32GetDatum(u);
+			unit_positions(rb, u, &values[4], &nulls[4]);
+		}
+		else
+		{
+			Datum		lastpos[2];
+			bool		lastnull[2];
+
+			nulls[3] = true;
+			unit_positions(rb, u, &values[4], &nulls[4]);
+			unit_positions(rb, last, lastpos, lastnull);
+			values[5] = lastpos[1];
+		}
+		values[6] = Int64GetDatum(rows);
+		values[7] = Int64GetDatum(bytes);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * ring_rebalance_report(ring, tbl, key_column, threshold,
+ * improvement_threshold, sample_percent): one row per node, before and
+ * after the plan, and a last row (node NULL) for the whole ring.
+ */
+PG_FUNCTION_INFO_V1(ring_rebalance_report);
+Datum
+ring_rebalance_report(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Rebalance  *rb;
+	double		capacity = 0;
+	double		target = 0;
+	double		var = 0;
+	Datum		values[15];
+	bool		nulls[15];
+
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
+	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
+
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+		double		high = Max(node->high, (double) node->load);
+		double		low = Min(node->low, (double) node->load);
+
+		memset(nulls, 0, sizeof(nulls));
+		values[0] = PointerGetDatum(node->name);
+		values[1] = Float8GetDatum(node->capacity);
+		values[2] = Float8GetDatum(node->weight);
+		if (rb->by_slots)
+			values[3] = Float8GetDatum(node->weight);
+		else
+			values[3] = Float8GetDatum(node->vnodes == rb->ring->nodes[i].vnodes ? node->weight :
+									   (double) node->vnodes / rb->ring->vnodes);
+		values[4] = Int64GetDatum((int64) llround(node->target));
+		values[5] = Int64GetDatum(node->rows);
+		values[6] = Int64GetDatum(node->bytes);
+		values[7] = Int64GetDatum((int64) llround(sqrt(node->var_bytes)));
+		values[8] = Int64GetDatum(node->load);
+		values[9] = Int64GetDatum(node->out_bytes);
+		values[10] = Int64GetDatum(node->in_bytes);
+		values[11] = Int64GetDatum(node->weight > 0 ?
+								   (int64) ceil(Max(0, Max(node->bytes - high, low - node->bytes))) : 0);
+		if (node->target > 0)
+		{
+			values[12] = Float8GetDatum(node->bytes / node->target);
+			values[13] = Float8GetDatum(node->load / node->target);
+		}
+		else
+			nulls[12] = nulls[13] = true;
+		nulls[14] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (node->weight > 0)
+		{
+			capacity += node->capacity;
+			target += node->target;
+		}
+		var += node->var_bytes;
+	}
+	memset(nulls, 0, sizeof(nulls));
+	nulls[0] = nulls[2] = nulls[3] = true;
+	values[1] = Float8GetDatum(capacity);
+	values[4] = Int64GetDatum((int64) llround(target));
+	values[5] = Int64GetDatum(rb->total_rows);
+	values[6] = Int64GetDatum(rb->total_bytes);
+	values[7] = Int64GetDatum((int64) llround(sqrt(var)));
+	values[8] = Int64GetDatum(rb->total_bytes);
+	values[9] = Int64GetDatum(rb->moved_bytes);
+	values[10] = Int64GetDatum(rb->moved_bytes);
+	values[11] = Int64GetDatum(rb->lower_bound);
+	values[12] = Float8GetDatum(rb->ratio_before);
+	values[13] = Float8GetDatum(rb->ratio_after);
+	values[14] = Float8GetDatum(rb->ratio_floor);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	return (Datum) 0;
+}
+
+/*
+ * ring_rebalance(ring, tbl, key_column, threshold, improvement_threshold,
+ * sample_percent): make the plan one new version of the ring; returns it,
+ * or the current version when nothing is worth moving.
+ */
+PG_FUNCTION_INFO_V1(ring_rebalance);
+Datum
+ring_rebalance(PG_FUNCTION_ARGS)
+{
+	text	   *ringname = PG_GETARG_TEXT_PP(0);
+	Rebalance  *rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
+	int32		version = rb->ring->key.version;
+	int			n = 0;
+
+	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
+	if (rb->by_slots)
+	{
+		int32	   *slots = palloc(sizeof(int32) * rb->nunits);
+		text	  **nodes = palloc(sizeof(text *) * rb->nunits);
+
+		for (int u = 0; u < rb->nunits; u++)
+			if (rb->units[u].plan_owner != rb->units[u].owner && rb->units[u].plan_owner >= 0)
+			{
+				slots[n] = u;
+				nodes[n++] = rb->nodes[rb->units[u].plan_owner].name;
+			}
+		if (n > 0)
+			version = ring_apply_slot_owners(ringname, version, n, slots, nodes);
+	}
+	else
+	{
+		text	  **nodes = palloc(sizeof(text *) * rb->nnodes);
+		double	   *weights = palloc(sizeof(double) * rb->nnodes);
+
+		for (int i = 0; i < rb->nnodes; i++)
+			if (rb->nodes[i].vnodes != rb->ring->nodes[i].vnodes)
+			{
+				nodes[n] = rb->nodes[i].name;
+				weights[n++] = (double) rb->nodes[i].vnodes / rb->ring->vnodes;
+			}
+		if (n > 0)
+			version = ring_apply_weights(ringname, version, n, nodes, weights);
+	}
+	PG_RETURN_INT32(version);
+}
