@@ -30,7 +30,7 @@ OBJS = \
 DATA = consistent_ring--1.0.sql consistent_ring--1.1.sql consistent_ring--1.0--1.1.sql consistent_ring--1.2.sql consistent_ring--1.1--1.2.sql \
 	consistent_ring_plproxy--1.0.sql
 
-REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves incremental shared_cache ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges row_security search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins servers migrate search_path_servers errors hostile
+REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves incremental shared_cache ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges row_security search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins rebalance servers migrate search_path_servers errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring
 
 ISOLATION = visibility concurrent_changes extension_recreate route_progress shared_cache

@@ -28,7 +28,8 @@
  * moved, the largest removal on ties, until the ring is balanced or no
  * move removes at least improvement_threshold times its bytes (a move
  * between a node above its band and one below removes twice its bytes).
- * 'slots' and 'redis' rings move single slots; 'vnode' rings change a
+ * 'slots' and 'redis' rings move single slots (or, when no single move is
+ * worth it, swap two slots of different sizes); 'vnode' rings change a
  * node's virtual node count (its weight) by 1 to 4, which moves the ranges
  * of the tokens added or removed.  The plan reports net moves: a unit that
  * moved twice is reported once, from its first owner to its last.
@@ -74,8 +75,11 @@
 /* Counters of the heavy key summary ('vnode' rings' floor). */
 #define REBALANCE_HEAVY_KEYS 256
 
-/* Most virtual nodes one step of a 'vnode' plan adds to or removes from a node. */
-#define REBALANCE_MAX_STEP 4
+/*
+ * Most virtual nodes one step of a 'vnode' plan adds to or removes from a
+ * node: plans are made with each of these limits, the best kept.
+ */
+static const int rebalance_vnode_steps[] = {1, 2, 4, 8, 16};
 
 /* One unit of data: a slot, or a range between two potential tokens. */
 typedef struct RebalanceUnit
@@ -792,6 +796,78 @@ plan_balanced(const Rebalance *rb)
 }
 
 /*
+ * Swap a slot of the node furthest outside its band with a smaller (or,
+ * for a node below its band, larger) slot of another node, the swap that
+ * removes the most imbalance per byte moved; false if none removes at least
+ * improvement_threshold times its bytes.  This gets past the point where
+ * a heavy slot fits nowhere until the receiver gives up lighter ones.
+ */
+static bool
+plan_swap(Rebalance *rb)
+{
+	int			a = -1;
+	double		worst = 0;
+	int			best_s = -1;
+	int			best_r = -1;
+	double		best_eff = 0;
+	double		best_gain = 0;
+
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		double		d = distance(&rb->nodes[i], rb->nodes[i].load);
+
+		if (rb->nodes[i].weight > 0 && d > worst)
+		{
+			worst = d;
+			a = i;
+		}
+	}
+	if (a < 0)
+		return false;
+	for (int s = 0; s < rb->nunits; s++)
+	{
+		RebalanceUnit *us = &rb->units[s];
+
+		if (us->plan_owner != a || us->bytes == 0)
+			continue;
+		for (int r = 0; r < rb->nunits; r++)
+		{
+			RebalanceUnit *ur = &rb->units[r];
+			int			b = ur->plan_owner;
+			double		net;
+			double		gain;
+			double		eff;
+
+			if (b < 0 || b == a || !rb->nodes[b].receives || ur->bytes == us->bytes)
+				continue;
+			net = (double) us->bytes - (double) ur->bytes;	/* a to b */
+			gain = move_gain(rb, a, b, net);
+			if (!(gain > 0))
+				continue;
+			eff = gain / (double) (us->bytes + ur->bytes);
+			if (better_move(eff, gain, best_eff, best_gain))
+			{
+				best_eff = eff;
+				best_gain = gain;
+				best_s = s;
+				best_r = r;
+			}
+		}
+	}
+	if (best_s < 0 || best_eff < rb->improvement || best_gain < 0.5)
+		return false;
+	{
+		int			b = rb->units[best_r].plan_owner;
+
+		plan_shift(rb, a, b, rb->units[best_s].bytes, rb->units[best_s].rows);
+		plan_shift(rb, b, a, rb->units[best_r].bytes, rb->units[best_r].rows);
+		rb->units[best_s].plan_owner = b;
+		rb->units[best_r].plan_owner = a;
+	}
+	return true;
+}
+
+/*
  * 'slots' and 'redis': move one slot at a time.  For each slot, the
  * receivers worth trying are the node furthest below its band and the one
  * with the most room in it (other than the slot's owner).
@@ -864,7 +940,12 @@ plan_slots(Rebalance *rb)
 			}
 		}
 		if (best_u < 0 || best_eff < rb->improvement || best_gain < 0.5)
-			break;
+		{
+			/* no single move is worth it: swap two slots, if that is */
+			if (!plan_swap(rb))
+				break;
+			continue;
+		}
 		plan_shift(rb, rb->units[best_u].plan_owner, best_b,
 				   rb->units[best_u].bytes, rb->units[best_u].rows);
 		rb->units[best_u].plan_owner = best_b;
@@ -967,18 +1048,21 @@ vnode_toggle(Rebalance *rb, int k, bool on, LoadDelta *d, int *nd)
  * the next ones, those removed its last ones).
  */
 static void
-plan_vnodes(Rebalance *rb)
+plan_vnodes(Rebalance *rb, int max_step)
 {
-	LoadDelta  *d = palloc(sizeof(LoadDelta) * (2 * REBALANCE_MAX_STEP + 2));
+	LoadDelta  *d = palloc(sizeof(LoadDelta) * (2 * max_step + 2));
 	int			steps = 0;
 
-	rb->prefix = palloc(sizeof(int64) * (rb->nunits + 1));
-	rb->prefix_rows = palloc(sizeof(int64) * (rb->nunits + 1));
-	rb->prefix[0] = rb->prefix_rows[0] = 0;
-	for (int u = 0; u < rb->nunits; u++)
+	if (rb->prefix == NULL)
 	{
-		rb->prefix[u + 1] = rb->prefix[u] + rb->units[u].bytes;
-		rb->prefix_rows[u + 1] = rb->prefix_rows[u] + rb->units[u].rows;
+		rb->prefix = palloc(sizeof(int64) * (rb->nunits + 1));
+		rb->prefix_rows = palloc(sizeof(int64) * (rb->nunits + 1));
+		rb->prefix[0] = rb->prefix_rows[0] = 0;
+		for (int u = 0; u < rb->nunits; u++)
+		{
+			rb->prefix[u + 1] = rb->prefix[u] + rb->units[u].bytes;
+			rb->prefix_rows[u + 1] = rb->prefix_rows[u] + rb->units[u].rows;
+		}
 	}
 
 	while (!plan_balanced(rb) && steps++ < 4 * rb->nunits)
@@ -1000,7 +1084,7 @@ plan_vnodes(Rebalance *rb)
 				int64		moved = 0;
 				int			m;
 
-				for (m = 1; m <= REBALANCE_MAX_STEP; m++)
+				for (m = 1; m <= max_step; m++)
 				{
 					int			v = dir > 0 ? node->vnodes + m - 1 : node->vnodes - m;
 					double		gain = 0;
@@ -1058,6 +1142,7 @@ plan_vnodes(Rebalance *rb)
 			node->vnodes += best_step;
 		}
 	}
+	pfree(d);
 	/* each unit's owner after the plan */
 	for (int k = 0; k < rb->nunits; k++)
 	{
@@ -1067,20 +1152,234 @@ plan_vnodes(Rebalance *rb)
 	}
 }
 
+/* A candidate plan: each unit's owner, each node's virtual nodes, its score. */
+typedef struct PlanResult
+{
+	bool		valid;
+	int32	   *owner;
+	int32	   *vnodes;
+	bool		balanced;
+	double		ratio;			/* max bytes / target */
+	double		outside;		/* imbalance left */
+	int64		moved;
+} PlanResult;
+
+/* Back to the ring as it is, before any move. */
+static void
+plan_reset(Rebalance *rb)
+{
+	for (int u = 0; u < rb->nunits; u++)
+		rb->units[u].plan_owner = rb->units[u].owner;
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+
+		node->load = node->bytes;
+		node->load_rows = node->rows;
+		if (!rb->by_slots)
+			node->vnodes = rb->ring->unpinned ? rb->ring->unpinned->nodes[i].vnodes :
+				rb->ring->nodes[i].vnodes;
+	}
+	if (!rb->by_slots)
+		for (int k = 0; k < rb->nunits; k++)
+			rb->active[k] = rb->potential[k].vnode < rb->nodes[rb->potential[k].node].vnodes;
+}
+
+/*
+ * Keep the plan just made if it beats best: balanced with less data moved,
+ * or (neither balanced) a lower largest ratio, less imbalance left (by more
+ * than 1% of a node's mean bytes), less data moved.
+ */
+static void
+plan_keep(Rebalance *rb, PlanResult *best)
+{
+	PlanResult	r = {0};
+	int64	   *load = palloc0(sizeof(int64) * rb->nnodes);
+	bool		better;
+
+	for (int i = 0; i < rb->nnodes; i++)
+		load[i] = rb->nodes[i].fixed_bytes;
+	for (int u = 0; u < rb->nunits; u++)
+	{
+		RebalanceUnit *unit = &rb->units[u];
+
+		if (unit->plan_owner >= 0)
+			load[unit->plan_owner] += unit->bytes;
+		if (unit->plan_owner != unit->owner && unit->owner >= 0 && unit->plan_owner >= 0)
+			r.moved += unit->bytes;
+	}
+	r.balanced = true;
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+		double		dist;
+
+		if (!(node->weight > 0))
+			continue;
+		dist = distance(node, (double) load[i]);
+		r.outside += dist;
+		r.balanced &= dist == 0;
+		if (node->target > 0)
+			r.ratio = Max(r.ratio, load[i] / node->target);
+	}
+	pfree(load);
+	if (!best->valid)
+		better = true;
+	else if (r.balanced != best->balanced)
+		better = r.balanced;
+	else if (r.balanced)
+		better = r.moved < best->moved;
+	else if (fabs(r.ratio - best->ratio) > 1e-9)
+		better = r.ratio < best->ratio;
+	else if (fabs(r.outside - best->outside) > 0.01 * rb->total_bytes / Max(rb->nnodes, 1))
+		better = r.outside < best->outside;
+	else
+		better = r.moved < best->moved;
+	if (!better)
+		return;
+	if (!best->valid)
+	{
+		best->owner = palloc(sizeof(int32) * Max(rb->nunits, 1));
+		best->vnodes = palloc(sizeof(int32) * Max(rb->nnodes, 1));
+	}
+	best->valid = true;
+	best->balanced = r.balanced;
+	best->ratio = r.ratio;
+	best->outside = r.outside;
+	best->moved = r.moved;
+	for (int u = 0; u < rb->nunits; u++)
+		best->owner[u] = rb->units[u].plan_owner;
+	for (int i = 0; i < rb->nnodes; i++)
+		best->vnodes[i] = rb->nodes[i].vnodes;
+}
+
+/* Make the kept plan the plan. */
+static void
+plan_restore(Rebalance *rb, const PlanResult *best)
+{
+	for (int u = 0; u < rb->nunits; u++)
+		rb->units[u].plan_owner = best->owner[u];
+	for (int i = 0; i < rb->nnodes; i++)
+		rb->nodes[i].vnodes = best->vnodes[i];
+}
+
+/* Heaviest unit first, for qsort_arg over unit indexes. */
+static int
+unit_bytes_cmp(const void *a, const void *b, void *arg)
+{
+	const RebalanceUnit *units = arg;
+	int64		x = units[*(const int *) a].bytes;
+	int64		y = units[*(const int *) b].bytes;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return (*(const int *) a > *(const int *) b) - (*(const int *) a < *(const int *) b);
+}
+
+/*
+ * 'slots' and 'redis': a fresh assignment that keeps slots where they are
+ * when they fit: heaviest slot first, each stays with its owner if the
+ * owner's band has room for it, else goes to the node with the most room
+ * (or, fitting nowhere, the one it loads least).  The greedy moves then
+ * start from it: where single moves get stuck behind a heavy slot, this
+ * finds room for it by moving lighter ones.
+ */
+static void
+plan_sticky_fit(Rebalance *rb)
+{
+	int		   *order = palloc(sizeof(int) * Max(rb->nunits, 1));
+
+	for (int u = 0; u < rb->nunits; u++)
+		order[u] = u;
+	qsort_arg(order, rb->nunits, sizeof(int), unit_bytes_cmp, rb->units);
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		rb->nodes[i].load = rb->nodes[i].fixed_bytes;
+		rb->nodes[i].load_rows = rb->nodes[i].fixed_rows;
+	}
+	for (int k = 0; k < rb->nunits; k++)
+	{
+		RebalanceUnit *unit = &rb->units[order[k]];
+		int			o = unit->owner;
+		int			to = -1;
+
+		if (o < 0)
+			continue;
+		if (unit->bytes == 0 ||
+			(rb->nodes[o].receives && rb->nodes[o].load + unit->bytes <= rb->nodes[o].high))
+			to = o;
+		else
+		{
+			double		best_room = 0;
+			double		best_ratio = 0;
+
+			for (int i = 0; i < rb->nnodes; i++)
+			{
+				RebalanceNode *node = &rb->nodes[i];
+				double		room = node->high - node->load;
+
+				if (node->receives && room >= unit->bytes && (to < 0 || room > best_room))
+				{
+					to = i;
+					best_room = room;
+				}
+			}
+			if (to < 0)
+				for (int i = 0; i < rb->nnodes; i++)
+				{
+					RebalanceNode *node = &rb->nodes[i];
+					double		ratio;
+
+					if (!node->receives || !(node->target > 0))
+						continue;
+					ratio = (node->load + unit->bytes) / node->target;
+					if (to < 0 || ratio < best_ratio)
+					{
+						to = i;
+						best_ratio = ratio;
+					}
+				}
+			if (to < 0)
+				to = o;
+		}
+		unit->plan_owner = to;
+		rb->nodes[to].load += unit->bytes;
+		rb->nodes[to].load_rows += unit->rows;
+	}
+	pfree(order);
+}
+
 /* Plan, then total the net moves and the figures. */
 static void
 rebalance_plan(Rebalance *rb, double threshold, double improvement)
 {
 	double		excess = 0;
 	double		missing = 0;
+	PlanResult	best = {0};
 
 	rb->threshold = check_fraction("threshold", threshold, 0, 1, false);
 	rb->improvement = check_fraction("improvement_threshold", improvement, 0, 2, false);
 	plan_targets(rb);
 	if (rb->by_slots)
+	{
+		/* from the layout as it is, then from a sticky first fit */
 		plan_slots(rb);
+		plan_keep(rb, &best);
+		plan_reset(rb);
+		plan_sticky_fit(rb);
+		plan_slots(rb);
+		plan_keep(rb, &best);
+	}
 	else
-		plan_vnodes(rb);
+	{
+		for (int i = 0; i < lengthof(rebalance_vnode_steps); i++)
+		{
+			plan_reset(rb);
+			plan_vnodes(rb, rebalance_vnode_steps[i]);
+			plan_keep(rb, &best);
+		}
+	}
+	plan_restore(rb, &best);
 
 	/* net moves: a unit counts once, from its first owner to its last */
 	for (int i = 0; i < rb->nnodes; i++)

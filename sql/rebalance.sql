@@ -1,0 +1,187 @@
+--
+-- Balancing by data: ring_load, ring_rebalance_plan, ring_rebalance_report,
+-- ring_rebalance, ring_set_capacity.  The table: 300 tenants whose row
+-- counts follow Zipf's law (tenant k has ceil(3000 * k^-1.1) rows of ~80
+-- bytes); every figure is checked against ring_shard over the table itself.
+--
+CREATE TABLE tenants (tenant integer, id integer, payload text);
+INSERT INTO tenants
+SELECT k, g, repeat('x', 40)
+  FROM generate_series(1, 300) k, generate_series(1, ceil(3000 * k ^ -1.1)::int) g;
+SELECT count(*) AS rows, count(DISTINCT tenant) AS tenants FROM tenants t;
+
+SELECT ring_create('by_data', 'slots', slots => 64);
+SELECT count(ring_add_node('by_data', 'n' || i)) FROM generate_series(1, 4) i;
+
+-- ring_load: per slot, each slot's owner as ring_shard places its keys
+SELECT count(*) AS slots, sum(rows) AS rows, sum(bytes) AS bytes, max(bytes_error) AS error
+  FROM ring_load('by_data', 'tenants', 'tenant');
+SELECT l.node, l.rows, l.bytes, (l.rows, l.bytes) = (p.rows, p.bytes) AS as_placed
+  FROM (SELECT node, sum(rows) AS rows, sum(bytes) AS bytes
+          FROM ring_load('by_data', 'tenants', 'tenant') GROUP BY 1) l
+  LEFT JOIN (SELECT ring_shard('by_data', tenant) AS node, count(*) AS rows, sum(pg_column_size(t.*)) AS bytes
+               FROM tenants t GROUP BY 1) p USING (node)
+ ORDER BY 1;
+-- a slot holds the keys whose position is in it
+SELECT count(*) AS misplaced
+  FROM tenants t JOIN ring_load('by_data', 'tenants', 'tenant') l
+    ON ring_hash('by_data', t.tenant) BETWEEN l.first_position AND l.last_position
+ WHERE (ring_hash('by_data', t.tenant) >> 58) + 32 IS DISTINCT FROM l.slot
+    OR ring_shard('by_data', t.tenant) IS DISTINCT FROM l.node;
+
+-- the report: each node before and after the plan, then the ring
+SELECT node, capacity, weight, new_weight, target_bytes, rows, bytes, bytes_after,
+       bytes_out, bytes_in, must_move, round(ratio::numeric, 3) AS ratio,
+       round(ratio_after::numeric, 3) AS ratio_after, round(ratio_floor::numeric, 3) AS ratio_floor
+  FROM ring_rebalance_report('by_data', 'tenants', 'tenant');
+-- the heaviest tenant is 0.8 of a node's share: the floor is 1
+SELECT round((SELECT sum(pg_column_size(t.*)) FROM tenants t WHERE tenant = 1)
+             / ((SELECT sum(pg_column_size(t.*)) FROM tenants t) / 4.0), 3) AS heaviest_over_mean;
+
+-- the plan: one row per slot, the bytes it holds, from its owner
+SELECT count(*) AS moves, sum(bytes) AS bytes, count(DISTINCT slot) = count(*) AS slots_once,
+       bool_and(from_node <> to_node) AS real_moves
+  FROM ring_rebalance_plan('by_data', 'tenants', 'tenant');
+SELECT count(*) AS wrong
+  FROM ring_rebalance_plan('by_data', 'tenants', 'tenant') p
+  JOIN ring_load('by_data', 'tenants', 'tenant') l USING (slot)
+ WHERE p.from_node IS DISTINCT FROM l.node OR p.bytes IS DISTINCT FROM l.bytes
+    OR p.rows IS DISTINCT FROM l.rows OR p.first_position IS DISTINCT FROM l.first_position;
+
+-- apply: one new version; every key in a planned slot moved to its to_node, no other key moved
+CREATE TABLE planned AS SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant');
+SELECT ring_rebalance('by_data', 'tenants', 'tenant');
+SELECT count(*) FILTER (WHERE p.slot IS NULL AND ring_shard('by_data', t.tenant, 1) <> ring_shard('by_data', t.tenant, 2)) AS unplanned_moves,
+       count(*) FILTER (WHERE p.slot IS NOT NULL AND ring_shard('by_data', t.tenant, 2) IS DISTINCT FROM p.to_node) AS misplaced,
+       count(*) FILTER (WHERE p.slot IS NOT NULL) AS rows_moved
+  FROM tenants t LEFT JOIN planned p ON (ring_hash('by_data', t.tenant) >> 58) + 32 = p.slot;
+-- ring_moves (what ring_migrate moves) lists exactly the planned slots
+SELECT count(*) AS ranges, sum(((range_end >> 58) + 32) - ((range_start >> 58) + 32) + 1) AS slots
+  FROM ring_moves('by_data', 1, 2);
+SELECT count(*) AS planned_slots FROM planned;
+-- bytes per node as placed now: the report's bytes_after
+SELECT ring_shard('by_data', tenant) AS node, sum(pg_column_size(t.*)) AS bytes
+  FROM tenants t GROUP BY 1 ORDER BY 1;
+-- nothing left worth moving: the same version
+SELECT ring_rebalance('by_data', 'tenants', 'tenant');
+SELECT count(*) AS moves FROM ring_rebalance_plan('by_data', 'tenants', 'tenant');
+
+-- capacities: n2 should hold twice the others' share, n4 nothing (drained)
+SELECT ring_set_capacity('by_data', 'n2', 2), ring_set_capacity('by_data', 'n4', 0);
+SELECT node, capacity, target_bytes, bytes_after, round(ratio_after::numeric, 3) AS ratio_after
+  FROM ring_rebalance_report('by_data', 'tenants', 'tenant');
+SELECT ring_rebalance('by_data', 'tenants', 'tenant');
+SELECT count(*) AS rows_on_n4 FROM tenants WHERE ring_shard('by_data', tenant) = 'n4';
+-- back to its weight
+SELECT ring_set_capacity('by_data', 'n4', NULL);
+SELECT node, capacity FROM ring_rebalance_report('by_data', 'tenants', 'tenant') WHERE node = 'n4';
+-- a larger threshold: fewer moves, never more
+SELECT (SELECT count(*) FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', 0.5))
+       <= (SELECT count(*) FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', 0.05)) AS fewer;
+
+-- pinned keys count for their node and never move
+SELECT ring_pin('by_data', '7', 'n3');
+SELECT node, slot, rows, bytes FROM ring_load('by_data', 'tenants', 'tenant') WHERE slot IS NULL;
+SELECT sum(rows) FILTER (WHERE slot IS NOT NULL) AS rows_in_slots, sum(rows) AS rows
+  FROM ring_load('by_data', 'tenants', 'tenant');
+SELECT ring_set_capacity('by_data', 'n3', 0);
+SELECT ring_rebalance('by_data', 'tenants', 'tenant');
+SELECT ring_shard('by_data', tenant) AS node, count(*) AS rows FROM tenants
+ WHERE ring_shard('by_data', tenant) = 'n3' GROUP BY 1;
+SELECT ring_set_capacity('by_data', 'n3', NULL);
+
+-- any relation the caller may read: a view over two tables, a partitioned table
+CREATE TABLE tenants_a AS SELECT * FROM tenants WHERE tenant % 2 = 0;
+CREATE TABLE tenants_b AS SELECT * FROM tenants WHERE tenant % 2 = 1;
+CREATE VIEW tenants_all AS SELECT * FROM tenants_a UNION ALL SELECT * FROM tenants_b;
+CREATE TABLE tenants_p (tenant integer, id integer, payload text) PARTITION BY HASH (tenant);
+CREATE TABLE tenants_p0 PARTITION OF tenants_p FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+CREATE TABLE tenants_p1 PARTITION OF tenants_p FOR VALUES WITH (MODULUS 2, REMAINDER 1);
+INSERT INTO tenants_p SELECT * FROM tenants;
+SELECT (SELECT array_agg(row(slot, rows, bytes) ORDER BY slot, node) FROM ring_load('by_data', 'tenants_all', 'tenant'))
+     = (SELECT array_agg(row(slot, rows, bytes) ORDER BY slot, node) FROM ring_load('by_data', 'tenants', 'tenant')) AS view_same,
+       (SELECT array_agg(row(slot, rows, bytes) ORDER BY slot, node) FROM ring_load('by_data', 'tenants_p', 'tenant'))
+     = (SELECT array_agg(row(slot, rows, bytes) ORDER BY slot, node) FROM ring_load('by_data', 'tenants', 'tenant')) AS partitioned_same;
+
+-- a sample: estimates within a few standard errors, the error stated
+CREATE TABLE big AS SELECT (i % 5000) AS tenant, repeat('y', 100) AS payload FROM generate_series(1, 200000) i;
+SELECT abs(r.bytes - (SELECT sum(s.bytes) FROM (SELECT tenant, sum(pg_column_size(b.*)) AS bytes FROM big b GROUP BY 1) s))
+       <= 6 * r.bytes_error AS total_within,
+       r.bytes_error > 0 AS error_stated
+  FROM ring_rebalance_report('by_data', 'big', 'tenant', sample_percent => 20) r WHERE r.node IS NULL;
+SELECT bool_and(abs(r.bytes - p.bytes) <= 6 * r.bytes_error + 1) AS nodes_within
+  FROM ring_rebalance_report('by_data', 'big', 'tenant', sample_percent => 20) r
+  JOIN (SELECT ring_shard('by_data', tenant) AS node, sum(pg_column_size(b.*)) AS bytes FROM big b GROUP BY 1) p USING (node);
+
+-- a 'vnode' ring: weights change; each node's capacity is recorded first
+SELECT ring_create('by_data_v', 'vnode', 16);
+SELECT count(ring_add_node('by_data_v', 'v' || i)) FROM generate_series(1, 4) i;
+SELECT l.node, (l.rows, l.bytes) = (p.rows, p.bytes) AS as_placed
+  FROM (SELECT node, sum(rows) AS rows, sum(bytes) AS bytes
+          FROM ring_load('by_data_v', 'tenants', 'tenant') GROUP BY 1) l
+  LEFT JOIN (SELECT ring_shard('by_data_v', tenant) AS node, count(*) AS rows, sum(pg_column_size(t.*)) AS bytes
+               FROM tenants t GROUP BY 1) p USING (node)
+ ORDER BY 1;
+SELECT count(*) AS misplaced
+  FROM tenants t JOIN ring_load('by_data_v', 'tenants', 'tenant') l
+    ON ring_hash('by_data_v', t.tenant) BETWEEN l.first_position AND l.last_position
+ WHERE ring_shard('by_data_v', t.tenant) IS DISTINCT FROM l.node;
+CREATE TABLE planned_v AS
+SELECT node, new_weight, bytes_after FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NOT NULL;
+SELECT node, new_weight, new_weight * 16 = round(new_weight * 16) AS whole_vnodes FROM planned_v ORDER BY 1;
+SELECT (SELECT round(ratio_after::numeric, 3) FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NULL)
+       < (SELECT round(ratio::numeric, 3) FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NULL) AS improves;
+SELECT ring_rebalance('by_data_v', 'tenants', 'tenant');
+SELECT n.node, n.weight = p.new_weight AS weight_as_planned FROM ring_nodes n JOIN planned_v p USING (node)
+ WHERE n.ring = 'by_data_v' ORDER BY 1;
+SELECT p.node, s.bytes = p.bytes_after AS bytes_as_planned
+  FROM planned_v p
+  JOIN (SELECT ring_shard('by_data_v', tenant) AS node, sum(pg_column_size(t.*)) AS bytes FROM tenants t GROUP BY 1) s USING (node)
+ ORDER BY 1;
+-- capacities are the weights the nodes had: the next plan aims at the same shares
+SELECT node, capacity, weight <> capacity AS reweighted
+  FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NOT NULL ORDER BY 1;
+SELECT pg_catalog.count(*) AS moves_left FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant');
+
+-- a 'redis' ring: hash slots, no positions
+SELECT ring_create('by_data_r', 'redis');
+SELECT count(ring_add_node('by_data_r', '10.0.0.' || i || ':6379')) FROM generate_series(1, 3) i;
+SELECT count(*) AS slots, sum(rows) AS rows, count(first_position) AS positions
+  FROM ring_load('by_data_r', 'tenants', 'tenant');
+SELECT ring_rebalance('by_data_r', 'tenants', 'tenant');
+SELECT count(*) FILTER (WHERE ring_shard('by_data_r', tenant, 1) <> ring_shard('by_data_r', tenant, 2)) > 0 AS moved,
+       count(*) FILTER (WHERE ring_hash('by_data_r', tenant) IS DISTINCT FROM ring_hash('by_data_r', tenant::text)) AS hash_differs
+  FROM tenants;
+
+-- errors
+SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', -0.1);
+SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', 'NaN');
+SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', improvement_threshold => 3);
+SELECT * FROM ring_load('by_data', 'tenants', 'tenant', 0);
+SELECT * FROM ring_load('by_data', 'tenants', 'tenant', 101);
+SELECT * FROM ring_load('by_data', 'tenants', 'no_such_column');
+SELECT * FROM ring_load('no_such_ring', 'tenants', 'tenant');
+SELECT * FROM ring_load('by_data', 'tenants_all', 'tenant', 50);
+SELECT ring_create('by_data_j', 'jump');
+SELECT ring_add_node('by_data_j', 'j1');
+SELECT * FROM ring_load('by_data_j', 'tenants', 'tenant');
+SELECT ring_create('by_data_e', 'slots');
+SELECT * FROM ring_load('by_data_e', 'tenants', 'tenant');
+SELECT ring_set_capacity('by_data', 'n9', 1);
+SELECT ring_set_capacity('by_data', 'n1', -1);
+SELECT ring_set_capacity('by_data', 'n1', 'Infinity');
+SELECT ring_set_capacity('by_data', 'n1', 0), ring_set_capacity('by_data', 'n2', 0),
+       ring_set_capacity('by_data', 'n3', 0), ring_set_capacity('by_data', 'n4', 0);
+SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant');
+SELECT count(ring_set_capacity('by_data', 'n' || i, NULL)) FROM generate_series(1, 4) i;
+-- another role: the ring's lookup rights and the table's SELECT right apply; changes need the owner
+CREATE ROLE regress_rebalance_other;
+GRANT SELECT ON tenants TO regress_rebalance_other;
+SET ROLE regress_rebalance_other;
+SELECT count(*) FROM ring_rebalance_plan('by_data', 'tenants', 'tenant');
+SELECT ring_rebalance('by_data', 'tenants', 'tenant');
+SELECT ring_set_capacity('by_data', 'n1', 1);
+SELECT count(*) FROM ring_load('by_data', 'big', 'tenant');
+RESET ROLE;
+REVOKE SELECT ON tenants FROM regress_rebalance_other;
+DROP ROLE regress_rebalance_other;
