@@ -9,8 +9,13 @@ OBJS = \
 	src/ring_catalog.o \
 	src/ring_cache.o \
 	src/ring_shmem.o \
+	src/ring_compile.o \
 	src/ring_vnode.o \
+	src/ring_rendezvous.o \
 	src/ring_admin.o \
+	src/ring_access.o \
+	src/ring_pins.o \
+	src/ring_tokens.o \
 	src/ring_lookup.o \
 	src/ring_diff.o \
 	src/ring_svg.o \

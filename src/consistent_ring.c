@@ -13,7 +13,7 @@
 #include "consistent_ring.h"
 #include "ring_cache.h"
 #include "ring_shmem.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 PG_MODULE_MAGIC;
 

@@ -1,7 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * ring_admin.c
- *	  SQL functions that create, change and drop rings.
+ *	  SQL functions that create, change and drop rings: ring_create,
+ *	  ring_add_node, ring_remove_node, ring_set_weight, ring_set_server,
+ *	  ring_drop, ring_set_capacity, and the weights of a rebalance plan.
+ *	  Every change is validated here (names, weights, sizes) and goes
+ *	  through the skeleton below: lock the ring, check the caller owns it,
+ *	  join or create the transaction's version, write the catalog rows.
+ *	  Stored tokens are laid out again by ring_tokens.c, pins are
+ *	  ring_pins.c's, and who may do what is ring_access.c's.
  *
  * Versions: the first change a transaction makes to a ring locks the ring's
  * row (SELECT ... FOR UPDATE), so concurrent changers of one ring queue up,
@@ -12,10 +19,10 @@
  * Version 0 of every ring is the empty ring ring_create() made.
  *
  * Privileges: a ring's owner (its creator), members of the owning role and
- * superusers may change or drop it and grant or revoke lookups.  After that
- * check, the changes go through SPI as the owner of the catalog tables
- * (which nobody else may write), in a security-restricted operation, with
- * fully qualified names; they fire the tables' invalidation triggers.
+ * superusers may change or drop it.  After that check, the changes go
+ * through SPI as the owner of the catalog tables (which nobody else may
+ * write; ring_access.c), in a security-restricted operation, with fully
+ * qualified names; they fire the tables' invalidation triggers.
  *
  *-------------------------------------------------------------------------
  */
@@ -36,58 +43,13 @@
 #include "port/pg_bitutils.h"
 #include "utils/lsyscache.h"
 
+#include "ring_admin.h"
 #include "ring_catalog.h"
 #include "ring_keys.h"
 #include "ring_ketama.h"
 #include "ring_layout.h"
 #include "ring_rebalance.h"
 #include "ring_redis.h"
-
-/* A ring locked for a change. */
-typedef struct RingChange
-{
-	int32		ring_id;
-	int32		version;		/* newest version */
-	int32		vnodes;
-	RingAlgorithm algorithm;
-	int32		slots;			/* 'slots' rings: number of slots */
-	int32		table_size;		/* 'maglev' rings: table size */
-	bool		stored_tokens;	/* its tokens are in the tokens table */
-	bool		version_is_own; /* newest version made by this transaction */
-	const char *name;
-	RingAccess	access;
-} RingChange;
-
-/*
- * Connect to SPI and act as the owner of the catalog tables, with
- * search_path pinned to pg_catalog (every name is qualified anyway).  An
- * error restores the caller's identity and settings with the abort.
- */
-void
-begin_as_catalog_owner(RingCaller *caller)
-{
-	Oid			owner = ring_catalog_owner();
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&caller->user, &caller->sec_context);
-	SetUserIdAndSecContext(owner, caller->sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	caller->guc_nest_level = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-/* Back to the calling user and settings; disconnect from SPI. */
-void
-end_as_catalog_owner(RingCaller *caller)
-{
-	AtEOXact_GUC(true, caller->guc_nest_level);
-	SetUserIdAndSecContext(caller->user, caller->sec_context);
-	SPI_finish();
-}
 
 /* insufficient_privilege unless the caller may change the ring. */
 static void
@@ -187,8 +149,8 @@ check_node_name(const RingChange *chg, text *node)
 }
 
 /* Run one statement through SPI; returns the number of rows processed. */
-static uint64
-run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
+uint64
+ring_admin_run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
 {
 	int			ret = SPI_execute_with_args(sql, nargs, types, values, NULL,
 											false, 0);
@@ -204,7 +166,7 @@ run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
  * check the caller owns it.  Whether the newest version is this
  * transaction's own comes from its versions row, which nothing updates.
  */
-static void
+void
 ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 {
 	Oid			types[1] = {TEXTOID};
@@ -218,7 +180,7 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 	TransactionId xmin;
 
 	/* lock the rings row alone: a join would defeat READ COMMITTED's recheck */
-	if (run("SELECT ring_id, version, vnodes, owner, public_lookup, readers,"
+	if (ring_admin_run("SELECT ring_id, version, vnodes, owner, public_lookup, readers,"
 			" algorithm, slots, table_size, token_allocation"
 			" FROM consistent_ring.rings WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
 			1, types, values, SPI_OK_SELECT) == 0)
@@ -251,7 +213,7 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 	vtypes[1] = INT4OID;
 	vvalues[0] = Int32GetDatum(chg->ring_id);
 	vvalues[1] = Int32GetDatum(chg->version);
-	if (run("SELECT xmin FROM consistent_ring.versions"
+	if (ring_admin_run("SELECT xmin FROM consistent_ring.versions"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
 			2, vtypes, vvalues, SPI_OK_SELECT) != 1)
 		elog(ERROR, "version %d of ring \"%s\" has no versions row",
@@ -262,8 +224,19 @@ ring_lock(text *ring, const RingCaller *caller, RingChange *chg)
 	check_ring_owner(caller, chg);
 }
 
+/*
+ * Begin a change to a ring: act as the catalog's owner, lock the ring and
+ * check that the caller owns it.  end_as_catalog_owner() ends it.
+ */
+void
+ring_change_begin(text *ring, RingCaller *caller, RingChange *chg)
+{
+	begin_as_catalog_owner(caller);
+	ring_lock(ring, caller, chg);
+}
+
 /* The version this transaction's changes go to, creating it if needed. */
-static int32
+int32
 ring_change_version(RingChange *chg, const RingCaller *caller)
 {
 	Oid			types[3] = {INT4OID, INT4OID, NAMEOID};
@@ -281,9 +254,9 @@ ring_change_version(RingChange *chg, const RingCaller *caller)
 	values[1] = Int32GetDatum(chg->version + 1);
 	values[2] = DirectFunctionCall1(namein,
 									CStringGetDatum(GetUserNameFromId(caller->user, false)));
-	run("INSERT INTO consistent_ring.versions (ring_id, version, created_by) VALUES ($1, $2, $3)",
+	ring_admin_run("INSERT INTO consistent_ring.versions (ring_id, version, created_by) VALUES ($1, $2, $3)",
 		3, types, values, SPI_OK_INSERT);
-	run("UPDATE consistent_ring.rings SET version = $2"
+	ring_admin_run("UPDATE consistent_ring.rings SET version = $2"
 		" WHERE ring_id OPERATOR(pg_catalog.=) $1",
 		2, types, values, SPI_OK_UPDATE);
 	chg->version++;
@@ -295,15 +268,15 @@ ring_change_version(RingChange *chg, const RingCaller *caller)
  * Find a node's current row: its weight, the version it came in, its zone,
  * its place in the order of joining and its server.
  */
-static bool
-node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
+bool
+ring_node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
 			 text **zone, int64 *joined, text **server)
 {
 	Oid			types[2] = {INT4OID, TEXTOID};
 	Datum		values[2] = {Int32GetDatum(chg->ring_id), PointerGetDatum(node)};
 	bool		isnull;
 
-	if (run("SELECT weight, added_in, zone, joined, server FROM consistent_ring.nodes"
+	if (ring_admin_run("SELECT weight, added_in, zone, joined, server FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2"
 			" AND removed_in IS NULL",
 			2, types, values, SPI_OK_SELECT) == 0)
@@ -328,8 +301,8 @@ node_current(const RingChange *chg, text *node, double *weight, int32 *added_in,
 }
 
 /* undefined_object for a node that is not in the ring. */
-static void
-report_missing_node(const RingChange *chg, text *node)
+void
+ring_report_missing_node(const RingChange *chg, text *node)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -373,12 +346,12 @@ node_end(const RingChange *chg, text *node, int32 added_in, int32 version)
 	Int32GetDatum(version)};
 
 	if (added_in == version)
-		run("DELETE FROM consistent_ring.nodes"
+		ring_admin_run("DELETE FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2"
 			" AND added_in OPERATOR(pg_catalog.=) $3",
 			3, types, values, SPI_OK_DELETE);
 	else
-		run("UPDATE consistent_ring.nodes SET removed_in = $3"
+		ring_admin_run("UPDATE consistent_ring.nodes SET removed_in = $3"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2"
 			" AND removed_in IS NULL",
 			3, types, values, SPI_OK_UPDATE);
@@ -397,7 +370,7 @@ check_ring_size(const RingChange *chg)
 	int64		weighted = 0;
 	uint64		n;
 
-	n = run("SELECT weight FROM consistent_ring.nodes"
+	n = ring_admin_run("SELECT weight FROM consistent_ring.nodes"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL",
 			1, types, values, SPI_OK_SELECT);
 	if (n > RING_MAX_NODES)
@@ -431,398 +404,6 @@ check_ring_size(const RingChange *chg)
 				 errmsg("ring \"%s\" would have more nodes than table entries", chg->name),
 				 errdetail("It would have " INT64_FORMAT " nodes with a weight above 0, and its table has %d entries.",
 						   weighted, chg->table_size)));
-}
-
-/* The live nodes of a ring, in name byte order, for a layout. */
-static int
-layout_nodes(const RingChange *chg, text ***names, LayoutNode **nodes)
-{
-	Oid			types[1] = {INT4OID};
-	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
-	uint64		n;
-
-	n = run("SELECT node, weight, joined FROM consistent_ring.nodes"
-			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
-			" ORDER BY node",
-			1, types, values, SPI_OK_SELECT);
-	*names = palloc(Max(n, 1) * sizeof(text *));
-	*nodes = palloc(Max(n, 1) * sizeof(LayoutNode));
-	for (uint64 i = 0; i < n; i++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[i];
-		bool		isnull;
-
-		(*names)[i] = DatumGetTextPCopy(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull));
-		(*nodes)[i].weight = DatumGetFloat8(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull));
-		(*nodes)[i].joined = DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 3, &isnull));
-		(*nodes)[i].target = chg->algorithm == RING_ALGORITHM_VNODE ?
-			ring_virtual_nodes(chg->vnodes, (*nodes)[i].weight) : 0;
-	}
-	return (int) n;
-}
-
-/* Index of name among names (sorted by bytes), or -1. */
-static int32
-find_name(text **names, int n, text *name)
-{
-	int			lo = 0;
-	int			hi = n - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-		int			la = VARSIZE_ANY_EXHDR(names[mid]);
-		int			lb = VARSIZE_ANY_EXHDR(name);
-		int			c = memcmp(VARDATA_ANY(names[mid]), VARDATA_ANY(name), Min(la, lb));
-
-		if (c == 0)
-			c = (la > lb) - (la < lb);
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return -1;
-}
-
-/*
- * The current stored tokens of a ring, ascending, owners as indexes into
- * names (-1 for a node not among them); or with before > 0, the tokens of
- * version before - 1.
- */
-static uint32
-layout_tokens(const RingChange *chg, text **names, int nnames,
-			  LayoutToken **tokens, int32 before)
-{
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2] = {Int32GetDatum(chg->ring_id), Int32GetDatum(before)};
-	uint64		n;
-
-	if (before > 0)
-		n = run("SELECT token, node FROM consistent_ring.tokens"
-				" WHERE ring_id OPERATOR(pg_catalog.=) $1"
-				" AND added_in OPERATOR(pg_catalog.<) $2"
-				" AND (removed_in IS NULL OR removed_in OPERATOR(pg_catalog.>=) $2)"
-				" ORDER BY token",
-				2, types, values, SPI_OK_SELECT);
-	else
-		n = run("SELECT token, node FROM consistent_ring.tokens"
-				" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
-				" ORDER BY token",
-				1, types, values, SPI_OK_SELECT);
-	*tokens = palloc(Max(n, 1) * sizeof(LayoutToken));
-	for (uint64 i = 0; i < n; i++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[i];
-		bool		isnull;
-
-		(*tokens)[i].biased = (uint64) DatumGetInt64(SPI_getbinval(row, SPI_tuptable->tupdesc, 1, &isnull)) ^
-			(UINT64CONST(1) << 63);
-		(*tokens)[i].node = find_name(names, nnames,
-									  DatumGetTextPP(SPI_getbinval(row, SPI_tuptable->tupdesc, 2, &isnull)));
-	}
-	return (uint32) n;
-}
-
-/* Run sql with $1 = ring id, $2 = version, $3 = tokens, $4 = nodes. */
-static void
-run_tokens(const char *sql, const RingChange *chg, int32 version,
-		   Datum *tokens, Datum *nodes, int n, int expect)
-{
-	Oid			types[4] = {INT4OID, INT4OID, INT8ARRAYOID, TEXTARRAYOID};
-	Datum		values[4];
-
-	if (n == 0)
-		return;
-	values[0] = Int32GetDatum(chg->ring_id);
-	values[1] = Int32GetDatum(version);
-	values[2] = PointerGetDatum(construct_array(tokens, n, INT8OID, sizeof(int64),
-												FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	values[3] = nodes ? PointerGetDatum(construct_array(nodes, n, TEXTOID, -1, false,
-														TYPALIGN_INT)) : (Datum) 0;
-	run(sql, nodes ? 4 : 3, types, values, expect);
-}
-
-/*
- * Replace the stored tokens of the ring at version, old (ascending, owners
- * indexing names), by new (the same): end the current rows of tokens that
- * go or change owner, and insert the new ones.
- */
-static void
-store_tokens(const RingChange *chg, int32 version, text **names,
-			 const LayoutToken *old, uint32 nold, const LayoutToken *new,
-			 uint32 nnew)
-{
-	uint32		i = 0;
-	uint32		j = 0;
-	Datum	   *gone;
-	Datum	   *added;
-	Datum	   *added_nodes;
-	int			ngone = 0;
-	int			nadded = 0;
-
-	/* both ascending: merge */
-	gone = palloc(Max(nold, 1) * sizeof(Datum));
-	added = palloc(Max(nnew, 1) * sizeof(Datum));
-	added_nodes = palloc(Max(nnew, 1) * sizeof(Datum));
-	while (i < nold || j < nnew)
-	{
-		if (j == nnew || (i < nold && old[i].biased < new[j].biased))
-		{
-			gone[ngone++] = Int64GetDatum((int64) (old[i++].biased ^ (UINT64CONST(1) << 63)));
-			continue;
-		}
-		if (i == nold || new[j].biased < old[i].biased)
-		{
-			added[nadded] = Int64GetDatum((int64) (new[j].biased ^ (UINT64CONST(1) << 63)));
-			added_nodes[nadded++] = PointerGetDatum(names[new[j++].node]);
-			continue;
-		}
-		if (old[i].node != new[j].node)
-		{
-			gone[ngone++] = Int64GetDatum((int64) (old[i].biased ^ (UINT64CONST(1) << 63)));
-			added[nadded] = Int64GetDatum((int64) (new[j].biased ^ (UINT64CONST(1) << 63)));
-			added_nodes[nadded++] = PointerGetDatum(names[new[j].node]);
-		}
-		i++;
-		j++;
-	}
-
-	/* rows made in this very version go; older ones end here */
-	run_tokens("DELETE FROM consistent_ring.tokens"
-			   " WHERE ring_id OPERATOR(pg_catalog.=) $1 AND added_in OPERATOR(pg_catalog.=) $2"
-			   " AND token OPERATOR(pg_catalog.=) ANY ($3)",
-			   chg, version, gone, NULL, ngone, SPI_OK_DELETE);
-	run_tokens("UPDATE consistent_ring.tokens SET removed_in = $2"
-			   " WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
-			   " AND token OPERATOR(pg_catalog.=) ANY ($3)",
-			   chg, version, gone, NULL, ngone, SPI_OK_UPDATE);
-	run_tokens("INSERT INTO consistent_ring.tokens (ring_id, token, node, added_in)"
-			   " SELECT $1, t.token, t.node, $2"
-			   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4)) AS t(token, node)",
-			   chg, version, added, added_nodes, nadded, SPI_OK_INSERT);
-}
-
-/* Each slot's owner from the stored tokens of a 'slots' or 'redis' ring. */
-static int32 *
-slot_owners(const RingChange *chg, const LayoutToken *old, uint32 nold)
-{
-	int			bits = pg_leftmost_one_pos32((uint32) chg->slots);
-	int32	   *owner = palloc(chg->slots * sizeof(int32));
-
-	for (int32 s = 0; s < chg->slots; s++)
-		owner[s] = -1;
-	/* a slot's owner: that of the token covering its last position */
-	for (int32 s = 0, t = 0; s < chg->slots && nold > 0; s++)
-	{
-		uint64		last = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
-
-		while (old[t].biased < last)
-			t++;
-		owner[s] = old[t].node;
-	}
-	return owner;
-}
-
-/*
- * The stored tokens of slot owners: one per slot that has an owner on a
- * 'slots' ring; on a 'redis' ring (whose slots all have an owner) one per
- * run of slots with the same owner, at its last slot.
- */
-static LayoutToken *
-slot_tokens(const RingChange *chg, const int32 *owner, uint32 *n)
-{
-	int			bits = pg_leftmost_one_pos32((uint32) chg->slots);
-	LayoutToken *tokens = palloc(chg->slots * sizeof(LayoutToken));
-	bool		runs = chg->algorithm == RING_ALGORITHM_REDIS;
-
-	*n = 0;
-	for (int32 s = 0; s < chg->slots; s++)
-	{
-		if (owner[s] < 0)
-			continue;
-		if (runs && s + 1 < chg->slots && owner[s + 1] == owner[s])
-			continue;
-		tokens[*n].biased = (uint64) ring_slot_token(s, bits) ^ (UINT64CONST(1) << 63);
-		tokens[(*n)++].node = owner[s];
-	}
-	return tokens;
-}
-
-/* Order of joining, for qsort_arg over node indexes. */
-static int
-joined_cmp(const void *a, const void *b, void *arg)
-{
-	const LayoutNode *nodes = arg;
-	int64		x = nodes[*(const int32 *) a].joined;
-	int64		y = nodes[*(const int32 *) b].joined;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * A new Redis cluster (README, "'redis'"): the nodes of positive weight
- * split the slots as redis-cli --cluster create does, in the order they
- * joined.
- */
-static void
-redis_create_layout(int32 *owner, const LayoutNode *nodes, int nnodes)
-{
-	int32	   *order = palloc(Max(nnodes, 1) * sizeof(int32));
-	int32	   *first;
-	int			n = 0;
-
-	for (int i = 0; i < nnodes; i++)
-		if (nodes[i].weight > 0)
-			order[n++] = i;
-	qsort_arg(order, n, sizeof(int32), joined_cmp, (void *) nodes);
-
-	for (int32 s = 0; s < RING_REDIS_SLOTS; s++)
-		owner[s] = -1;
-	if (n == 0)
-		return;
-	first = palloc((n + 1) * sizeof(int32));
-	ring_redis_create_layout(n, first);
-	for (int i = 0; i < n; i++)
-		for (int32 s = first[i]; s < first[i + 1]; s++)
-			owner[s] = order[i];
-}
-
-/* Token order, for qsort. */
-static int
-layout_token_cmp(const void *a, const void *b)
-{
-	uint64		x = ((const LayoutToken *) a)->biased;
-	uint64		y = ((const LayoutToken *) b)->biased;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * The new tokens of a 'cassandra' ring after a change to node changed:
- * every other node keeps its tokens; changed gets the tokens given (a new
- * node), or as many as vnodes * weight says, added or taken away by the
- * balanced rule (ring_layout_balanced).
- */
-static LayoutToken *
-cassandra_layout(const RingChange *chg, text **names, LayoutNode *nodes,
-				 int nnodes, const LayoutToken *old, uint32 nold, text *changed,
-				 ArrayType *given, uint32 *nnew)
-{
-	int32		target = changed ? find_name(names, nnodes, changed) : -1;
-	LayoutToken *new;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	uint32		n = 0;
-
-	for (int i = 0; i < nnodes; i++)
-		nodes[i].target = 0;
-	for (uint32 t = 0; t < nold; t++)
-		if (old[t].node >= 0)
-			nodes[old[t].node].target++;
-	if (given == NULL)
-	{
-		if (target >= 0)
-			nodes[target].target = ring_virtual_nodes(chg->vnodes, nodes[target].weight);
-		return ring_layout_balanced(old, nold, nodes, nnodes, nnew);
-	}
-
-	Assert(target >= 0);
-	if (ARR_NDIM(given) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("tokens must be a one-dimensional array")));
-	deconstruct_array(given, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &nelems);
-	if (nelems == 0 || nelems > RING_MAX_NODE_TOKENS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("node \"%s\" must be given between 1 and %d tokens",
-						text_to_cstring(changed), RING_MAX_NODE_TOKENS),
-				 errdetail("%d tokens were given.", nelems)));
-	new = palloc((nold + nelems) * sizeof(LayoutToken));
-	for (uint32 t = 0; t < nold; t++)
-		if (old[t].node >= 0)
-			new[n++] = old[t];
-	for (int e = 0; e < nelems; e++)
-	{
-		if (nulls[e])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("tokens must not be NULL")));
-		new[n].biased = (uint64) DatumGetInt64(elems[e]) ^ (UINT64CONST(1) << 63);
-		new[n++].node = target;
-	}
-	qsort(new, n, sizeof(LayoutToken), layout_token_cmp);
-	for (uint32 t = 1; t < n; t++)
-		if (new[t].biased == new[t - 1].biased)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("token " INT64_FORMAT " is given twice",
-							(int64) (new[t].biased ^ (UINT64CONST(1) << 63))),
-					 errdetail("Node \"%s\" would share it with node \"%s\"; every token of a ring belongs to one node.",
-							   text_to_cstring(changed),
-							   text_to_cstring(names[new[t].node == target ? new[t - 1].node : new[t].node]))));
-	*nnew = n;
-	return new;
-}
-
-/*
- * Bring the stored tokens of the ring in line with its nodes at version
- * (ring_layout.c chooses them from the current ones, this version's own
- * changes included).  Several changes in one transaction are so applied one
- * after the other, each moving what it needs to.
- */
-static void
-relayout(const RingChange *chg, int32 version, text *changed, ArrayType *given)
-{
-	text	  **names;
-	LayoutNode *nodes;
-	LayoutToken *old;
-	LayoutToken *new;
-	int			nnodes = layout_nodes(chg, &names, &nodes);
-	uint32		nold = layout_tokens(chg, names, nnodes, &old, 0);
-	uint32		nnew = 0;
-
-	if (chg->algorithm == RING_ALGORITHM_REDIS)
-	{
-		/*
-		 * The node changes of one version are laid out together, from the
-		 * previous version's slots, as one redis-cli run would: create if
-		 * no slot had an owner, else rebalance.
-		 */
-		LayoutToken *prev;
-		uint32		nprev = layout_tokens(chg, names, nnodes, &prev, version);
-		int32	   *owner;
-
-		if (nprev == 0)
-		{
-			owner = palloc(RING_REDIS_SLOTS * sizeof(int32));
-			redis_create_layout(owner, nodes, nnodes);
-		}
-		else
-		{
-			owner = slot_owners(chg, prev, nprev);
-			ring_layout_slots(owner, chg->slots, nodes, nnodes, true);
-		}
-		new = slot_tokens(chg, owner, &nnew);
-	}
-	else if (chg->algorithm == RING_ALGORITHM_SLOTS)
-	{
-		int32	   *owner = slot_owners(chg, old, nold);
-
-		ring_layout_slots(owner, chg->slots, nodes, nnodes, false);
-		new = slot_tokens(chg, owner, &nnew);
-	}
-	else if (chg->algorithm == RING_ALGORITHM_CASSANDRA)
-		new = cassandra_layout(chg, names, nodes, nnodes, old, nold, changed, given, &nnew);
-	else
-		new = ring_layout_balanced(old, nold, nodes, nnodes, &nnew);
-
-	store_tokens(chg, version, names, old, nold, new, nnew);
 }
 
 /* Whether n is a prime number. */
@@ -966,143 +547,6 @@ ring_create(PG_FUNCTION_ARGS)
 }
 
 /*
- * ring_split_slots(ring): double the slots of a 'slots' ring, each slot
- * splitting in two halves with its owner; no position changes owner.
- * Returns the version.
- */
-PG_FUNCTION_INFO_V1(ring_split_slots);
-Datum
-ring_split_slots(PG_FUNCTION_ARGS)
-{
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-	RingChange	chg;
-	RingCaller	caller;
-	Oid			types[3] = {INT4OID, INT4OID, INT4OID};
-	Datum		values[3];
-	int32		version;
-
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	if (chg.algorithm == RING_ALGORITHM_REDIS)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("ring \"%s\" cannot split its slots", chg.name),
-				 errdetail("A 'redis' ring has Redis Cluster's 16384 hash slots.")));
-	if (chg.algorithm != RING_ALGORITHM_SLOTS)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("ring \"%s\" has no slots", chg.name),
-				 errdetail("Its algorithm is '%s'; only 'slots' rings have slots.",
-						   ring_algorithm_name(chg.algorithm))));
-	if (chg.slots > RING_MAX_SLOTS / 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("ring \"%s\" cannot have more slots", chg.name),
-				 errdetail("It has %d slots; the limit is %d.", chg.slots, RING_MAX_SLOTS)));
-
-	version = ring_change_version(&chg, &caller);
-	values[0] = Int32GetDatum(chg.ring_id);
-	values[1] = Int32GetDatum(version);
-	values[2] = Int32GetDatum(64 - pg_leftmost_one_pos32((uint32) chg.slots));
-
-	/*
-	 * Slot s of 2^b becomes slots 2s and 2s + 1 of 2^(b+1): the second keeps
-	 * s's last position; the first ends 2^(63-b) positions earlier, which
-	 * clears that bit (set in every slot's last position): an XOR.
-	 */
-	run("INSERT INTO consistent_ring.tokens (ring_id, token, node, added_in)"
-		" SELECT ring_id, token OPERATOR(pg_catalog.#) (1::bigint OPERATOR(pg_catalog.<<) ($3 OPERATOR(pg_catalog.-) 1)), node, $2"
-		" FROM consistent_ring.tokens"
-		" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL",
-		3, types, values, SPI_OK_INSERT);
-	run("UPDATE consistent_ring.rings SET slots = slots OPERATOR(pg_catalog.*) 2"
-		" WHERE ring_id OPERATOR(pg_catalog.=) $1",
-		1, types, values, SPI_OK_UPDATE);
-	end_as_catalog_owner(&caller);
-
-	PG_RETURN_INT32(version);
-}
-
-/*
- * ring_assign_slots(ring, node, first, last): give hash slots first .. last
- * of a 'redis' ring to node, whoever holds them now, as CLUSTER SETSLOT
- * ... NODE does; returns the version.  Ranges given later in a transaction
- * win over earlier ones.  Assigning slots to the node that holds them
- * already changes nothing and returns the current version.
- */
-PG_FUNCTION_INFO_V1(ring_assign_slots);
-Datum
-ring_assign_slots(PG_FUNCTION_ARGS)
-{
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-	text	   *node = PG_GETARG_TEXT_PP(1);
-	int32		first = PG_GETARG_INT32(2);
-	int32		last = PG_GETARG_INT32(3);
-	RingChange	chg;
-	RingCaller	caller;
-	double		weight;
-	int32		added_in;
-	int32		version;
-	text	  **names;
-	LayoutNode *nodes;
-	LayoutToken *old;
-	LayoutToken *new;
-	int			nnodes;
-	uint32		nold;
-	uint32		nnew;
-	int32	   *owner;
-	int32		target;
-	bool		changed = false;
-
-	if (first < 0 || last >= RING_REDIS_SLOTS || first > last)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("slot range %d .. %d is not within 0 .. %d",
-						first, last, RING_REDIS_SLOTS - 1),
-				 errdetail("The first slot must be at least 0, the last at most %d, and the first not after the last.",
-						   RING_REDIS_SLOTS - 1)));
-
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	if (chg.algorithm != RING_ALGORITHM_REDIS)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("ring \"%s\" has no hash slots to assign", chg.name),
-				 errdetail("Its algorithm is '%s'; only 'redis' rings have assignable hash slots.",
-						   ring_algorithm_name(chg.algorithm))));
-	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
-		report_missing_node(&chg, node);
-	if (!(weight > 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("node \"%s\" of ring \"%s\" has weight 0",
-						text_to_cstring(node), chg.name),
-				 errhint("Give it a weight with ring_set_weight() first.")));
-
-	nnodes = layout_nodes(&chg, &names, &nodes);
-	nold = layout_tokens(&chg, names, nnodes, &old, 0);
-	owner = slot_owners(&chg, old, nold);
-	target = find_name(names, nnodes, node);
-	Assert(target >= 0);
-	for (int32 s = first; s <= last; s++)
-	{
-		changed |= owner[s] != target;
-		owner[s] = target;
-	}
-	if (!changed)
-		version = chg.version;
-	else
-	{
-		version = ring_change_version(&chg, &caller);
-		new = slot_tokens(&chg, owner, &nnew);
-		store_tokens(&chg, version, names, old, nold, new, nnew);
-	}
-	end_as_catalog_owner(&caller);
-
-	PG_RETURN_INT32(version);
-}
-
-/*
  * ring_add_node(ring, node, weight, zone): add a node, in a zone or none;
  * returns the version.  Not strict (zone may be NULL): a NULL ring, node or
  * weight gives NULL.
@@ -1133,13 +577,12 @@ ring_add_node(PG_FUNCTION_ARGS)
 		check_name("zone", zone);
 	if (server != NULL)
 		check_server(server);
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
+	ring_change_begin(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
 	check_node_name(&chg, node);
 	if (tokens != NULL && chg.algorithm != RING_ALGORITHM_CASSANDRA)
 		report_option_algorithm("tokens", "cassandra", chg.algorithm);
-	if (node_current(&chg, node, &oldweight, &added_in, NULL, NULL, NULL))
+	if (ring_node_current(&chg, node, &oldweight, &added_in, NULL, NULL, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("node \"%s\" already exists in ring \"%s\"",
@@ -1150,7 +593,7 @@ ring_add_node(PG_FUNCTION_ARGS)
 	node_insert(&chg, node, weight, version, zone, -1, server);
 	check_ring_size(&chg);
 	if (chg.stored_tokens)
-		relayout(&chg, version, node, tokens);
+		ring_relayout(&chg, version, node, tokens);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
@@ -1161,18 +604,18 @@ ring_add_node(PG_FUNCTION_ARGS)
  * of a ring at version: delete those made in this very version, mark the
  * others removed from it on.
  */
-static void
-rows_end(const RingChange *chg, const char *table, const char *column,
+void
+ring_rows_end(const RingChange *chg, const char *table, const char *column,
 		 Oid type, Datum value, int32 version)
 {
 	Oid			types[3] = {INT4OID, INT4OID, type};
 	Datum		values[3] = {Int32GetDatum(chg->ring_id), Int32GetDatum(version), value};
 
-	run(psprintf("DELETE FROM consistent_ring.%s WHERE ring_id OPERATOR(pg_catalog.=) $1"
+	ring_admin_run(psprintf("DELETE FROM consistent_ring.%s WHERE ring_id OPERATOR(pg_catalog.=) $1"
 				 " AND added_in OPERATOR(pg_catalog.=) $2 AND %s OPERATOR(pg_catalog.=) $3",
 				 table, column),
 		3, types, values, SPI_OK_DELETE);
-	run(psprintf("UPDATE consistent_ring.%s SET removed_in = $2"
+	ring_admin_run(psprintf("UPDATE consistent_ring.%s SET removed_in = $2"
 				 " WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL"
 				 " AND %s OPERATOR(pg_catalog.=) $3",
 				 table, column),
@@ -1192,16 +635,15 @@ ring_remove_node(PG_FUNCTION_ARGS)
 	int32		added_in;
 	int32		version;
 
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
-		report_missing_node(&chg, node);
+	ring_change_begin(ring, &caller, &chg);
+	if (!ring_node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
+		ring_report_missing_node(&chg, node);
 
 	version = ring_change_version(&chg, &caller);
 	node_end(&chg, node, added_in, version);
-	rows_end(&chg, "pins", "node", TEXTOID, PointerGetDatum(node), version);
+	ring_rows_end(&chg, "pins", "node", TEXTOID, PointerGetDatum(node), version);
 	if (chg.stored_tokens)
-		relayout(&chg, version, node, NULL);
+		ring_relayout(&chg, version, node, NULL);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
@@ -1228,11 +670,10 @@ ring_set_weight(PG_FUNCTION_ARGS)
 	int64		joined;
 	text	   *server;
 
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
+	ring_change_begin(ring, &caller, &chg);
 	weight = check_weight(weight, &chg, text_to_cstring(node));
-	if (!node_current(&chg, node, &oldweight, &added_in, &zone, &joined, &server))
-		report_missing_node(&chg, node);
+	if (!ring_node_current(&chg, node, &oldweight, &added_in, &zone, &joined, &server))
+		ring_report_missing_node(&chg, node);
 
 	if (oldweight == weight)
 		version = chg.version;
@@ -1243,71 +684,11 @@ ring_set_weight(PG_FUNCTION_ARGS)
 		node_insert(&chg, node, weight, version, zone, joined, server);
 		check_ring_size(&chg);
 		if (chg.stored_tokens)
-			relayout(&chg, version, node, NULL);
+			ring_relayout(&chg, version, node, NULL);
 	}
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_INT32(version);
-}
-
-/*
- * serialization_failure if the ring has a newer version than the one a
- * rebalance plan was made from: the plan is stale.
- */
-static void
-check_measured_version(const RingChange *chg, int32 measured_version)
-{
-	if (chg->version != measured_version)
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("ring \"%s\" changed while its data was measured", chg->name),
-				 errdetail("The plan was made from version %d; the ring is now at version %d.",
-						   measured_version, chg->version),
-				 errhint("Run ring_rebalance() again.")));
-}
-
-/*
- * Give slots[i] of a 'slots' or 'redis' ring to nodes[i] (i < n), all in
- * one new version, for ring_rebalance; the ring must still be at the
- * version the plan was made from.  Returns the version.
- */
-int32
-ring_apply_slot_owners(text *ring, int32 measured_version, int n,
-					   const int32 *slots, text *const *nodes)
-{
-	RingChange	chg;
-	RingCaller	caller;
-	text	  **names;
-	LayoutNode *lnodes;
-	LayoutToken *old;
-	LayoutToken *new;
-	int			nnodes;
-	uint32		nold;
-	uint32		nnew;
-	int32	   *owner;
-	int32		version;
-
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	check_measured_version(&chg, measured_version);
-	Assert(chg.algorithm == RING_ALGORITHM_SLOTS || chg.algorithm == RING_ALGORITHM_REDIS);
-	nnodes = layout_nodes(&chg, &names, &lnodes);
-	nold = layout_tokens(&chg, names, nnodes, &old, 0);
-	owner = slot_owners(&chg, old, nold);
-	for (int i = 0; i < n; i++)
-	{
-		int32		target = find_name(names, nnodes, nodes[i]);
-
-		if (target < 0 || slots[i] < 0 || slots[i] >= chg.slots)
-			elog(ERROR, "rebalance plan names slot %d or a node not in ring \"%s\"",
-				 slots[i], chg.name);
-		owner[slots[i]] = target;
-	}
-	version = ring_change_version(&chg, &caller);
-	new = slot_tokens(&chg, owner, &nnew);
-	store_tokens(&chg, version, names, old, nold, new, nnew);
-	end_as_catalog_owner(&caller);
-	return version;
 }
 
 /*
@@ -1326,9 +707,8 @@ ring_apply_weights(text *ring, int32 measured_version, int n,
 	Datum		values[3];
 	int32		version;
 
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	check_measured_version(&chg, measured_version);
+	ring_change_begin(ring, &caller, &chg);
+	ring_check_measured_version(&chg, measured_version);
 	version = ring_change_version(&chg, &caller);
 	for (int i = 0; i < n; i++)
 	{
@@ -1339,12 +719,12 @@ ring_apply_weights(text *ring, int32 measured_version, int n,
 		int64		joined;
 		text	   *server;
 
-		if (!node_current(&chg, nodes[i], &oldweight, &added_in, &zone, &joined, &server))
-			report_missing_node(&chg, nodes[i]);
+		if (!ring_node_current(&chg, nodes[i], &oldweight, &added_in, &zone, &joined, &server))
+			ring_report_missing_node(&chg, nodes[i]);
 		values[0] = Int32GetDatum(chg.ring_id);
 		values[1] = PointerGetDatum(nodes[i]);
 		values[2] = Float8GetDatum(oldweight);
-		run("INSERT INTO consistent_ring.capacities (ring_id, node, capacity)"
+		ring_admin_run("INSERT INTO consistent_ring.capacities (ring_id, node, capacity)"
 			" VALUES ($1, $2, $3) ON CONFLICT (ring_id, node) DO NOTHING",
 			3, types, values, SPI_OK_INSERT);
 		if (weight == oldweight)
@@ -1392,18 +772,17 @@ ring_set_capacity(PG_FUNCTION_ARGS)
 		values[2] = Float8GetDatum(capacity == 0 ? 0.0 : capacity);
 	}
 
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
-		report_missing_node(&chg, node);
+	ring_change_begin(ring, &caller, &chg);
+	if (!ring_node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
+		ring_report_missing_node(&chg, node);
 	values[0] = Int32GetDatum(chg.ring_id);
 	values[1] = PointerGetDatum(node);
 	if (PG_ARGISNULL(2))
-		run("DELETE FROM consistent_ring.capacities"
+		ring_admin_run("DELETE FROM consistent_ring.capacities"
 			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND node OPERATOR(pg_catalog.=) $2",
 			2, types, values, SPI_OK_DELETE);
 	else
-		run("INSERT INTO consistent_ring.capacities (ring_id, node, capacity)"
+		ring_admin_run("INSERT INTO consistent_ring.capacities (ring_id, node, capacity)"
 			" VALUES ($1, $2, $3) ON CONFLICT (ring_id, node)"
 			" DO UPDATE SET capacity = excluded.capacity",
 			3, types, values, SPI_OK_INSERT);
@@ -1442,10 +821,9 @@ ring_set_server(PG_FUNCTION_ARGS)
 	node = PG_GETARG_TEXT_PP(1);
 	if (server != NULL)
 		check_server(server);
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	if (!node_current(&chg, node, &weight, &added_in, &zone, &joined, &oldserver))
-		report_missing_node(&chg, node);
+	ring_change_begin(ring, &caller, &chg);
+	if (!ring_node_current(&chg, node, &weight, &added_in, &zone, &joined, &oldserver))
+		ring_report_missing_node(&chg, node);
 
 	if (server == NULL ? oldserver == NULL :
 		oldserver != NULL &&
@@ -1463,176 +841,6 @@ ring_set_server(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(version);
 }
 
-/*
- * The placement bytes of argument argno, a key of any type, and its
- * position.  Read as the caller: a type's output function may be the
- * caller's own.
- */
-static bytea *
-key_arg(FunctionCallInfo fcinfo, int argno, int64 *position)
-{
-	Oid			keytype = get_fn_expr_argtype(fcinfo->flinfo, argno);
-	RingKeyReader reader;
-	StringInfoData buf;
-	bytea	   *result;
-
-	if (!OidIsValid(keytype))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("could not determine the data type of the key")));
-	ring_key_reader_init(&reader, keytype, CurrentMemoryContext);
-	initStringInfo(&buf);
-	ring_key_bytes(&reader, PG_GETARG_DATUM(argno), &buf);
-	*position = ring_hash_bytes(buf.data, buf.len);
-	result = palloc(VARHDRSZ + buf.len);
-	SET_VARSIZE(result, VARHDRSZ + buf.len);
-	memcpy(VARDATA(result), buf.data, buf.len);
-	return result;
-}
-
-/* The node a key is pinned to now (NULL if none), and the pin's version. */
-static text *
-pin_current(const RingChange *chg, bytea *key, int32 *added_in)
-{
-	Oid			types[2] = {INT4OID, BYTEAOID};
-	Datum		values[2] = {Int32GetDatum(chg->ring_id), PointerGetDatum(key)};
-	bool		isnull;
-
-	if (run("SELECT node, added_in FROM consistent_ring.pins"
-			" WHERE ring_id OPERATOR(pg_catalog.=) $1 AND key OPERATOR(pg_catalog.=) $2"
-			" AND removed_in IS NULL",
-			2, types, values, SPI_OK_SELECT) == 0)
-		return NULL;
-	*added_in = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	return DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-/*
- * Refuse pins where the algorithm has no ranges ('rendezvous', 'jump') or
- * places keys as another system does, which has no pins.
- */
-static void
-check_can_pin(const RingChange *chg)
-{
-	const char *detail = NULL;
-	const char *hint = NULL;
-
-	switch (chg->algorithm)
-	{
-		case RING_ALGORITHM_VNODE:
-		case RING_ALGORITHM_SLOTS:
-		case RING_ALGORITHM_MAGLEV:
-			return;
-		case RING_ALGORITHM_RENDEZVOUS:
-		case RING_ALGORITHM_JUMP:
-			detail = "Pins are ranges of one position, and a '%s' ring has no ranges.";
-			break;
-		case RING_ALGORITHM_REDIS:
-			detail = "A '%s' ring places keys as Redis Cluster does, which has no pinned keys.";
-			hint = "Move the key's hash slot with ring_assign_slots().";
-			break;
-		case RING_ALGORITHM_KETAMA:
-		case RING_ALGORITHM_TWEMPROXY:
-		case RING_ALGORITHM_LIBKETAMA:
-			detail = "A '%s' ring places keys as memcached clients do, which have no pinned keys.";
-			break;
-		case RING_ALGORITHM_CASSANDRA:
-			detail = "A '%s' ring places keys as Cassandra does, which has no pinned keys.";
-			hint = "Give the key's token range to a node with a token of its own.";
-			break;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("ring \"%s\" cannot pin keys", chg->name),
-			 errdetail(detail, ring_algorithm_name(chg->algorithm)),
-			 hint ? errhint("%s", hint) : 0));
-}
-
-/*
- * ring_pin(ring, key, node): place key on node whatever the ring says, from
- * the returned version on.  Pinning a key to the node it is pinned to
- * already changes nothing and returns the current version.
- */
-PG_FUNCTION_INFO_V1(ring_pin);
-Datum
-ring_pin(PG_FUNCTION_ARGS)
-{
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-	text	   *node = PG_GETARG_TEXT_PP(2);
-	int64		position;
-	bytea	   *key = key_arg(fcinfo, 1, &position);
-	RingChange	chg;
-	RingCaller	caller;
-	double		weight;
-	int32		added_in;
-	int32		pinned_in;
-	int32		version;
-	text	   *pinned;
-
-	/* the key is part of the pins table's primary key: a btree entry */
-	if (VARSIZE_ANY_EXHDR(key) > RING_PIN_KEY_MAXLEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("key to pin is too long"),
-				 errdetail("The key is %d bytes long; pinned keys are at most %d bytes long.",
-						   (int) VARSIZE_ANY_EXHDR(key), RING_PIN_KEY_MAXLEN)));
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	check_can_pin(&chg);
-	if (!node_current(&chg, node, &weight, &added_in, NULL, NULL, NULL))
-		report_missing_node(&chg, node);
-	pinned = pin_current(&chg, key, &pinned_in);
-	if (pinned != NULL && VARSIZE_ANY_EXHDR(pinned) == VARSIZE_ANY_EXHDR(node) &&
-		memcmp(VARDATA_ANY(pinned), VARDATA_ANY(node), VARSIZE_ANY_EXHDR(node)) == 0)
-		version = chg.version;
-	else
-	{
-		Oid			types[5] = {INT4OID, BYTEAOID, INT8OID, TEXTOID, INT4OID};
-		Datum		values[5];
-
-		version = ring_change_version(&chg, &caller);
-		if (pinned != NULL)
-			rows_end(&chg, "pins", "key", BYTEAOID, PointerGetDatum(key), version);
-		values[0] = Int32GetDatum(chg.ring_id);
-		values[1] = PointerGetDatum(key);
-		values[2] = Int64GetDatum(position);
-		values[3] = PointerGetDatum(node);
-		values[4] = Int32GetDatum(version);
-		run("INSERT INTO consistent_ring.pins (ring_id, key, position, node, added_in)"
-			" VALUES ($1, $2, $3, $4, $5)",
-			5, types, values, SPI_OK_INSERT);
-	}
-	end_as_catalog_owner(&caller);
-
-	PG_RETURN_INT32(version);
-}
-
-/* ring_unpin(ring, key): let the ring place key again; returns the version. */
-PG_FUNCTION_INFO_V1(ring_unpin);
-Datum
-ring_unpin(PG_FUNCTION_ARGS)
-{
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-	int64		position;
-	bytea	   *key = key_arg(fcinfo, 1, &position);
-	RingChange	chg;
-	RingCaller	caller;
-	int32		pinned_in;
-	int32		version;
-
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	if (pin_current(&chg, key, &pinned_in) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("key is not pinned in ring \"%s\"", chg.name)));
-	version = ring_change_version(&chg, &caller);
-	rows_end(&chg, "pins", "key", BYTEAOID, PointerGetDatum(key), version);
-	end_as_catalog_owner(&caller);
-
-	PG_RETURN_INT32(version);
-}
-
 /* ring_drop(ring): delete a ring and all its versions. */
 PG_FUNCTION_INFO_V1(ring_drop);
 Datum
@@ -1644,145 +852,16 @@ ring_drop(PG_FUNCTION_ARGS)
 	RingCaller	caller;
 	RingChange	chg;
 
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
+	ring_change_begin(ring, &caller, &chg);
 	values[0] = Int32GetDatum(chg.ring_id);
-	run("DELETE FROM consistent_ring.rings WHERE ring_id OPERATOR(pg_catalog.=) $1",
+	ring_admin_run("DELETE FROM consistent_ring.rings WHERE ring_id OPERATOR(pg_catalog.=) $1",
 		1, types, values, SPI_OK_DELETE);
 	/* its migrations' progress, which names it (ring_migrate) */
 	types[0] = TEXTOID;
 	values[0] = PointerGetDatum(ring);
-	run("DELETE FROM consistent_ring.migrations WHERE ring OPERATOR(pg_catalog.=) $1",
+	ring_admin_run("DELETE FROM consistent_ring.migrations WHERE ring OPERATOR(pg_catalog.=) $1",
 		1, types, values, SPI_OK_DELETE);
 	end_as_catalog_owner(&caller);
 
 	PG_RETURN_VOID();
-}
-
-/*
- * Change who may look a ring up: role 'public' is everyone (as in
- * has_table_privilege), any other name a role whose members may.  Not a ring version: placement does
- * not change.
- */
-static void
-set_lookup_right(text *ring, text *role, bool allow)
-{
-	char	   *rolename = text_to_cstring(role);
-	RingCaller	caller;
-	RingChange	chg;
-	Oid			types[2] = {INT4OID, OIDOID};
-	Datum		values[2];
-
-	begin_as_catalog_owner(&caller);
-	ring_lock(ring, &caller, &chg);
-	values[0] = Int32GetDatum(chg.ring_id);
-	if (strcmp(rolename, "public") == 0)
-	{
-		values[1] = BoolGetDatum(allow);
-		types[1] = BOOLOID;
-		run("UPDATE consistent_ring.rings SET public_lookup = $2"
-			" WHERE ring_id OPERATOR(pg_catalog.=) $1",
-			2, types, values, SPI_OK_UPDATE);
-	}
-	else
-	{
-		values[1] = ObjectIdGetDatum(get_role_oid(rolename, false));
-		run(allow ?
-			"UPDATE consistent_ring.rings SET readers = pg_catalog.array_append("
-			"pg_catalog.array_remove(readers, $2::pg_catalog.regrole), $2::pg_catalog.regrole)"
-			" WHERE ring_id OPERATOR(pg_catalog.=) $1" :
-			"UPDATE consistent_ring.rings SET readers = pg_catalog.array_remove(readers, $2::pg_catalog.regrole)"
-			" WHERE ring_id OPERATOR(pg_catalog.=) $1",
-			2, types, values, SPI_OK_UPDATE);
-	}
-	end_as_catalog_owner(&caller);
-}
-
-/* ring_grant(ring, role): let role (or public) look the ring up. */
-PG_FUNCTION_INFO_V1(ring_grant);
-Datum
-ring_grant(PG_FUNCTION_ARGS)
-{
-	set_lookup_right(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), true);
-	PG_RETURN_VOID();
-}
-
-/* ring_revoke(ring, role): take back role's (or public's) lookup right. */
-PG_FUNCTION_INFO_V1(ring_revoke);
-Datum
-ring_revoke(PG_FUNCTION_ARGS)
-{
-	set_lookup_right(PG_GETARG_TEXT_PP(0), PG_GETARG_TEXT_PP(1), false);
-	PG_RETURN_VOID();
-}
-
-/* consistent_ring.may_look_up(owner, public_lookup, readers): for the views. */
-PG_FUNCTION_INFO_V1(ring_may_look_up);
-Datum
-ring_may_look_up(PG_FUNCTION_ARGS)
-{
-	RingAccess	access;
-
-	ring_access_from_datums(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
-							PG_GETARG_DATUM(2), &access);
-	PG_RETURN_BOOL(ring_may_look_up_as(GetUserId(), &access));
-}
-
-/*
- * consistent_ring.may_change(ring) and consistent_ring.may_read(ring):
- * whether the current user owns the ring (may change it), or may look it
- * up; false for a ring that does not exist.  For the row security policies
- * of the migration tables, which run as the querying user.
- */
-static bool
-ring_arg_access(FunctionCallInfo fcinfo, RingAccess *access)
-{
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-
-	return VARSIZE_ANY_EXHDR(ring) <= RING_NAME_MAXLEN &&
-		ring_catalog_access(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
-							ring_current_snapshot(), access);
-}
-
-PG_FUNCTION_INFO_V1(ring_may_change);
-Datum
-ring_may_change(PG_FUNCTION_ARGS)
-{
-	RingAccess	access;
-
-	PG_RETURN_BOOL(ring_arg_access(fcinfo, &access) &&
-				   has_privs_of_role(GetUserId(), access.owner));
-}
-
-PG_FUNCTION_INFO_V1(ring_may_read);
-Datum
-ring_may_read(PG_FUNCTION_ARGS)
-{
-	RingAccess	access;
-
-	PG_RETURN_BOOL(ring_arg_access(fcinfo, &access) &&
-				   ring_may_look_up_as(GetUserId(), &access));
-}
-
-/* ring_version(ring): the newest version the statement's snapshot sees. */
-PG_FUNCTION_INFO_V1(ring_version);
-Datum
-ring_version(PG_FUNCTION_ARGS)
-{
-	text	   *ring = PG_GETARG_TEXT_PP(0);
-	RingHeader	hdr;
-
-	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN)
-		ring_report_name_too_long(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring));
-	ring_catalog_get(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
-					 ring_current_snapshot(), &hdr);
-	PG_RETURN_INT32(hdr.version);
-}
-
-/* consistent_ring.virtual_nodes(vnodes, weight): for the ring_nodes view. */
-PG_FUNCTION_INFO_V1(ring_virtual_node_count);
-Datum
-ring_virtual_node_count(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT32(ring_virtual_nodes(PG_GETARG_INT32(0), PG_GETARG_FLOAT8(1)));
 }

@@ -94,7 +94,7 @@
 #include "compat.h"
 #include "ring_cache.h"
 #include "ring_shmem.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 typedef struct RingCacheEntry
 {
@@ -563,7 +563,7 @@ ring_ref_resolve(RingRef *ref, const char *name, int namelen, int64 asked)
 }
 
 /* Add a row per cached ring to a materialized SRF result. */
-void
+static void
 ring_cache_report(ReturnSetInfo *rsinfo)
 {
 	HASH_SEQ_STATUS status;
@@ -619,4 +619,14 @@ ring_invalidate_cache(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
 		CacheInvalidateRelcache(trigdata->tg_relation);
 	return PointerGetDatum(NULL);
+}
+
+/* ring_cache_info(): this backend's compiled rings and their memory. */
+PG_FUNCTION_INFO_V1(ring_cache_info);
+Datum
+ring_cache_info(PG_FUNCTION_ARGS)
+{
+	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	ring_cache_report((ReturnSetInfo *) fcinfo->resultinfo);
+	return (Datum) 0;
 }

@@ -156,7 +156,6 @@ extern void ring_cache_init(void);
 extern bool ring_kept_is_valid(Snapshot snap, const RingSnapOrder *kept);
 extern bool ring_may_keep(Snapshot snap, RingSnapOrder *order);
 extern void ring_ref_init(RingRef *ref, MemoryContext mcxt);
-extern void ring_cache_report(ReturnSetInfo *rsinfo);
 extern CompiledRing *ring_ref_resolve(RingRef *ref, const char *name,
 									  int namelen, int64 version);
 

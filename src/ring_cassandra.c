@@ -23,11 +23,14 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
 #include "ring_cassandra.h"
+#include "ring_catalog.h"
 #include "ring_keys.h"
+#include "ring_layout.h"
 
 #define C1 UINT64CONST(0x87c37b91114253d5)
 #define C2 UINT64CONST(0x4cf5ad432745937f)
@@ -308,4 +311,74 @@ cassandra_partition_key(PG_FUNCTION_ARGS)
 	SET_VARSIZE(result, VARHDRSZ + out.len);
 	memcpy(VARDATA(result), out.data, out.len);
 	PG_RETURN_BYTEA_P(result);
+}
+
+/*
+ * The new tokens of a 'cassandra' ring after a change to node changed:
+ * every other node keeps its tokens; changed gets the tokens given (a new
+ * node), or as many as vnodes * weight says, added or taken away by the
+ * balanced rule (ring_layout_balanced).
+ */
+LayoutToken *
+ring_cassandra_layout(int32 vnodes, text **names, LayoutNode *nodes,
+				 int nnodes, const LayoutToken *old, uint32 nold, text *changed,
+				 ArrayType *given, uint32 *nnew)
+{
+	int32		target = changed ? ring_layout_find_name(names, nnodes, changed) : -1;
+	LayoutToken *new;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	uint32		n = 0;
+
+	for (int i = 0; i < nnodes; i++)
+		nodes[i].target = 0;
+	for (uint32 t = 0; t < nold; t++)
+		if (old[t].node >= 0)
+			nodes[old[t].node].target++;
+	if (given == NULL)
+	{
+		if (target >= 0)
+			nodes[target].target = ring_virtual_nodes(vnodes, nodes[target].weight);
+		return ring_layout_balanced(old, nold, nodes, nnodes, nnew);
+	}
+
+	Assert(target >= 0);
+	if (ARR_NDIM(given) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("tokens must be a one-dimensional array")));
+	deconstruct_array(given, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &nelems);
+	if (nelems == 0 || nelems > RING_MAX_NODE_TOKENS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("node \"%s\" must be given between 1 and %d tokens",
+						text_to_cstring(changed), RING_MAX_NODE_TOKENS),
+				 errdetail("%d tokens were given.", nelems)));
+	new = palloc((nold + nelems) * sizeof(LayoutToken));
+	for (uint32 t = 0; t < nold; t++)
+		if (old[t].node >= 0)
+			new[n++] = old[t];
+	for (int e = 0; e < nelems; e++)
+	{
+		if (nulls[e])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("tokens must not be NULL")));
+		new[n].biased = (uint64) DatumGetInt64(elems[e]) ^ (UINT64CONST(1) << 63);
+		new[n++].node = target;
+	}
+	qsort(new, n, sizeof(LayoutToken), ring_layout_token_cmp);
+	for (uint32 t = 1; t < n; t++)
+		if (new[t].biased == new[t - 1].biased)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("token " INT64_FORMAT " is given twice",
+							(int64) (new[t].biased ^ (UINT64CONST(1) << 63))),
+					 errdetail("Node \"%s\" would share it with node \"%s\"; every token of a ring belongs to one node.",
+							   text_to_cstring(changed),
+							   text_to_cstring(names[new[t].node == target ? new[t - 1].node : new[t].node]))));
+	*nnew = n;
+	return new;
 }

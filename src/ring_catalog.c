@@ -572,13 +572,26 @@ ring_catalog_node_history(const RingHeader *hdr, int32 version, Snapshot snap)
 	return nodes_scan(hdr, version, snap, true);
 }
 
+/* Where a table of versioned (position, node) rows keeps its columns. */
+typedef struct VersionedColumns
+{
+	RingTable	table;
+	AttrNumber	ring_id;
+	AttrNumber	position;
+	AttrNumber	node;
+	AttrNumber	added_in;
+	AttrNumber	removed_in;		/* the last column */
+	bool		limited;		/* at most RING_MAX_RING_TOKENS rows */
+} VersionedColumns;
+
 /*
- * The stored tokens of one version of a ring, as snap sees them, in token
- * order, allocated in the current memory context.
+ * The rows of one version of a ring in a table of versioned rows (tokens,
+ * pins), as snap sees them, in the order of the table's key, allocated in
+ * the current memory context.
  */
-RingTokenRow *
-ring_catalog_tokens(const RingHeader *hdr, int32 version, Snapshot snap,
-					uint32 *ntokens)
+static RingTokenRow *
+versioned_rows(const RingHeader *hdr, int32 version, Snapshot snap,
+			   const VersionedColumns *cols, uint32 *nrows)
 {
 	Relation	rel;
 	Relation	idx;
@@ -590,12 +603,12 @@ ring_catalog_tokens(const RingHeader *hdr, int32 version, Snapshot snap,
 	uint32		size = 64;
 	RingTokenRow *rows = palloc(size * sizeof(RingTokenRow));
 
-	rel = catalog_open(RING_TABLE_TOKENS, &idx);
+	rel = catalog_open(cols->table, &idx);
 	desc = RelationGetDescr(rel);
-	if (desc->natts < Anum_tokens_removed_in)
+	if (desc->natts < cols->removed_in)
 		report_catalog_mismatch();
 
-	ScanKeyInit(&key, Anum_tokens_ring_id, BTEqualStrategyNumber, F_INT4EQ,
+	ScanKeyInit(&key, cols->ring_id, BTEqualStrategyNumber, F_INT4EQ,
 				Int32GetDatum(hdr->ring_id));
 	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
 	while (HeapTupleIsValid(tuple = systable_getnext_ordered(scan, ForwardScanDirection)))
@@ -604,11 +617,11 @@ ring_catalog_tokens(const RingHeader *hdr, int32 version, Snapshot snap,
 		int32		added_in;
 		Datum		removed_in;
 
-		added_in = DatumGetInt32(heap_getattr(tuple, Anum_tokens_added_in, desc, &isnull));
-		removed_in = heap_getattr(tuple, Anum_tokens_removed_in, desc, &isnull);
+		added_in = DatumGetInt32(heap_getattr(tuple, cols->added_in, desc, &isnull));
+		removed_in = heap_getattr(tuple, cols->removed_in, desc, &isnull);
 		if (added_in > version || (!isnull && DatumGetInt32(removed_in) <= version))
 			continue;
-		if (n >= RING_MAX_RING_TOKENS)
+		if (cols->limited && n >= RING_MAX_RING_TOKENS)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("version %d of ring \"%s\" has too many tokens",
@@ -618,16 +631,32 @@ ring_catalog_tokens(const RingHeader *hdr, int32 version, Snapshot snap,
 			size *= 2;
 			rows = repalloc_huge(rows, size * sizeof(RingTokenRow));
 		}
-		rows[n].token = DatumGetInt64(heap_getattr(tuple, Anum_tokens_token, desc, &isnull));
-		rows[n].node = DatumGetTextPCopy(heap_getattr(tuple, Anum_tokens_node, desc, &isnull));
+		rows[n].token = DatumGetInt64(heap_getattr(tuple, cols->position, desc, &isnull));
+		rows[n].node = DatumGetTextPCopy(heap_getattr(tuple, cols->node, desc, &isnull));
 		n++;
 	}
 	systable_endscan_ordered(scan);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
 
-	*ntokens = n;
+	*nrows = n;
 	return rows;
+}
+
+/*
+ * The stored tokens of one version of a ring, as snap sees them, in token
+ * order, allocated in the current memory context.
+ */
+RingTokenRow *
+ring_catalog_tokens(const RingHeader *hdr, int32 version, Snapshot snap,
+					uint32 *ntokens)
+{
+	static const VersionedColumns cols = {
+		RING_TABLE_TOKENS, Anum_tokens_ring_id, Anum_tokens_token, Anum_tokens_node,
+		Anum_tokens_added_in, Anum_tokens_removed_in, true
+	};
+
+	return versioned_rows(hdr, version, snap, &cols, ntokens);
 }
 
 /*
@@ -638,49 +667,12 @@ RingTokenRow *
 ring_catalog_pins(const RingHeader *hdr, int32 version, Snapshot snap,
 				  uint32 *npins)
 {
-	Relation	rel;
-	Relation	idx;
-	SysScanDesc scan;
-	ScanKeyData key;
-	HeapTuple	tuple;
-	TupleDesc	desc;
-	uint32		n = 0;
-	uint32		size = 8;
-	RingTokenRow *rows = palloc(size * sizeof(RingTokenRow));
+	static const VersionedColumns cols = {
+		RING_TABLE_PINS, Anum_pins_ring_id, Anum_pins_position, Anum_pins_node,
+		Anum_pins_added_in, Anum_pins_removed_in, false
+	};
 
-	rel = catalog_open(RING_TABLE_PINS, &idx);
-	desc = RelationGetDescr(rel);
-	if (desc->natts < Anum_pins_removed_in)
-		report_catalog_mismatch();
-
-	ScanKeyInit(&key, Anum_pins_ring_id, BTEqualStrategyNumber, F_INT4EQ,
-				Int32GetDatum(hdr->ring_id));
-	scan = systable_beginscan_ordered(rel, idx, snap, 1, &key);
-	while (HeapTupleIsValid(tuple = systable_getnext_ordered(scan, ForwardScanDirection)))
-	{
-		bool		isnull;
-		int32		added_in;
-		Datum		removed_in;
-
-		added_in = DatumGetInt32(heap_getattr(tuple, Anum_pins_added_in, desc, &isnull));
-		removed_in = heap_getattr(tuple, Anum_pins_removed_in, desc, &isnull);
-		if (added_in > version || (!isnull && DatumGetInt32(removed_in) <= version))
-			continue;
-		if (n == size)
-		{
-			size *= 2;
-			rows = repalloc_huge(rows, size * sizeof(RingTokenRow));
-		}
-		rows[n].token = DatumGetInt64(heap_getattr(tuple, Anum_pins_position, desc, &isnull));
-		rows[n].node = DatumGetTextPCopy(heap_getattr(tuple, Anum_pins_node, desc, &isnull));
-		n++;
-	}
-	systable_endscan_ordered(scan);
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
-
-	*npins = n;
-	return rows;
+	return versioned_rows(hdr, version, snap, &cols, npins);
 }
 
 /* The algorithm called name; invalid_parameter_value if there is none. */

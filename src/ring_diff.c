@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ring_diff.c
- *	  Whole-ring SQL functions: ring_moves, ring_ownership, ring_cache_info.
+ *	  Whole-ring SQL functions: ring_moves, ring_ownership, ring_quality.
  *
  * Ownership in the token space: position p belongs to the owner of the
  * smallest token >= p, so with ascending tokens t0 < ... < tn-1 the ranges
@@ -24,7 +24,7 @@
 #include "ring_cache.h"
 #include "ring_diff.h"
 #include "ring_keys.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 /* Name of the hypothetical node ring_quality() adds. */
 #define RING_QUALITY_NEW_NODE "(new node)"
@@ -320,16 +320,6 @@ ring_ownership(PG_FUNCTION_ARGS)
 			nulls[4] = true;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
-	return (Datum) 0;
-}
-
-/* ring_cache_info(): this backend's compiled rings and their memory. */
-PG_FUNCTION_INFO_V1(ring_cache_info);
-Datum
-ring_cache_info(PG_FUNCTION_ARGS)
-{
-	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
-	ring_cache_report((ReturnSetInfo *) fcinfo->resultinfo);
 	return (Datum) 0;
 }
 

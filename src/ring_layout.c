@@ -43,6 +43,7 @@
 #include <math.h>
 
 #include "miscadmin.h"
+#include "utils/builtins.h"
 
 #include "ring_layout.h"
 
@@ -448,4 +449,40 @@ ring_layout_balanced(const LayoutToken *tokens, uint32 ntokens,
 	}
 	*nresult = b.n;
 	return result;
+}
+
+/* Token order, for qsort. */
+int
+ring_layout_token_cmp(const void *a, const void *b)
+{
+	uint64		x = ((const LayoutToken *) a)->biased;
+	uint64		y = ((const LayoutToken *) b)->biased;
+
+	return (x > y) - (x < y);
+}
+
+/* Index of name among names (sorted by bytes), or -1. */
+int32
+ring_layout_find_name(text **names, int n, text *name)
+{
+	int			lo = 0;
+	int			hi = n - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+		int			la = VARSIZE_ANY_EXHDR(names[mid]);
+		int			lb = VARSIZE_ANY_EXHDR(name);
+		int			c = memcmp(VARDATA_ANY(names[mid]), VARDATA_ANY(name), Min(la, lb));
+
+		if (c == 0)
+			c = (la > lb) - (la < lb);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
 }

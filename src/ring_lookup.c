@@ -24,7 +24,7 @@
 #include "compat.h"
 #include "ring_cache.h"
 #include "ring_keys.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 #define RING_REF_SLOTS 4
 
@@ -694,4 +694,19 @@ ring_move(PG_FUNCTION_ARGS)
 		values[1] = PointerGetDatum(to->nodes[b].name);
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(st->move_desc, values, nulls)));
+}
+
+/* ring_version(ring): the newest version the statement's snapshot sees. */
+PG_FUNCTION_INFO_V1(ring_version);
+Datum
+ring_version(PG_FUNCTION_ARGS)
+{
+	text	   *ring = PG_GETARG_TEXT_PP(0);
+	RingHeader	hdr;
+
+	if (VARSIZE_ANY_EXHDR(ring) > RING_NAME_MAXLEN)
+		ring_report_name_too_long(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring));
+	ring_catalog_get(VARDATA_ANY(ring), VARSIZE_ANY_EXHDR(ring),
+					 ring_current_snapshot(), &hdr);
+	PG_RETURN_INT32(hdr.version);
 }

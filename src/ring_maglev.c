@@ -29,7 +29,7 @@
 #include "utils/builtins.h"
 
 #include "ring_keys.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 /* One node filling the table. */
 typedef struct MaglevFiller

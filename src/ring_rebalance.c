@@ -67,7 +67,7 @@
 #include "ring_keys.h"
 #include "ring_layout.h"
 #include "ring_rebalance.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 /* Rows fetched from the scan at a time. */
 #define REBALANCE_FETCH 10000

@@ -23,6 +23,8 @@
 
 #include "ring_catalog.h"
 #include "ring_keys.h"
+#include "ring_layout.h"
+#include "ring_compile.h"
 #include "ring_redis.h"
 
 /* CRC-16/XMODEM, one byte at a time from a 256-entry table */
@@ -118,4 +120,63 @@ ring_redis_create_layout(int n, int32 *first)
 		cursor = cursor + slots_per_node;
 	}
 	first[n] = RING_REDIS_SLOTS;
+}
+
+/*
+ * On a 'redis' ring, whose tokens end runs of hash slots: give each node's
+ * vnodes as the number of slots it holds.
+ */
+void
+ring_redis_slot_counts(CompiledRing *ring)
+{
+	int32		prev = -1;
+
+	for (int i = 0; i < ring->nnodes; i++)
+		ring->nodes[i].vnodes = 0;
+	for (uint32 t = 0; t < ring->ntokens; t++)
+	{
+		int32		last = ring_redis_position_slot(ring_token(ring, t));
+
+		ring->nodes[ring_token_owner(ring, t)].vnodes += last - prev;
+		prev = last;
+	}
+}
+
+/* Order of joining, for qsort_arg over node indexes. */
+static int
+joined_cmp(const void *a, const void *b, void *arg)
+{
+	const LayoutNode *nodes = arg;
+	int64		x = nodes[*(const int32 *) a].joined;
+	int64		y = nodes[*(const int32 *) b].joined;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * A new Redis cluster (README, "'redis'"): the nodes of positive weight
+ * split the slots as redis-cli --cluster create does, in the order they
+ * joined.
+ */
+void
+ring_redis_create_owners(int32 *owner, const LayoutNode *nodes, int nnodes)
+{
+	int32	   *order = palloc(Max(nnodes, 1) * sizeof(int32));
+	int32	   *first;
+	int			n = 0;
+
+	for (int i = 0; i < nnodes; i++)
+		if (nodes[i].weight > 0)
+			order[n++] = i;
+	qsort_arg(order, n, sizeof(int32), joined_cmp, (void *) nodes);
+
+	for (int32 s = 0; s < RING_REDIS_SLOTS; s++)
+		owner[s] = -1;
+	if (n == 0)
+		return;
+	first = palloc((n + 1) * sizeof(int32));
+	ring_redis_create_layout(n, first);
+	for (int i = 0; i < n; i++)
+		for (int32 s = first[i]; s < first[i + 1]; s++)
+			owner[s] = order[i];
 }

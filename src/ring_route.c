@@ -37,7 +37,7 @@
 #include "ring_cache.h"
 #include "ring_keys.h"
 #include "ring_servers.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 /* One source server of the migration being routed. */
 typedef struct RouteSource

@@ -73,7 +73,7 @@
 #include "ring_catalog.h"
 #include "ring_keys.h"
 #include "ring_shard.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 #define MOVE_TRIGGER "zz_consistent_ring_move"
 #define TRUNCATE_TRIGGER "zz_consistent_ring_truncate"

@@ -78,7 +78,7 @@
 #include "ring_cache.h"
 #include "ring_jump.h"
 #include "ring_shmem.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 #define RING_SHARED_ENTRIES 256
 

@@ -23,7 +23,7 @@
 
 #include "ring_cache.h"
 #include "ring_diff.h"
-#include "ring_vnode.h"
+#include "ring_compile.h"
 
 #define SVG_WIDTH 720
 #define SVG_HEIGHT 440

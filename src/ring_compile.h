@@ -1,12 +1,13 @@
 /*-------------------------------------------------------------------------
  *
- * ring_vnode.h
- *	  The 'vnode' algorithm: compiling a ring version, and the lookup.
+ * ring_compile.h
+ *	  Compiled rings: compiling a ring version (ring_compile.c and each
+ *	  algorithm's file), and the lookup of a position's owner.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef RING_VNODE_H
-#define RING_VNODE_H
+#ifndef RING_COMPILE_H
+#define RING_COMPILE_H
 
 #include <math.h>
 
@@ -30,7 +31,12 @@ extern CompiledRing *ring_compile(const RingHeader *hdr, int32 version,
 								  Snapshot snap, const CompiledRing *prev);
 extern CompiledRing *ring_what_if(const CompiledRing *ring, text *add_name,
 								  double add_weight, int remove);
-extern void ring_hrw_seeds(CompiledRing *ring);
+extern void ring_hrw_seeds(CompiledRing *ring);	/* ring_rendezvous.c */
+extern int	ring_node_name_cmp(const void *a, const void *b);
+
+/* the algorithms' parts of compiling, in their own files */
+extern void ring_jump_buckets(CompiledRing *ring, List *rows);	/* ring_jump.c */
+extern void ring_redis_slot_counts(CompiledRing *ring);	/* ring_redis.c */
 extern int64 **ring_maglev_lists(CompiledRing *ring, int32 table_size,
 								 uint64 *npairs);
 extern void ring_node_tokens(const RingNodeInfo *node, char *buf, int64 *out,
@@ -202,4 +208,4 @@ ring_owner_of(const CompiledRing *ring, int64 pos)
 	return ring_token_owner(ring, ring_token_at(ring, pos));
 }
 
-#endif							/* RING_VNODE_H */
+#endif							/* RING_COMPILE_H */
