@@ -5,7 +5,7 @@
  *
  * Every algorithm compiles to tokens with owners; a position p belongs to
  * the node of the smallest token >= p, wrapping round to the smallest
- * token.  Where the tokens come from (the README documents each rule):
+ * token.  Where the tokens come from (doc/placement.md documents each rule):
  *	- 'vnode' (hashed tokens): a node of weight w has round(vnodes * w)
  *	  virtual nodes, at least one when w > 0; virtual node i (0-based) of
  *	  node N sits at token XXH3-64 of the bytes "N-i", read as a signed
