@@ -16,7 +16,7 @@ SET client_encoding = 'UTF8';
 CREATE EXTENSION consistent_ring;
 SELECT ring_create('four');
 SELECT ring_add_node('four', n) FROM unnest(ARRAY['db1', 'db2', 'db3', 'db4', 'é']) n;
--- the same positions and owners as in the UTF-8 database (README vector for é)
+-- the same positions and owners as in the UTF-8 database (doc/placement.md vector for é)
 SELECT k, ring_hash('four', k) AS position, ring_shard('four', k) AS owner
   FROM unnest(ARRAY['é', 'song-1', 'ÀÉÎõü', '42']) k;
 SELECT ring_hash('four', 'é-0') AS e_token;

@@ -70,7 +70,7 @@ SELECT ring, key_type, count(*) AS keys,
  GROUP BY ring, key_type
  ORDER BY ring, key_type;
 
--- the vectors printed in README.md
+-- the vectors printed in doc/placement.md
 SELECT key_type, key, position, owner FROM vectors
  WHERE ring = 'four' AND key IN ('song-0', 'song-1', 'song-2', '42', '', 'é')
  ORDER BY key_type, key;

@@ -3,7 +3,7 @@
  * ring_layout.c
  *	  Choosing stored tokens when a ring's nodes change.
  *
- * 'slots' (README, "Slots"), and 'redis' once its slots have owners (with
+ * 'slots' (doc/placement.md, "'slots'"), and 'redis' once its slots have owners (with
  * b = 14): 2^b slots, slot s covering the positions whose
  * biased value (position XOR 2^63) has s as its top b bits; the tokens table
  * holds each slot's last position with its owner.  After every change each
@@ -20,7 +20,7 @@
  *	- nodes under their count take from the pool in order, the most
  *	  under-loaded (q - count) first, then by name.
  *
- * Balanced token allocation for 'vnode' rings (README, "Balanced tokens"):
+ * Balanced token allocation for 'vnode' rings (doc/placement.md):
  * a node of weight w has round(vnodes * w) tokens, as on a hashed ring, but
  * they are chosen when it joins (or its weight grows), one at a time:
  *	- on an empty ring, the first node's n tokens are evenly spaced: biased

@@ -3,7 +3,7 @@
  * ring_maglev.c
  *	  The 'maglev' algorithm: a Maglev lookup table, as ranges of positions.
  *
- * Placement rules (README, "Maglev"):
+ * Placement rules (doc/placement.md, "'maglev'"):
  *	- the table has M entries (table_size, a prime); entry e covers the
  *	  positions p whose biased value u = p XOR 2^63 has floor(u * M / 2^64)
  *	  = e, so each entry is a contiguous range of the token space;

@@ -154,7 +154,7 @@ joined_cmp(const void *a, const void *b, void *arg)
 }
 
 /*
- * A new Redis cluster (README, "'redis'"): the nodes of positive weight
+ * A new Redis cluster (doc/placement.md, "'redis'"): the nodes of positive weight
  * split the slots as redis-cli --cluster create does, in the order they
  * joined.
  */

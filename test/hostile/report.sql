@@ -1,5 +1,5 @@
 -- The figures and findings of a hostile run; :documented is the SQLSTATEs
--- of README.md's Errors section, separated by spaces.
+-- of the Errors section of doc/reference.md, separated by spaces.
 \pset footer off
 \pset border 1
 \pset null '(null)'
@@ -28,7 +28,7 @@ SELECT sqlstate, count(*) FILTER (WHERE role = 'regress_hostile_nobody') AS nobo
        count(*) FILTER (WHERE role = 'regress_hostile_owner') AS owner,
        CASE WHEN sqlstate = 'ZZ999' THEN 'returned'
             WHEN sqlstate IN (SELECT sqlstate FROM documented) THEN 'documented'
-            ELSE 'NOT DOCUMENTED' END AS readme
+            ELSE 'NOT DOCUMENTED' END AS errors_table
   FROM outcomes GROUP BY 1 ORDER BY 1;
 
 \echo == calls with every argument at its default that did not return (but the role that owns nothing being refused a change)
@@ -50,7 +50,7 @@ SELECT k.role, c.fn, c.argname, c.label, c.arg, k.output, k.server_log
 SELECT fn, argname, label, arg, string_agg(DISTINCT role, ', ') AS roles, sqlstate, min(message) AS message
   FROM outcomes WHERE sqlstate LIKE 'XX%' GROUP BY fn, argname, label, arg, sqlstate ORDER BY fn::text, argname, label;
 
-\echo == FINDING: SQLSTATEs README.md does not document
+\echo == FINDING: SQLSTATEs doc/reference.md does not document
 SELECT sqlstate, fn, argname, label, string_agg(DISTINCT role, ', ') AS roles, min(message) AS message
   FROM outcomes
  WHERE sqlstate <> 'ZZ999' AND sqlstate NOT IN (SELECT sqlstate FROM documented) AND sqlstate NOT LIKE 'XX%'

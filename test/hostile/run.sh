@@ -7,8 +7,8 @@
 # as a role that owns nothing and once as the role that owns the rings.
 # Each call runs in a subtransaction that is always rolled back
 # (calls.sql).  The run fails if a call ends its backend, raises an
-# SQLSTATE of class XX or one that README.md's Errors section does not
-# name, or leaves no result.  Runs against the server in the PG*
+# SQLSTATE of class XX or one that the Errors section of doc/reference.md
+# does not name, or leaves no result.  Runs against the server in the PG*
 # environment (test/check.sh's cluster); after a crash it waits for the
 # server and goes on with the next call, so one run lists every finding.
 set -uo pipefail
@@ -29,13 +29,13 @@ wait_ready() {
 }
 start=$(date +%s)
 
-# the SQLSTATEs README.md documents: the 5-character codes in backticks in
-# its "### Errors" section
-documented=$(awk '/^### Errors/ { on = 1; next } on && /^#/ { on = 0 } on' ../../README.md |
+# the SQLSTATEs doc/reference.md documents: the 5-character codes in
+# backticks in its "## Errors" section
+documented=$(awk '/^## Errors/ { on = 1; next } on && /^#/ { on = 0 } on' ../../doc/reference.md |
              grep -oE '`[0-9A-Z]{5}[` ]' | grep -oE '[0-9A-Z]{5}' | sort -u | tr '\n' ' ')
 documented=${documented% }
-[ -n "$documented" ] || fail "no SQLSTATE found in the Errors section of README.md"
-echo "SQLSTATEs documented in README.md: $documented"
+[ -n "$documented" ] || fail "no SQLSTATE found in the Errors section of doc/reference.md"
+echo "SQLSTATEs documented in doc/reference.md: $documented"
 
 # a database for the calls, two loopback databases standing in for servers
 for d in "$db" "${db}_remote1" "${db}_remote2"; do
@@ -141,7 +141,7 @@ ok=1
 [ "$after" = "$before" ] || { echo "the calls changed the rings or the servers' tables: none was to commit"; ok=0; }
 [ "$crashes" = 0 ] || { echo "$crashes calls ended their backend"; ok=0; }
 [ "$xx" = 0 ] || { echo "$xx calls raised an SQLSTATE of class XX"; ok=0; }
-[ "$undocumented" = 0 ] || { echo "$undocumented calls raised an SQLSTATE README.md does not document"; ok=0; }
+[ "$undocumented" = 0 ] || { echo "$undocumented calls raised an SQLSTATE doc/reference.md does not document"; ok=0; }
 [ "$missing" = 0 ] || { echo "$missing calls left no result"; ok=0; }
 [ "$uncovered" = 0 ] || { echo "$uncovered functions of the extensions were not called"; ok=0; }
 if [ "$ok" = 1 ]; then echo "hostile test ... ok"; else echo "hostile test ... FAILED"; exit 1; fi

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reference for the 'maglev' and 'rendezvous' placement rules.
 
-Written from the rules in README.md ("Algorithms"), with python3-xxhash
+Written from the rules in doc/placement.md ("Algorithms"), with python3-xxhash
 (Debian), not from the C sources.  It prints a CSV of (ring, key, position,
 owner, replicas3) that sql/algorithm_vectors.sql compares with the extension.
 
@@ -34,7 +34,7 @@ def position(data: bytes) -> int:
 
 
 def maglev_table(m, nodes):
-    """Entry -> node name, filled in rounds as README describes."""
+    """Entry -> node name, filled in rounds as doc/placement.md describes."""
     live = sorted(((n.encode(), w) for n, w in nodes if w > 0))
     wmax = max(w for _, w in live)
     fill = []

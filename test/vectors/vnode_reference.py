@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent reference for the 'vnode' placement rules of consistent_ring.
 
-Written from the rules in README.md, with python3-xxhash (Debian), not from
+Written from the rules in doc/placement.md, with python3-xxhash (Debian), not from
 the C sources.  It prints a CSV of (ring, key_type, key_text, position,
 owner, replicas) that sql/ring_vectors.sql compares with the extension.
 

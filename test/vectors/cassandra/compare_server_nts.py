@@ -14,8 +14,8 @@ Java sources:
       is new, or if it is new and acceptableRackRepeats > 0 (which is then
       decremented); stop when rfLeft reaches 0.
 
-This is a check of the fixtures and of the README's claims, not a source of
-vectors.  It prints a summary and, with -v, the differing rows.
+This is a check of the fixtures and of the claims of doc/placement.md
+('cassandra'), not a source of vectors.  It prints a summary and, with -v, the differing rows.
 
     /usr/bin/python3 test/vectors/cassandra/compare_server_nts.py [-v]
 """
