@@ -158,6 +158,7 @@ SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', -0.1);
 SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', 'NaN');
 SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', improvement_threshold => 3);
 SELECT * FROM ring_load('by_data', 'tenants', 'tenant', 0);
+SELECT * FROM ring_load('by_data', 'tenants', 'tenant', 1e-300);
 SELECT * FROM ring_load('by_data', 'tenants', 'tenant', 101);
 SELECT * FROM ring_load('by_data', 'tenants', 'no_such_column');
 SELECT * FROM ring_load('no_such_ring', 'tenants', 'tenant');

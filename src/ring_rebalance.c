@@ -168,13 +168,12 @@ typedef struct Rebalance
 
 /* invalid_parameter_value unless lo <= value <= hi (and value is a number). */
 static double
-check_fraction(const char *what, double value, double lo, double hi, bool lo_open)
+check_fraction(const char *what, double value, double lo, double hi)
 {
-	if (isnan(value) || value > hi || value < lo || (lo_open && value == lo))
+	if (isnan(value) || value > hi || value < lo)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be %s %g and at most %g", what,
-						lo_open ? "greater than" : "at least", lo, hi),
+				 errmsg("%s must be at least %g and at most %g", what, lo, hi),
 				 errdetail("It is %g.", value)));
 	return value;
 }
@@ -610,7 +609,8 @@ rebalance_measure(text *ringname, Oid relid, Name key_column, double sample_perc
 	Oid			types[1] = {INT4OID};
 	Datum		values[1];
 
-	check_fraction("sample_percent", sample_percent, 0, 100, true);
+	/* TABLESAMPLE takes a real: smaller percentages underflow */
+	check_fraction("sample_percent", sample_percent, 0.000001, 100);
 	if (VARSIZE_ANY_EXHDR(ringname) > RING_NAME_MAXLEN)
 		ring_report_name_too_long(VARDATA_ANY(ringname), VARSIZE_ANY_EXHDR(ringname));
 	ring_ref_init(ref, refcxt);
@@ -1357,8 +1357,8 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement)
 	double		missing = 0;
 	PlanResult	best = {0};
 
-	rb->threshold = check_fraction("threshold", threshold, 0, 1, false);
-	rb->improvement = check_fraction("improvement_threshold", improvement, 0, 2, false);
+	rb->threshold = check_fraction("threshold", threshold, 0, 1);
+	rb->improvement = check_fraction("improvement_threshold", improvement, 0, 2);
 	plan_targets(rb);
 	if (rb->by_slots)
 	{
