@@ -38,7 +38,7 @@ DATA = consistent_ring--1.0.sql consistent_ring--1.1.sql consistent_ring--1.0--1
 REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves incremental shared_cache ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges row_security search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins rebalance servers migrate search_path_servers errors hostile
 REGRESS_OPTS = --load-extension=consistent_ring
 
-ISOLATION = visibility concurrent_changes extension_recreate route_progress shared_cache
+ISOLATION = visibility concurrent_changes extension_recreate route_progress shared_cache rebalance_concurrency
 ISOLATION_OPTS = --inputdir=test --load-extension=consistent_ring
 
 # libpq: reachability of nodes' servers and their connection strings

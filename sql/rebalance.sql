@@ -103,6 +103,20 @@ SELECT (SELECT array_agg(row(slot, rows, bytes) ORDER BY slot, node) FROM ring_l
        (SELECT array_agg(row(slot, rows, bytes) ORDER BY slot, node) FROM ring_load('by_data', 'tenants_p', 'tenant'))
      = (SELECT array_agg(row(slot, rows, bytes) ORDER BY slot, node) FROM ring_load('by_data', 'tenants', 'tenant')) AS partitioned_same;
 
+-- keys as ring_shard places them: char(n) through its text cast (trailing blanks dropped)
+CREATE TABLE tenants_c AS SELECT tenant::text::char(6) AS tenant, payload FROM tenants;
+SELECT l.node, (l.rows, l.bytes) = (p.rows, p.bytes) AS as_placed
+  FROM (SELECT node, sum(rows) AS rows, sum(bytes) AS bytes
+          FROM ring_load('by_data', 'tenants_c', 'tenant') GROUP BY 1) l
+  LEFT JOIN (SELECT ring_shard('by_data', tenant) AS node, count(*) AS rows, sum(pg_column_size(t.*)) AS bytes
+               FROM tenants_c t GROUP BY 1) p USING (node)
+ ORDER BY 1;
+-- a ring of one slot: one unit, the whole token space
+SELECT ring_create('by_data_1', 'slots', slots => 1);
+SELECT ring_add_node('by_data_1', 'only');
+SELECT node, slot, first_position, last_position, rows FROM ring_load('by_data_1', 'tenants', 'tenant');
+SELECT count(*) AS moves FROM ring_rebalance_plan('by_data_1', 'tenants', 'tenant');
+
 -- a sample: estimates within a few standard errors, the error stated
 CREATE TABLE big AS SELECT (i % 5000) AS tenant, repeat('y', 100) AS payload FROM generate_series(1, 200000) i;
 SELECT abs(r.bytes - (SELECT sum(s.bytes) FROM (SELECT tenant, sum(pg_column_size(b.*)) AS bytes FROM big b GROUP BY 1) s))

@@ -692,13 +692,53 @@ ring_set_weight(PG_FUNCTION_ARGS)
 }
 
 /*
+ * serialization_failure if the ring has a newer version, or other
+ * capacities, than those a rebalance plan was made from: the plan is stale.
+ */
+void
+ring_check_measured(const RingChange *chg, const RingMeasured *measured)
+{
+	Oid			types[1] = {INT4OID};
+	Datum		values[1] = {Int32GetDatum(chg->ring_id)};
+	uint64		n;
+	bool		same;
+
+	if (chg->version != measured->version)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("ring \"%s\" changed while its data was measured", chg->name),
+				 errdetail("The plan was made from version %d; the ring is now at version %d.",
+						   measured->version, chg->version),
+				 errhint("Run ring_rebalance() again.")));
+	n = ring_admin_run("SELECT node, capacity FROM consistent_ring.capacities"
+					   " WHERE ring_id OPERATOR(pg_catalog.=) $1 ORDER BY node",
+					   1, types, values, SPI_OK_SELECT);
+	same = n == (uint64) measured->ncapacities;
+	for (uint64 i = 0; same && i < n; i++)
+	{
+		bool		isnull;
+		text	   *node = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		double		capacity = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+
+		same = capacity == measured->capacities[i] &&
+			VARSIZE_ANY_EXHDR(node) == VARSIZE_ANY_EXHDR(measured->nodes[i]) &&
+			memcmp(VARDATA_ANY(node), VARDATA_ANY(measured->nodes[i]), VARSIZE_ANY_EXHDR(node)) == 0;
+	}
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("capacities of ring \"%s\" changed while its data was measured", chg->name),
+				 errhint("Run ring_rebalance() again.")));
+}
+
+/*
  * Set the weights of nodes[i] to weights[i] (i < n), all in one new
  * version, for ring_rebalance on a 'vnode' ring.  A node without a
  * capacity first gets its current weight as its capacity, so that its
  * share of the data stays what its weight asked for.  Returns the version.
  */
 int32
-ring_apply_weights(text *ring, int32 measured_version, int n,
+ring_apply_weights(text *ring, const RingMeasured *measured, int n,
 				   text *const *nodes, const double *weights)
 {
 	RingChange	chg;
@@ -708,7 +748,7 @@ ring_apply_weights(text *ring, int32 measured_version, int n,
 	int32		version;
 
 	ring_change_begin(ring, &caller, &chg);
-	ring_check_measured_version(&chg, measured_version);
+	ring_check_measured(&chg, measured);
 	version = ring_change_version(&chg, &caller);
 	for (int i = 0; i < n; i++)
 	{

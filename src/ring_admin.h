@@ -37,7 +37,8 @@ extern int32 ring_change_version(RingChange *chg, const RingCaller *caller);
 extern bool ring_node_current(const RingChange *chg, text *node, double *weight,
 							  int32 *added_in, text **zone, int64 *joined, text **server);
 extern void ring_report_missing_node(const RingChange *chg, text *node) pg_attribute_noreturn();
-extern void ring_check_measured_version(const RingChange *chg, int32 measured_version);
+struct RingMeasured;
+extern void ring_check_measured(const RingChange *chg, const struct RingMeasured *measured);
 /* ring_tokens.c: lay the stored tokens out again after a node change */
 extern void ring_relayout(const RingChange *chg, int32 version, text *changed,
 						  ArrayType *given);

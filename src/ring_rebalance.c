@@ -35,9 +35,10 @@
  * moved twice is reported once, from its first owner to its last.
  *
  * Lower bound: to bring every node within its band, at least the bytes
- * above the bands, and at least those missing below them, must move.  Where
- * whole units make a band unreachable (a slot alone heavier than a node's
- * band), the node's band is widened to the load the plan reaches.  The
+ * above the bands, and at least those missing below them, must move.  A
+ * node's band is widened only where a slot the plan leaves on it (on a
+ * 'vnode' ring: the heaviest key) is heavier than the band with its pinned
+ * bytes: then at least the rest must leave it.  The
  * floor of max(bytes / target) is the largest of 1, the heaviest slot (on
  * a 'vnode' ring: a lower bound of the heaviest key's bytes, from a
  * Misra-Gries summary) over the largest target, and each node's pinned
@@ -56,6 +57,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/itemptr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -72,8 +74,9 @@
 /* Rows fetched from the scan at a time. */
 #define REBALANCE_FETCH 10000
 
-/* Counters of the heavy key summary ('vnode' rings' floor). */
+/* Counters of the heavy key summary ('vnode' rings' floor), its hash size. */
 #define REBALANCE_HEAVY_KEYS 256
+#define REBALANCE_HEAVY_SLOTS 1024
 
 /*
  * Most virtual nodes one step of a 'vnode' plan adds to or removes from a
@@ -92,6 +95,9 @@ typedef struct RebalanceUnit
 	/* page being summed (sampling) */
 	int64		page_bytes;
 	bool		touched;
+	/* 'vnode': of the ring's range ending at this unit's token */
+	double		range_var;
+	int64		range_page;
 } RebalanceUnit;
 
 /* One node of the ring, as the plan sees it. */
@@ -120,6 +126,7 @@ typedef struct RebalanceNode
 	int32		vnodes;			/* 'vnode': virtual nodes now, then planned */
 	int32		max_vnodes;		/* 'vnode': potential tokens */
 	int32	   *tokens;			/* 'vnode': index of its i-th vnode's token */
+	double		bound_high;		/* high, or what a slot (key) it keeps forces */
 } RebalanceNode;
 
 /* A 'vnode' ring's potential token. */
@@ -145,12 +152,18 @@ typedef struct Rebalance
 	bool	   *active;			/* 'vnode': potential token i is a token */
 	int64	   *prefix;			/* 'vnode': bytes of units before i */
 	int64	   *prefix_rows;
+	RingMeasured measured;		/* version and capacity rows planned from */
 	double		fraction;		/* sampled fraction of pages, 1: all */
 	/* 'vnode': Misra-Gries summary of the bytes of the heaviest keys */
 	int			nheavy;
 	int64		heavy_pos[REBALANCE_HEAVY_KEYS];
 	int64		heavy_bytes[REBALANCE_HEAVY_KEYS];
+	int16		heavy_slot[REBALANCE_HEAVY_SLOTS];	/* open addressing: index + 1 */
 	int64		heaviest_key;	/* at most the bytes of the heaviest key */
+	int64		heaviest_pos;	/* its position */
+	/* sampling: the whole table's page sums */
+	int64		page_total;
+	double		var_total;
 	int64		total_bytes;
 	int64		total_rows;
 	/* plan */
@@ -266,7 +279,8 @@ units_init(Rebalance *rb)
 	{
 		rb->nunits = rb->hdr.slots;
 		rb->slot_bits = pg_leftmost_one_pos32((uint32) rb->hdr.slots);
-		rb->units = palloc0(sizeof(RebalanceUnit) * rb->nunits);
+		rb->units = palloc_extended(sizeof(RebalanceUnit) * rb->nunits,
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		for (int s = 0; s < rb->nunits; s++)
 		{
 			int64		last = ring_slot_token(s, rb->slot_bits);
@@ -290,7 +304,7 @@ units_init(Rebalance *rb)
 			n += node->max_vnodes;
 			maxname = Max(maxname, VARSIZE_ANY_EXHDR(node->name));
 		}
-		rb->potential = palloc(sizeof(PotentialToken) * Max(n, 1));
+		rb->potential = palloc_extended(sizeof(PotentialToken) * Max(n, 1), MCXT_ALLOC_HUGE);
 		/* a character grows to at most 4 bytes in UTF-8 */
 		buf = palloc(maxname * MAX_MULTIBYTE_CHAR_LEN + 1 + MAXINT8LEN + 1);
 		n = 0;
@@ -311,8 +325,9 @@ units_init(Rebalance *rb)
 		}
 		qsort(rb->potential, n, sizeof(PotentialToken), potential_cmp);
 		rb->nunits = n;
-		rb->units = palloc0(sizeof(RebalanceUnit) * Max(n, 1));
-		rb->active = palloc0(sizeof(bool) * Max(n, 1));
+		rb->units = palloc_extended(sizeof(RebalanceUnit) * Max(n, 1),
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		rb->active = palloc_extended(sizeof(bool) * Max(n, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 		for (int i = 0; i < rb->nnodes; i++)
 			rb->nodes[i].tokens = palloc(sizeof(int32) * Max(rb->nodes[i].max_vnodes, 1));
 		for (int k = 0; k < n; k++)
@@ -364,6 +379,39 @@ pinned_node(const CompiledRing *ring, int64 pos)
 	return (int) ring_token_owner(ring, i);
 }
 
+/* Slot of a position in the heavy keys' hash. */
+static inline uint32
+heavy_hash(int64 pos)
+{
+	return (uint32) (((uint64) pos * UINT64CONST(0x9E3779B97F4A7C15)) >> 54);
+}
+
+/* Index of pos among the heavy keys, or -1. */
+static int
+heavy_find(const Rebalance *rb, int64 pos)
+{
+	for (uint32 h = heavy_hash(pos);; h = (h + 1) & (REBALANCE_HEAVY_SLOTS - 1))
+	{
+		int			i = rb->heavy_slot[h] - 1;
+
+		if (i < 0)
+			return -1;
+		if (rb->heavy_pos[i] == pos)
+			return i;
+	}
+}
+
+/* Enter heavy key i into the hash. */
+static void
+heavy_enter(Rebalance *rb, int i)
+{
+	uint32		h = heavy_hash(rb->heavy_pos[i]);
+
+	while (rb->heavy_slot[h] != 0)
+		h = (h + 1) & (REBALANCE_HEAVY_SLOTS - 1);
+	rb->heavy_slot[h] = (int16) (i + 1);
+}
+
 /*
  * Count a key's bytes in the Misra-Gries summary: each counter is at most
  * its key's bytes (and at least that minus total / (counters + 1)), so the
@@ -374,23 +422,24 @@ heavy_add(Rebalance *rb, int64 pos, int64 bytes)
 {
 	int64		least;
 	int			n = 0;
+	int			i = heavy_find(rb, pos);
 
-	for (int i = 0; i < rb->nheavy; i++)
-		if (rb->heavy_pos[i] == pos)
-		{
-			rb->heavy_bytes[i] += bytes;
-			return;
-		}
+	if (i >= 0)
+	{
+		rb->heavy_bytes[i] += bytes;
+		return;
+	}
 	if (rb->nheavy < REBALANCE_HEAVY_KEYS)
 	{
 		rb->heavy_pos[rb->nheavy] = pos;
-		rb->heavy_bytes[rb->nheavy++] = bytes;
+		rb->heavy_bytes[rb->nheavy] = bytes;
+		heavy_enter(rb, rb->nheavy++);
 		return;
 	}
 	least = bytes;
-	for (int i = 0; i < rb->nheavy; i++)
+	for (i = 0; i < rb->nheavy; i++)
 		least = Min(least, rb->heavy_bytes[i]);
-	for (int i = 0; i < rb->nheavy; i++)
+	for (i = 0; i < rb->nheavy; i++)
 	{
 		rb->heavy_bytes[i] -= least;
 		if (rb->heavy_bytes[i] > 0)
@@ -405,32 +454,58 @@ heavy_add(Rebalance *rb, int64 pos, int64 bytes)
 		rb->heavy_pos[rb->nheavy] = pos;
 		rb->heavy_bytes[rb->nheavy++] = bytes - least;
 	}
+	if (rb->nheavy < REBALANCE_HEAVY_KEYS)
+	{
+		memset(rb->heavy_slot, 0, sizeof(rb->heavy_slot));
+		for (i = 0; i < rb->nheavy; i++)
+			heavy_enter(rb, i);
+	}
 }
 
 /* Add the sums of the page just read to the variances. */
 static void
-flush_page(Rebalance *rb, int *touched_units, int *ntouched)
+flush_page(Rebalance *rb, int *touched_units, int *ntouched,
+		   int *touched_nodes, int *nnodes_touched)
 {
+	int			nranges = 0;
+
 	for (int i = 0; i < *ntouched; i++)
 	{
-		RebalanceUnit *unit = &rb->units[touched_units[i]];
+		int			u = touched_units[i];
+		RebalanceUnit *unit = &rb->units[u];
 
 		unit->var_bytes += (double) unit->page_bytes * (double) unit->page_bytes;
+		if (!rb->by_slots)
+		{
+			/* the ring's range this unit is part of ends at the next token */
+			int			r = rb->active[u] ? u : next_active(rb, u);
+
+			if (rb->units[r].range_page == 0)
+				touched_units[nranges++] = r;	/* reuse: i >= nranges */
+			rb->units[r].range_page += unit->page_bytes;
+		}
 		unit->page_bytes = 0;
 		unit->touched = false;
 	}
-	*ntouched = 0;
-	for (int i = 0; i < rb->nnodes; i++)
+	for (int i = 0; i < nranges; i++)
 	{
-		RebalanceNode *node = &rb->nodes[i];
+		RebalanceUnit *range = &rb->units[touched_units[i]];
 
-		if (node->touched)
-		{
-			node->var_bytes += (double) node->page_bytes * (double) node->page_bytes;
-			node->page_bytes = 0;
-			node->touched = false;
-		}
+		range->range_var += (double) range->range_page * (double) range->range_page;
+		range->range_page = 0;
 	}
+	*ntouched = 0;
+	for (int i = 0; i < *nnodes_touched; i++)
+	{
+		RebalanceNode *node = &rb->nodes[touched_nodes[i]];
+
+		node->var_bytes += (double) node->page_bytes * (double) node->page_bytes;
+		node->page_bytes = 0;
+		node->touched = false;
+	}
+	*nnodes_touched = 0;
+	rb->var_total += (double) rb->page_total * (double) rb->page_total;
+	rb->page_total = 0;
 }
 
 /*
@@ -450,8 +525,11 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 	bool		sampled = sample_percent < 100;
 	MemoryContext rowcxt;
 	MemoryContext oldcxt;
-	int		   *touched_units = palloc(sizeof(int) * Max(rb->nunits, 1));
+	int		   *touched_units = palloc_extended(sizeof(int) * Max(rb->nunits, 1), MCXT_ALLOC_HUGE);
 	int			ntouched = 0;
+	int		   *touched_nodes = palloc(sizeof(int) * Max(rb->nnodes, 1));
+	int			nnodes_touched = 0;
+	const char *cast = "";
 	Oid			page_rel = InvalidOid;
 	BlockNumber page = InvalidBlockNumber;
 	const CompiledRing *ring = rb->ring;
@@ -462,14 +540,27 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 				 errmsg("column \"%s\" of relation %s does not exist",
 						NameStr(*key_column), relname)));
 	keytype = getBaseType(get_atttype(relid, attnum));
+
+	/*
+	 * Keys as ring_shard(ring, column) places them: char(n) and name go to
+	 * its text overload through their cast to text (char(n) loses its
+	 * trailing blanks).
+	 */
+	if (keytype == BPCHAROID || keytype == NAMEOID)
+	{
+		cast = "::pg_catalog.text";
+		keytype = TEXTOID;
+	}
 	ring_key_reader_init(&reader, keytype, CurrentMemoryContext);
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT t.%s, pg_catalog.pg_column_size(t.*)%s FROM %s t",
-					 quote_identifier(NameStr(*key_column)),
+	appendStringInfo(&sql, "SELECT t.%s%s, pg_catalog.pg_column_size(t.*)%s FROM %s t",
+					 quote_identifier(NameStr(*key_column)), cast,
 					 sampled ? ", t.tableoid, t.ctid" : "", relname);
+	/* the same pages on every call: the plan shown is the plan applied */
 	if (sampled)
-		appendStringInfo(&sql, " TABLESAMPLE pg_catalog.system (%.17g)", sample_percent);
+		appendStringInfo(&sql, " TABLESAMPLE pg_catalog.system (%.17g) REPEATABLE (0)",
+						 sample_percent);
 	rb->fraction = sampled ? sample_percent / 100.0 : 1.0;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -508,11 +599,12 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 
 				if (rel != page_rel || blk != page)
 				{
-					flush_page(rb, touched_units, &ntouched);
+					flush_page(rb, touched_units, &ntouched, touched_nodes, &nnodes_touched);
 					page_rel = rel;
 					page = blk;
 				}
 			}
+			rb->page_total += bytes;
 			pos = ring_key_position_in(ring, &reader, key);
 			pin = pinned_node(ring, pos);
 			if (pin >= 0)
@@ -545,6 +637,8 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 				rb->nodes[owner].bytes += bytes;
 				if (sampled)
 				{
+					if (!rb->nodes[owner].touched)
+						touched_nodes[nnodes_touched++] = owner;
 					rb->nodes[owner].touched = true;
 					rb->nodes[owner].page_bytes += bytes;
 				}
@@ -555,7 +649,7 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 		SPI_freetuptable(SPI_tuptable);
 		CHECK_FOR_INTERRUPTS();
 	}
-	flush_page(rb, touched_units, &ntouched);
+	flush_page(rb, touched_units, &ntouched, touched_nodes, &nnodes_touched);
 	SPI_cursor_close(portal);
 	SPI_finish();
 
@@ -570,7 +664,9 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 			rb->units[u].rows = (int64) llround(rb->units[u].rows / p);
 			rb->units[u].bytes = (int64) llround(rb->units[u].bytes / p);
 			rb->units[u].var_bytes *= f;
+			rb->units[u].range_var *= f;
 		}
+		rb->var_total *= f;
 		for (int i = 0; i < rb->nnodes; i++)
 		{
 			RebalanceNode *node = &rb->nodes[i];
@@ -584,8 +680,12 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 	}
 	rb->heaviest_key = 0;
 	for (int i = 0; i < rb->nheavy; i++)
-		rb->heaviest_key = Max(rb->heaviest_key,
-							   (int64) llround(rb->heavy_bytes[i] / rb->fraction));
+		if (rb->heavy_bytes[i] > rb->heaviest_key)
+		{
+			rb->heaviest_key = rb->heavy_bytes[i];
+			rb->heaviest_pos = rb->heavy_pos[i];
+		}
+	rb->heaviest_key = (int64) llround(rb->heaviest_key / rb->fraction);
 	rb->total_bytes = 0;
 	rb->total_rows = 0;
 	for (int i = 0; i < rb->nnodes; i++)
@@ -625,13 +725,17 @@ rebalance_measure(text *ringname, Oid relid, Name key_column, double sample_perc
 
 	if (ring->algorithm == RING_ALGORITHM_SLOTS || ring->algorithm == RING_ALGORITHM_REDIS)
 		rb->by_slots = true;
-	else if (ring->algorithm != RING_ALGORITHM_VNODE || ring->stored_tokens)
+	else if (ring->algorithm == RING_ALGORITHM_VNODE && ring->stored_tokens)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ring \"%s\" cannot be balanced by its data", ring->name),
-				 errdetail("Its algorithm is '%s'%s; data-aware balancing works on 'slots', 'redis' and 'vnode' rings with hashed tokens.",
-						   ring_algorithm_name(ring->algorithm),
-						   ring->algorithm == RING_ALGORITHM_VNODE ? " with balanced tokens" : "")));
+				 errdetail("Its tokens are allocated 'balanced'; data-aware balancing works on 'slots', 'redis' and 'vnode' rings with hashed tokens.")));
+	else if (ring->algorithm != RING_ALGORITHM_VNODE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("ring \"%s\" cannot be balanced by its data", ring->name),
+				 errdetail("Its algorithm is '%s'; data-aware balancing works on 'slots', 'redis' and 'vnode' rings with hashed tokens.",
+						   ring_algorithm_name(ring->algorithm))));
 	if (ring->nowners == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -651,19 +755,29 @@ rebalance_measure(text *ringname, Oid relid, Name key_column, double sample_perc
 	/* capacities: the catalog is read as its owner, like every ring change */
 	{
 		RingCaller	caller;
+		MemoryContext outer = CurrentMemoryContext;
+		MemoryContext spicxt;
 
 		begin_as_catalog_owner(&caller);
 		values[0] = Int32GetDatum(rb->hdr.ring_id);
 		if (SPI_execute_with_args("SELECT node, capacity FROM consistent_ring.capacities"
-								  " WHERE ring_id OPERATOR(pg_catalog.=) $1",
+								  " WHERE ring_id OPERATOR(pg_catalog.=) $1 ORDER BY node",
 								  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read the capacities of ring \"%s\"", ring->name);
+		/* kept past SPI_finish: in the caller's context */
+		spicxt = MemoryContextSwitchTo(outer);
+		rb->measured.version = ring->key.version;
+		rb->measured.ncapacities = (int) SPI_processed;
+		rb->measured.nodes = palloc(sizeof(text *) * Max(SPI_processed, 1));
+		rb->measured.capacities = palloc(sizeof(double) * Max(SPI_processed, 1));
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
 			bool		isnull;
-			text	   *name = DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
+			text	   *name = DatumGetTextPCopy(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1, &isnull));
 			double		capacity = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2, &isnull));
 
+			rb->measured.nodes[r] = name;
+			rb->measured.capacities[r] = capacity;
 			for (int i = 0; i < rb->nnodes; i++)
 				if (VARSIZE_ANY_EXHDR(name) == VARSIZE_ANY_EXHDR(rb->nodes[i].name) &&
 					memcmp(VARDATA_ANY(name), VARDATA_ANY(rb->nodes[i].name), VARSIZE_ANY_EXHDR(name)) == 0)
@@ -672,6 +786,7 @@ rebalance_measure(text *ringname, Oid relid, Name key_column, double sample_perc
 					rb->nodes[i].has_capacity = true;
 				}
 		}
+		MemoryContextSwitchTo(spicxt);
 		end_as_catalog_owner(&caller);
 	}
 
@@ -795,12 +910,46 @@ plan_balanced(const Rebalance *rb)
 	return true;
 }
 
+/* Smaller slot first, for qsort_arg over unit indexes. */
+static int
+unit_lighter_cmp(const void *a, const void *b, void *arg)
+{
+	const RebalanceUnit *units = arg;
+	int64		x = units[*(const int *) a].bytes;
+	int64		y = units[*(const int *) b].bytes;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return (*(const int *) a > *(const int *) b) - (*(const int *) a < *(const int *) b);
+}
+
+/* Index into sorted (n unit indexes, lighter first) of the first of at least bytes. */
+static int
+lighter_search(const Rebalance *rb, const int *sorted, int n, double bytes)
+{
+	int			lo = 0;
+	int			hi = n;
+
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if ((double) rb->units[sorted[mid]].bytes < bytes)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
- * Swap a slot of the node furthest outside its band with a smaller (or,
- * for a node below its band, larger) slot of another node, the swap that
- * removes the most imbalance per byte moved; false if none removes at least
- * improvement_threshold times its bytes.  This gets past the point where
- * a heavy slot fits nowhere until the receiver gives up lighter ones.
+ * Swap a slot of the node furthest outside its band with a slot of another
+ * node, the swap that removes the most imbalance per byte moved; false if
+ * none removes at least improvement_threshold times its bytes.  This gets
+ * past the point where a heavy slot fits nowhere until the receiver gives
+ * up lighter ones.  For each slot r of another node, the slots s of the
+ * node tried are those nearest in size to r plus what would bring the node
+ * to its band or to its target (a binary search over its slots by size).
  */
 static bool
 plan_swap(Rebalance *rb)
@@ -811,12 +960,15 @@ plan_swap(Rebalance *rb)
 	int			best_r = -1;
 	double		best_eff = 0;
 	double		best_gain = 0;
+	int		   *mine;
+	int			nmine = 0;
+	double		wants[2];
 
 	for (int i = 0; i < rb->nnodes; i++)
 	{
 		double		d = distance(&rb->nodes[i], rb->nodes[i].load);
 
-		if (rb->nodes[i].weight > 0 && d > worst)
+		if (rb->nodes[i].receives && d > worst)
 		{
 			worst = d;
 			a = i;
@@ -824,36 +976,60 @@ plan_swap(Rebalance *rb)
 	}
 	if (a < 0)
 		return false;
-	for (int s = 0; s < rb->nunits; s++)
+	/* the net bytes a should give (negative: take) */
+	if (rb->nodes[a].load > rb->nodes[a].high)
+		wants[0] = rb->nodes[a].load - rb->nodes[a].high;
+	else
+		wants[0] = rb->nodes[a].load - rb->nodes[a].low;
+	wants[1] = rb->nodes[a].load - rb->nodes[a].target;
+
+	mine = palloc_extended(sizeof(int) * Max(rb->nunits, 1), MCXT_ALLOC_HUGE);
+	for (int u = 0; u < rb->nunits; u++)
+		if (rb->units[u].plan_owner == a)
+			mine[nmine++] = u;
+	qsort_arg(mine, nmine, sizeof(int), unit_lighter_cmp, rb->units);
+
+	for (int r = 0; r < rb->nunits; r++)
 	{
-		RebalanceUnit *us = &rb->units[s];
+		RebalanceUnit *ur = &rb->units[r];
+		int			b = ur->plan_owner;
 
-		if (us->plan_owner != a || us->bytes == 0)
+		if ((r & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (b < 0 || b == a || !rb->nodes[b].receives)
 			continue;
-		for (int r = 0; r < rb->nunits; r++)
+		for (int w = 0; w < 2; w++)
 		{
-			RebalanceUnit *ur = &rb->units[r];
-			int			b = ur->plan_owner;
-			double		net;
-			double		gain;
-			double		eff;
+			int			at = lighter_search(rb, mine, nmine, ur->bytes + wants[w]);
 
-			if (b < 0 || b == a || !rb->nodes[b].receives || ur->bytes == us->bytes)
-				continue;
-			net = (double) us->bytes - (double) ur->bytes;	/* a to b */
-			gain = move_gain(rb, a, b, net);
-			if (!(gain > 0))
-				continue;
-			eff = gain / (double) (us->bytes + ur->bytes);
-			if (better_move(eff, gain, best_eff, best_gain))
+			for (int k = at - 1; k <= at; k++)
 			{
-				best_eff = eff;
-				best_gain = gain;
-				best_s = s;
-				best_r = r;
+				RebalanceUnit *us;
+				double		net;
+				double		gain;
+				double		eff;
+
+				if (k < 0 || k >= nmine)
+					continue;
+				us = &rb->units[mine[k]];
+				if (us->bytes == ur->bytes)
+					continue;
+				net = (double) us->bytes - (double) ur->bytes;	/* a to b */
+				gain = move_gain(rb, a, b, net);
+				if (!(gain > 0))
+					continue;
+				eff = gain / (double) (us->bytes + ur->bytes);
+				if (better_move(eff, gain, best_eff, best_gain))
+				{
+					best_eff = eff;
+					best_gain = gain;
+					best_s = mine[k];
+					best_r = r;
+				}
 			}
 		}
 	}
+	pfree(mine);
 	if (best_s < 0 || best_eff < rb->improvement || best_gain < 0.5)
 		return false;
 	{
@@ -868,6 +1044,18 @@ plan_swap(Rebalance *rb)
 }
 
 /*
+ * Whether a planner takes another step: the ring is not balanced yet and
+ * the steps are not past their bound (4 per unit).  Lets a cancel or
+ * statement_timeout in between steps.
+ */
+static bool
+plan_go_on(const Rebalance *rb, int *steps)
+{
+	CHECK_FOR_INTERRUPTS();
+	return !plan_balanced(rb) && (*steps)++ < 4 * rb->nunits;
+}
+
+/*
  * 'slots' and 'redis': move one slot at a time.  For each slot, the
  * receivers worth trying are the node furthest below its band and the one
  * with the most room in it (other than the slot's owner).
@@ -877,7 +1065,7 @@ plan_slots(Rebalance *rb)
 {
 	int			steps = 0;
 
-	while (!plan_balanced(rb) && steps++ < 4 * rb->nunits)
+	while (plan_go_on(rb, &steps))
 	{
 		int			deficit[2] = {-1, -1};
 		int			room[2] = {-1, -1};
@@ -1052,11 +1240,15 @@ plan_vnodes(Rebalance *rb, int max_step)
 {
 	LoadDelta  *d = palloc(sizeof(LoadDelta) * (2 * max_step + 2));
 	int			steps = 0;
+	int64		total = 0;
+
+	for (int i = 0; i < rb->nnodes; i++)
+		total += rb->nodes[i].vnodes;
 
 	if (rb->prefix == NULL)
 	{
-		rb->prefix = palloc(sizeof(int64) * (rb->nunits + 1));
-		rb->prefix_rows = palloc(sizeof(int64) * (rb->nunits + 1));
+		rb->prefix = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
+		rb->prefix_rows = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
 		rb->prefix[0] = rb->prefix_rows[0] = 0;
 		for (int u = 0; u < rb->nunits; u++)
 		{
@@ -1065,7 +1257,7 @@ plan_vnodes(Rebalance *rb, int max_step)
 		}
 	}
 
-	while (!plan_balanced(rb) && steps++ < 4 * rb->nunits)
+	while (plan_go_on(rb, &steps))
 	{
 		int			best_node = -1;
 		int			best_step = 0;
@@ -1090,7 +1282,8 @@ plan_vnodes(Rebalance *rb, int max_step)
 					double		gain = 0;
 
 					if (v < 0 || v >= node->max_vnodes ||
-						(dir < 0 && v == 0 && node->capacity > 0))
+						(dir < 0 && v == 0 && node->capacity > 0) ||
+						(dir > 0 && total + m > RING_MAX_RING_TOKENS))
 						break;
 					moved += vnode_toggle(rb, node->tokens[v], dir > 0, d, &nd);
 					for (int j = 0; j < nd; j++)
@@ -1140,6 +1333,7 @@ plan_vnodes(Rebalance *rb, int max_step)
 				rb->nodes[d[j].node].load_rows += d[j].rows;
 			}
 			node->vnodes += best_step;
+			total += best_step;
 		}
 	}
 	pfree(d);
@@ -1239,7 +1433,7 @@ plan_keep(Rebalance *rb, PlanResult *best)
 		return;
 	if (!best->valid)
 	{
-		best->owner = palloc(sizeof(int32) * Max(rb->nunits, 1));
+		best->owner = palloc_extended(sizeof(int32) * Max(rb->nunits, 1), MCXT_ALLOC_HUGE);
 		best->vnodes = palloc(sizeof(int32) * Max(rb->nnodes, 1));
 	}
 	best->valid = true;
@@ -1287,7 +1481,7 @@ unit_bytes_cmp(const void *a, const void *b, void *arg)
 static void
 plan_sticky_fit(Rebalance *rb)
 {
-	int		   *order = palloc(sizeof(int) * Max(rb->nunits, 1));
+	int		   *order = palloc_extended(sizeof(int) * Max(rb->nunits, 1), MCXT_ALLOC_HUGE);
 
 	for (int u = 0; u < rb->nunits; u++)
 		order[u] = u;
@@ -1406,18 +1600,46 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement)
 		}
 	}
 
-	/* the lower bound, bands widened to what whole units allow */
+	/*
+	 * The lower bound.  A node's band is widened only where a slot it keeps
+	 * (on a 'vnode' ring: the heaviest key, where the plan leaves it) is
+	 * heavier than the band with the node's pinned bytes.
+	 */
+	for (int i = 0; i < rb->nnodes; i++)
+		rb->nodes[i].bound_high = rb->nodes[i].high;
+	if (rb->by_slots)
+	{
+		for (int u = 0; u < rb->nunits; u++)
+		{
+			RebalanceUnit *unit = &rb->units[u];
+
+			if (unit->plan_owner >= 0)
+			{
+				RebalanceNode *node = &rb->nodes[unit->plan_owner];
+
+				node->bound_high = Max(node->bound_high,
+									   (double) (node->fixed_bytes + unit->bytes));
+			}
+		}
+	}
+	else if (rb->heaviest_key > 0)
+	{
+		int			holder = rb->units[unit_of(rb, rb->heaviest_pos)].plan_owner;
+
+		if (holder >= 0)
+			rb->nodes[holder].bound_high = Max(rb->nodes[holder].bound_high,
+											   (double) (rb->nodes[holder].fixed_bytes +
+														 rb->heaviest_key));
+	}
 	rb->ratio_after = 0;
 	for (int i = 0; i < rb->nnodes; i++)
 	{
 		RebalanceNode *node = &rb->nodes[i];
-		double		high = Max(node->high, (double) node->load);
-		double		low = Min(node->low, (double) node->load);
 
 		if (!(node->weight > 0))
 			continue;
-		excess += Max(0, node->bytes - high);
-		missing += Max(0, low - node->bytes);
+		excess += Max(0, node->bytes - node->bound_high);
+		missing += Max(0, node->low - node->bytes);
 		if (node->target > 0)
 			rb->ratio_after = Max(rb->ratio_after, node->load / node->target);
 	}
@@ -1447,7 +1669,8 @@ unit_positions(const Rebalance *rb, int u, Datum *values, bool *nulls)
 			nulls[0] = nulls[1] = true;
 			return;
 		}
-		values[0] = Int64GetDatum((int64) (((uint64) u << (64 - rb->slot_bits)) ^ RING_SIGN_BIT));
+		values[0] = Int64GetDatum(rb->slot_bits == 0 ? PG_INT64_MIN :
+								  (int64) (((uint64) u << (64 - rb->slot_bits)) ^ RING_SIGN_BIT));
 		values[1] = Int64GetDatum(ring_slot_token(u, rb->slot_bits));
 	}
 	else
@@ -1499,7 +1722,6 @@ ring_load(PG_FUNCTION_ARGS)
 			int			prev = prev_active(rb, u);
 			int64		rows = 0;
 			int64		bytes = 0;
-			double		var = 0;
 
 			values[2] = Int64GetDatum((int64) ((rb->potential[prev].biased + 1) ^ RING_SIGN_BIT));
 			values[3] = Int64GetDatum((int64) (rb->potential[u].biased ^ RING_SIGN_BIT));
@@ -1507,13 +1729,12 @@ ring_load(PG_FUNCTION_ARGS)
 			{
 				rows += rb->units[k].rows;
 				bytes += rb->units[k].bytes;
-				var += rb->units[k].var_bytes;
 				if (k == u)
 					break;
 			}
 			values[4] = Int64GetDatum(rows);
 			values[5] = Int64GetDatum(bytes);
-			values[6] = Int64GetDatum((int64) llround(sqrt(var)));
+			values[6] = Int64GetDatum((int64) llround(sqrt(unit->range_var)));
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 			continue;
 		}
@@ -1632,7 +1853,6 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 	Rebalance  *rb;
 	double		capacity = 0;
 	double		target = 0;
-	double		var = 0;
 	Datum		values[15];
 	bool		nulls[15];
 
@@ -1643,9 +1863,6 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 	for (int i = 0; i < rb->nnodes; i++)
 	{
 		RebalanceNode *node = &rb->nodes[i];
-		double		high = Max(node->high, (double) node->load);
-		double		low = Min(node->low, (double) node->load);
-
 		memset(nulls, 0, sizeof(nulls));
 		values[0] = PointerGetDatum(node->name);
 		values[1] = Float8GetDatum(node->capacity);
@@ -1663,7 +1880,8 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 		values[9] = Int64GetDatum(node->out_bytes);
 		values[10] = Int64GetDatum(node->in_bytes);
 		values[11] = Int64GetDatum(node->weight > 0 ?
-								   (int64) ceil(Max(0, Max(node->bytes - high, low - node->bytes))) : 0);
+								   (int64) ceil(Max(0, Max(node->bytes - node->bound_high,
+														 node->low - node->bytes))) : 0);
 		if (node->target > 0)
 		{
 			values[12] = Float8GetDatum(node->bytes / node->target);
@@ -1678,7 +1896,6 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 			capacity += node->capacity;
 			target += node->target;
 		}
-		var += node->var_bytes;
 	}
 	memset(nulls, 0, sizeof(nulls));
 	nulls[0] = nulls[2] = nulls[3] = true;
@@ -1686,7 +1903,7 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 	values[4] = Int64GetDatum((int64) llround(target));
 	values[5] = Int64GetDatum(rb->total_rows);
 	values[6] = Int64GetDatum(rb->total_bytes);
-	values[7] = Int64GetDatum((int64) llround(sqrt(var)));
+	values[7] = Int64GetDatum((int64) llround(sqrt(rb->var_total)));
 	values[8] = Int64GetDatum(rb->total_bytes);
 	values[9] = Int64GetDatum(rb->moved_bytes);
 	values[10] = Int64GetDatum(rb->moved_bytes);
@@ -1708,10 +1925,24 @@ Datum
 ring_rebalance(PG_FUNCTION_ARGS)
 {
 	text	   *ringname = PG_GETARG_TEXT_PP(0);
-	Rebalance  *rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
-	int32		version = rb->ring->key.version;
+	Rebalance  *rb;
+	int32		version;
 	int			n = 0;
+	RingHeader	hdr;
+	RingAccess	access;
 
+	/* only the owner may change the ring: say so before scanning the table */
+	if (VARSIZE_ANY_EXHDR(ringname) > RING_NAME_MAXLEN)
+		ring_report_name_too_long(VARDATA_ANY(ringname), VARSIZE_ANY_EXHDR(ringname));
+	ring_catalog_read(VARDATA_ANY(ringname), VARSIZE_ANY_EXHDR(ringname),
+					  GetActiveSnapshot(), &hdr, &access);
+	if (!has_privs_of_role(GetUserId(), access.owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("must be owner of ring \"%s\"", hdr.name)));
+
+	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
+	version = rb->ring->key.version;
 	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
 	if (rb->by_slots)
 	{
@@ -1725,7 +1956,7 @@ ring_rebalance(PG_FUNCTION_ARGS)
 				nodes[n++] = rb->nodes[rb->units[u].plan_owner].name;
 			}
 		if (n > 0)
-			version = ring_apply_slot_owners(ringname, version, n, slots, nodes);
+			version = ring_apply_slot_owners(ringname, &rb->measured, n, slots, nodes);
 	}
 	else
 	{
@@ -1739,7 +1970,7 @@ ring_rebalance(PG_FUNCTION_ARGS)
 				weights[n++] = (double) rb->nodes[i].vnodes / rb->ring->vnodes;
 			}
 		if (n > 0)
-			version = ring_apply_weights(ringname, version, n, nodes, weights);
+			version = ring_apply_weights(ringname, &rb->measured, n, nodes, weights);
 	}
 	PG_RETURN_INT32(version);
 }

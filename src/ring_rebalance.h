@@ -11,9 +11,18 @@
 
 #include "fmgr.h"
 
-extern int32 ring_apply_slot_owners(text *ring, int32 measured_version, int n,
+/* What a plan was made from: the ring's version and its capacity rows. */
+typedef struct RingMeasured
+{
+	int32		version;
+	int			ncapacities;
+	text	  **nodes;			/* of the capacity rows, in name byte order */
+	double	   *capacities;
+} RingMeasured;
+
+extern int32 ring_apply_slot_owners(text *ring, const RingMeasured *measured, int n,
 									const int32 *slots, text *const *nodes);
-extern int32 ring_apply_weights(text *ring, int32 measured_version, int n,
+extern int32 ring_apply_weights(text *ring, const RingMeasured *measured, int n,
 								text *const *nodes, const double *weights);
 
 #endif							/* RING_REBALANCE_H */

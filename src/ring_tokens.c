@@ -408,28 +408,12 @@ ring_assign_slots(PG_FUNCTION_ARGS)
 }
 
 /*
- * serialization_failure if the ring has a newer version than the one a
- * rebalance plan was made from: the plan is stale.
- */
-void
-ring_check_measured_version(const RingChange *chg, int32 measured_version)
-{
-	if (chg->version != measured_version)
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-				 errmsg("ring \"%s\" changed while its data was measured", chg->name),
-				 errdetail("The plan was made from version %d; the ring is now at version %d.",
-						   measured_version, chg->version),
-				 errhint("Run ring_rebalance() again.")));
-}
-
-/*
  * Give slots[i] of a 'slots' or 'redis' ring to nodes[i] (i < n), all in
  * one new version, for ring_rebalance; the ring must still be at the
  * version the plan was made from.  Returns the version.
  */
 int32
-ring_apply_slot_owners(text *ring, int32 measured_version, int n,
+ring_apply_slot_owners(text *ring, const RingMeasured *measured, int n,
 					   const int32 *slots, text *const *nodes)
 {
 	RingChange	chg;
@@ -445,7 +429,7 @@ ring_apply_slot_owners(text *ring, int32 measured_version, int n,
 	int32		version;
 
 	ring_change_begin(ring, &caller, &chg);
-	ring_check_measured_version(&chg, measured_version);
+	ring_check_measured(&chg, measured);
 	Assert(chg.algorithm == RING_ALGORITHM_SLOTS || chg.algorithm == RING_ALGORITHM_REDIS);
 	nnodes = layout_nodes(&chg, &names, &lnodes);
 	nold = layout_tokens(&chg, names, nnodes, &old, 0);
