@@ -51,7 +51,7 @@ SELECT ring_split_slots('slots');
 SELECT ring, slots, version FROM ring_list WHERE ring = 'slots';
 SELECT count(*) AS moved_ranges FROM ring_moves('slots', 5, 6);
 SELECT node, vnodes AS slots FROM ring_nodes WHERE ring = 'slots' ORDER BY node;
-SELECT count(*) FILTER (WHERE ring_shard('slots', k, 5) <> ring_shard('slots', k, 6)) AS changed
+SELECT count(*) FILTER (WHERE ring_shard('slots', k, 5) IS DISTINCT FROM ring_shard('slots', k, 6)) AS changed
   FROM (SELECT 'key-' || i AS k FROM generate_series(1, 5000) i) keys;
 SELECT count(*) AS keys,
        count(*) FILTER (WHERE ring_shard('slots', k) IS DISTINCT FROM t.node) AS wrong
