@@ -98,7 +98,7 @@ SELECT from_node, to_node, sum(range_end - range_start + 1) AS slots
 SELECT node, vnodes AS slots FROM ring_ownership('rb') ORDER BY node;
 
 -- per key: ring_move, replicas, quality
-SELECT count(*) FILTER (WHERE ring_move('rb', 'key:' || i, 3, 4) IS NOT NULL) > 0 AS some_move,
+SELECT count(*) FILTER (WHERE ring_move('rb', 'key:' || i, 3, 4) IS NOT NULL) AS moves,
        bool_and((ring_move('rb', 'key:' || i, 3, 4)).from_node IS NOT DISTINCT FROM
                 CASE WHEN ring_move('rb', 'key:' || i, 3, 4) IS NOT NULL THEN 'node2' END) AS only_from_node2
   FROM generate_series(1, 10000) i;

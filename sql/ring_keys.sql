@@ -65,9 +65,9 @@ SELECT ring_shard('k', 7) = ring_shard('k', '7') AS shard,
        ring_move('k', 7::smallint, 0, 1) = ring_move('k', '7', 0, 1) AS move;
 
 -- empty keys and long keys are keys like any other
-SELECT ring_shard('k', '') IS NOT NULL AS empty_text,
+SELECT ring_shard('k', '') AS empty_text,
        ring_shard('k', ''::bytea) = ring_shard('k', '') AS empty_bytea,
-       ring_shard('k', repeat('x', 1000000)) IS NOT NULL AS long_key;
+       ring_shard('k', repeat('x', 1000000)) AS long_key;
 
 -- a toasted key is read whole
 CREATE TABLE big_keys (k text);

@@ -74,7 +74,7 @@ RESET consistent_ring.default_ring;
 -- a transaction sees its own changes; others' only once committed
 BEGIN;
 SELECT ring_add_node('songs', 'db6');
-SELECT count(*) > 0 AS db6_owns_keys FROM songs WHERE ring_shard('songs', id) = 'db6';
+SELECT count(*) AS db6_keys FROM songs WHERE ring_shard('songs', id) = 'db6';
 ROLLBACK;
 SELECT count(*) AS db6_keys FROM songs WHERE ring_shard('songs', id) = 'db6';
 
@@ -83,7 +83,7 @@ BEGIN;
 DECLARE c CURSOR FOR
     SELECT count(*) FILTER (WHERE ring_shard('songs', id) = 'db6') AS db6_keys FROM songs;
 SELECT ring_add_node('songs', 'db6', 100);
-SELECT count(*) FILTER (WHERE ring_shard('songs', id) = 'db6') > 15000 AS db6_owns_most FROM songs;
+SELECT count(*) FILTER (WHERE ring_shard('songs', id) = 'db6') AS db6_keys FROM songs;
 FETCH ALL FROM c;
 ROLLBACK;
 
@@ -136,7 +136,7 @@ DO $$ BEGIN FOR i IN 1..50 LOOP UPDATE acct SET shard = ring_shard('songs', id) 
 SELECT count(*) AS compiled_copies FROM ring_cache_info()
  WHERE ring = 'songs' AND version = ring_version('songs');
 SELECT count(*) FILTER (WHERE shard IS DISTINCT FROM ring_shard('songs', id)) AS wrong,
-       count(*) FILTER (WHERE shard = 'db7') > 0 AS db7_used FROM acct;
+       count(*) FILTER (WHERE shard = 'db7') AS db7_used FROM acct;
 ROLLBACK;
 DROP TABLE acct;
 

@@ -126,7 +126,7 @@ RESET search_path;
 SELECT count(*) AS keys,
        count(*) FILTER (WHERE route = 'sp_a' AND id IN (SELECT id FROM items_a)
                            OR route = 'sp_b' AND id IN (SELECT id FROM items_b)) AS routed_to_a_copy,
-       count(*) FILTER (WHERE route = 'sp_b') > 0 AS some_moved
+       count(*) FILTER (WHERE route = 'sp_b') AS moved
   FROM routes;
 \c ring_sp_a
 DROP TRIGGER refuse_delete ON items;
