@@ -51,7 +51,7 @@ SELECT ring_split_slots('slots');
 SELECT ring, slots, version FROM ring_list WHERE ring = 'slots';
 SELECT count(*) AS moved_ranges FROM ring_moves('slots', 5, 6);
 SELECT node, vnodes AS slots FROM ring_nodes WHERE ring = 'slots' ORDER BY node;
-SELECT count(*) FILTER (WHERE ring_shard('slots', k, 5) <> ring_shard('slots', k, 6)) AS changed
+SELECT count(*) FILTER (WHERE ring_shard('slots', k, 5) IS DISTINCT FROM ring_shard('slots', k, 6)) AS changed
   FROM (SELECT 'key-' || i AS k FROM generate_series(1, 5000) i) keys;
 SELECT count(*) AS keys,
        count(*) FILTER (WHERE ring_shard('slots', k) IS DISTINCT FROM t.node) AS wrong
@@ -162,11 +162,11 @@ SELECT ring_shard('tiny', 'k1'), ring_shard('tiny', 'k2'), ring_shard('tiny', 'k
 -- every lookup function works on every algorithm
 --
 SELECT a.name,
-       ring_shard(a.name, 'song-1') IS NOT NULL AS shard,
+       ring_shard(a.name, 'song-1') AS shard,
        cardinality(ring_shards(a.name, 'song-1', 2)) AS shards,
-       cardinality(ring_spread(a.name, 'song-1', 3)) > 0 AS spread,
+       cardinality(ring_spread(a.name, 'song-1', 3)) AS spread,
        (ring_move(a.name, 'song-1', 0, ring_version(a.name))).to_node = ring_shard(a.name, 'song-1') AS move,
-       length(ring_svg(a.name)) > 0 AS svg
+       length(ring_svg(a.name)) AS svg_length
   FROM (VALUES ('slots'), ('balanced'), ('maglev')) a(name);
 
 --
@@ -208,7 +208,7 @@ SELECT ring_shards('hrw', 'abc', 8) AS all_nodes, cardinality(ring_shards('hrw',
        (ring_shards('hrw', 'abc', 1))[1] = ring_shard('hrw', 'abc') AS owner_first;
 -- adding a node: keys move only to it, about 1/(total weight + 1) of them
 SELECT ring_add_node('hrw', 'node9');
-SELECT (ring_move('hrw', 'key-' || i, 1, 2)).to_node, count(*) > 0 AS some
+SELECT (ring_move('hrw', 'key-' || i, 1, 2)).to_node, count(*) AS keys
   FROM generate_series(1, 100000) i GROUP BY 1 ORDER BY 1;
 -- removing one: only its keys move; a weight change: only to or from it
 SELECT ring_remove_node('hrw', 'node3');

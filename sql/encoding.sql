@@ -26,7 +26,7 @@ SELECT ring_hash('four', 'é'::varchar) = ring_hash('four', 'é') AS varchar,
 SELECT ring_create('long', 'vnode', 64);
 SELECT ring_add_node('long', 'A' || repeat('é', 199));
 SELECT count(ring_add_node('long', 'B' || lpad(i::text, 4, '0'))) FROM generate_series(1, 27) i;
-SELECT ring_shard('long', 'x') IS NOT NULL AS looked_up,
+SELECT ring_shard('long', 'x') AS looked_up,
        ring_hash('long', 'A' || repeat('é', 199) || '-0') AS long_token;
 \c contrib_regression
 DROP DATABASE regress_ring_latin1;

@@ -73,12 +73,12 @@ RESET ROLE;
 
 -- a superuser may change any ring
 SELECT ring_add_node('alice_ring', 'su');
-SELECT ring_shard('alice_ring', 'k') IS NOT NULL AS looked_up;
+SELECT ring_shard('alice_ring', 'k') AS looked_up;
 -- error: 'PUBLIC' is a role name like any other (only 'public' is everyone)
 SELECT ring_grant('alice_ring', 'PUBLIC');
 SELECT ring_grant('alice_ring', 'public');
 SET ROLE regress_ring_bob;
-SELECT ring_shard('alice_ring', 'k') IS NOT NULL AS looked_up_again;
+SELECT ring_shard('alice_ring', 'k') AS looked_up_again;
 RESET ROLE;
 
 -- A private ring looked up through a SECURITY DEFINER function, then by

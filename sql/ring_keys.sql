@@ -33,18 +33,18 @@ SELECT ring_hash('k', 'abc'::song_code) = ring_hash('k', 'abc') AS domain;
 DROP DOMAIN song_code;
 
 -- the fast paths print exactly what the output functions print
-SELECT count(*) FILTER (WHERE ring_hash('k', i) <> ring_hash('k', i::text)) AS int4_bad,
-       count(*) FILTER (WHERE ring_hash('k', i::bigint * 1000003) <> ring_hash('k', (i::bigint * 1000003)::text)) AS int8_bad,
-       count(*) FILTER (WHERE ring_hash('k', (i % 32768)::smallint) <> ring_hash('k', (i % 32768)::text)) AS int2_bad,
-       count(*) FILTER (WHERE ring_hash('k', md5(i::text)::uuid) <> ring_hash('k', md5(i::text)::uuid::text)) AS uuid_bad
+SELECT count(*) FILTER (WHERE ring_hash('k', i) IS DISTINCT FROM ring_hash('k', i::text)) AS int4_bad,
+       count(*) FILTER (WHERE ring_hash('k', i::bigint * 1000003) IS DISTINCT FROM ring_hash('k', (i::bigint * 1000003)::text)) AS int8_bad,
+       count(*) FILTER (WHERE ring_hash('k', (i % 32768)::smallint) IS DISTINCT FROM ring_hash('k', (i % 32768)::text)) AS int2_bad,
+       count(*) FILTER (WHERE ring_hash('k', md5(i::text)::uuid) IS DISTINCT FROM ring_hash('k', md5(i::text)::uuid::text)) AS uuid_bad
   FROM generate_series(-50000, 50000) i;
 -- every number of digits, on either side of each power of ten, both signs
 SELECT count(*) AS keys,
-       count(*) FILTER (WHERE ring_hash('k', v) <> ring_hash('k', v::text)) AS int8_bad,
+       count(*) FILTER (WHERE ring_hash('k', v) IS DISTINCT FROM ring_hash('k', v::text)) AS int8_bad,
        count(*) FILTER (WHERE v BETWEEN -2147483648 AND 2147483647
-                          AND ring_hash('k', v::int) <> ring_hash('k', v::text)) AS int4_bad,
+                          AND ring_hash('k', v::int) IS DISTINCT FROM ring_hash('k', v::text)) AS int4_bad,
        count(*) FILTER (WHERE v BETWEEN -32768 AND 32767
-                          AND ring_hash('k', v::smallint) <> ring_hash('k', v::text)) AS int2_bad
+                          AND ring_hash('k', v::smallint) IS DISTINCT FROM ring_hash('k', v::text)) AS int2_bad
   FROM (SELECT s * ((10::numeric ^ p)::bigint + d) AS v
           FROM generate_series(0, 18) p, generate_series(-1, 1) d, (VALUES (1), (-1)) sg(s)
         UNION ALL
@@ -65,9 +65,9 @@ SELECT ring_shard('k', 7) = ring_shard('k', '7') AS shard,
        ring_move('k', 7::smallint, 0, 1) = ring_move('k', '7', 0, 1) AS move;
 
 -- empty keys and long keys are keys like any other
-SELECT ring_shard('k', '') IS NOT NULL AS empty_text,
+SELECT ring_shard('k', '') AS empty_text,
        ring_shard('k', ''::bytea) = ring_shard('k', '') AS empty_bytea,
-       ring_shard('k', repeat('x', 1000000)) IS NOT NULL AS long_key;
+       ring_shard('k', repeat('x', 1000000)) AS long_key;
 
 -- a toasted key is read whole
 CREATE TABLE big_keys (k text);

@@ -33,48 +33,48 @@ SELECT ring_shard('songs', k) = (SELECT node FROM tokens ORDER BY token LIMIT 1)
          WHERE ring_hash('songs', title) > (SELECT max(token) FROM tokens) LIMIT 1) s;
 
 -- replicas: distinct nodes clockwise, the owner first, at most all nodes
-SELECT count(*) FILTER (WHERE r[1] <> ring_shard('songs', id)) AS first_not_owner,
-       count(*) FILTER (WHERE cardinality(r) <> 3) AS wrong_length,
-       count(*) FILTER (WHERE (SELECT count(DISTINCT x) FROM unnest(r) x) <> 3) AS not_distinct
+SELECT count(*) FILTER (WHERE r[1] IS DISTINCT FROM ring_shard('songs', id)) AS first_not_owner,
+       count(*) FILTER (WHERE cardinality(r) IS DISTINCT FROM 3) AS wrong_length,
+       count(*) FILTER (WHERE (SELECT count(DISTINCT x) FROM unnest(r) x) IS DISTINCT FROM 3) AS not_distinct
   FROM (SELECT id, ring_shards('songs', id, 3) AS r FROM songs WHERE id <= 2000) s;
 SELECT ring_shards('songs', 'song-1', 1), ring_shards('songs', 'song-1', 4),
        ring_shards('songs', 'song-1', 100);
 
 -- lookups at a version
 SELECT ring_add_node('songs', 'db5');
-SELECT count(*) FILTER (WHERE ring_shard('songs', id, 1) <> ring_shard('songs', id)) AS moved,
-       count(*) FILTER (WHERE ring_shard('songs', id, 2) <> ring_shard('songs', id)) AS differ_from_current,
+SELECT count(*) FILTER (WHERE ring_shard('songs', id, 1) IS DISTINCT FROM ring_shard('songs', id)) AS moved,
+       count(*) FILTER (WHERE ring_shard('songs', id, 2) IS DISTINCT FROM ring_shard('songs', id)) AS differ_from_current,
        count(*) FILTER (WHERE ring_shard('songs', id, 1) = 'db5') AS db5_in_version_1
   FROM songs;
 -- only keys now on db5 moved, about a fifth of them
-SELECT count(*) FILTER (WHERE ring_shard('songs', id) <> 'db5') AS moved_elsewhere,
+SELECT count(*) FILTER (WHERE ring_shard('songs', id) IS DISTINCT FROM 'db5') AS moved_elsewhere,
        count(*) BETWEEN 3000 AND 5000 AS about_a_fifth
-  FROM songs WHERE ring_shard('songs', id, 1) <> ring_shard('songs', id);
+  FROM songs WHERE ring_shard('songs', id, 1) IS DISTINCT FROM ring_shard('songs', id);
 
 -- draining a node moves only its keys, and only to the other nodes
 SELECT ring_set_weight('songs', 'db2', 0);
-SELECT count(*) FILTER (WHERE ring_shard('songs', id, 2) <> 'db2') AS moved_not_from_db2,
+SELECT count(*) FILTER (WHERE ring_shard('songs', id, 2) IS DISTINCT FROM 'db2') AS moved_not_from_db2,
        count(*) FILTER (WHERE ring_shard('songs', id) = 'db2') AS still_on_db2
-  FROM songs WHERE ring_shard('songs', id, 2) <> ring_shard('songs', id);
+  FROM songs WHERE ring_shard('songs', id, 2) IS DISTINCT FROM ring_shard('songs', id);
 
 -- reweighting moves only the reweighted node's share
 SELECT ring_set_weight('songs', 'db3', 2);
-SELECT count(*) FILTER (WHERE ring_shard('songs', id) <> 'db3') AS moved_not_to_db3
-  FROM songs WHERE ring_shard('songs', id, 3) <> ring_shard('songs', id);
+SELECT count(*) FILTER (WHERE ring_shard('songs', id) IS DISTINCT FROM 'db3') AS moved_not_to_db3
+  FROM songs WHERE ring_shard('songs', id, 3) IS DISTINCT FROM ring_shard('songs', id);
 SELECT ring_set_weight('songs', 'db3', 1);
 SELECT count(*) AS differ_from_version_3
-  FROM songs WHERE ring_shard('songs', id, 3) <> ring_shard('songs', id);
+  FROM songs WHERE ring_shard('songs', id, 3) IS DISTINCT FROM ring_shard('songs', id);
 
 -- the one-argument form uses consistent_ring.default_ring
 SET consistent_ring.default_ring = 'songs';
-SELECT count(*) FILTER (WHERE ring_shard(id) <> ring_shard('songs', id)) AS differ FROM songs;
+SELECT count(*) FILTER (WHERE ring_shard(id) IS DISTINCT FROM ring_shard('songs', id)) AS differ FROM songs;
 SELECT ring_shard('song-1'::text) = ring_shard('songs', 'song-1') AS same;
 RESET consistent_ring.default_ring;
 
 -- a transaction sees its own changes; others' only once committed
 BEGIN;
 SELECT ring_add_node('songs', 'db6');
-SELECT count(*) > 0 AS db6_owns_keys FROM songs WHERE ring_shard('songs', id) = 'db6';
+SELECT count(*) AS db6_keys FROM songs WHERE ring_shard('songs', id) = 'db6';
 ROLLBACK;
 SELECT count(*) AS db6_keys FROM songs WHERE ring_shard('songs', id) = 'db6';
 
@@ -83,7 +83,7 @@ BEGIN;
 DECLARE c CURSOR FOR
     SELECT count(*) FILTER (WHERE ring_shard('songs', id) = 'db6') AS db6_keys FROM songs;
 SELECT ring_add_node('songs', 'db6', 100);
-SELECT count(*) FILTER (WHERE ring_shard('songs', id) = 'db6') > 15000 AS db6_owns_most FROM songs;
+SELECT count(*) FILTER (WHERE ring_shard('songs', id) = 'db6') AS db6_keys FROM songs;
 FETCH ALL FROM c;
 ROLLBACK;
 
@@ -136,7 +136,7 @@ DO $$ BEGIN FOR i IN 1..50 LOOP UPDATE acct SET shard = ring_shard('songs', id) 
 SELECT count(*) AS compiled_copies FROM ring_cache_info()
  WHERE ring = 'songs' AND version = ring_version('songs');
 SELECT count(*) FILTER (WHERE shard IS DISTINCT FROM ring_shard('songs', id)) AS wrong,
-       count(*) FILTER (WHERE shard = 'db7') > 0 AS db7_used FROM acct;
+       count(*) FILTER (WHERE shard = 'db7') AS db7_used FROM acct;
 ROLLBACK;
 DROP TABLE acct;
 

@@ -10,7 +10,7 @@ SELECT array_agg(o ORDER BY first) AS expected
   FROM (SELECT o, min(i) AS first
           FROM (SELECT i, ring_shard('s', 'hot#' || i) AS o FROM generate_series(0, 7) i) x
          GROUP BY o) y;
-SELECT count(*) FILTER (WHERE ring_spread('s', 'key' || k, 5) <> (
+SELECT count(*) FILTER (WHERE ring_spread('s', 'key' || k, 5) IS DISTINCT FROM (
            SELECT array_agg(o ORDER BY first) FROM (
                SELECT o, min(i) AS first
                  FROM (SELECT i, ring_shard('s', 'key' || k || '#' || i) AS o FROM generate_series(0, 4) i) x

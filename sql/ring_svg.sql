@@ -35,7 +35,7 @@ SELECT ring_svg('one')::xml IS DOCUMENT AS whole_circle;
 
 -- long multibyte names are cut in the legend on a character boundary
 SELECT ring_add_node('one', repeat('a', 31) || 'éé');
-SELECT length(convert_to(ring_svg('one'), 'UTF8')) > 0 AS valid_text;
+SELECT length(convert_to(ring_svg('one'), 'UTF8')) AS utf8_bytes;
 
 -- NULL ring: NULL; errors as for any lookup
 SELECT ring_svg(NULL) IS NULL AS null_ring;

@@ -19,7 +19,7 @@ SELECT s.version, s.backends, s.bytes >= i.tokens * 10 AS holds_tokens
 CREATE TABLE sc_before AS SELECT i, ring_shard('sc', 'k' || i) AS owner FROM generate_series(1, 2000) i;
 BEGIN;
 SELECT ring_add_node('sc', 'extra', 3);
-SELECT count(*) FILTER (WHERE ring_shard('sc', 'k' || i) = 'extra') > 0 AS extra_used
+SELECT count(*) FILTER (WHERE ring_shard('sc', 'k' || i) = 'extra') AS extra_used
   FROM generate_series(1, 2000) i;
 SELECT version, shared FROM ring_cache_info() WHERE ring = 'sc' ORDER BY version;
 SELECT version FROM ring_shared_cache() WHERE ring = 'sc' ORDER BY version;
@@ -39,7 +39,7 @@ COMMIT;
 
 -- once committed, the new version is shared, built from the one before
 SELECT ring_set_weight('sc', 'n5', 4);
-SELECT count(*) FILTER (WHERE ring_shard('sc', 'k' || i) IS DISTINCT FROM owner) > 0 AS moved
+SELECT count(*) FILTER (WHERE ring_shard('sc', 'k' || i) IS DISTINCT FROM owner) AS moved
   FROM sc_before;
 SELECT version, shared FROM ring_cache_info() WHERE ring = 'sc' ORDER BY version;
 SELECT version, backends, built_from FROM ring_shared_cache() WHERE ring = 'sc' ORDER BY version;

@@ -48,16 +48,16 @@ END $$;
 
 -- every key, for 1 to 7 replicas, agrees with the reference
 SELECT n, count(*) AS keys,
-       count(*) FILTER (WHERE ring_shards('z', 'key' || k, n) <> ref_shards('z', 'key' || k, n)) AS disagree
+       count(*) FILTER (WHERE ring_shards('z', 'key' || k, n) IS DISTINCT FROM ref_shards('z', 'key' || k, n)) AS disagree
   FROM generate_series(1, 300) k, generate_series(1, 7) n GROUP BY n ORDER BY n;
 
 -- with 3 replicas, the zones are distinct (4 zones counting the zoneless node)
 SELECT count(*) FILTER (WHERE (SELECT count(DISTINCT coalesce(zone, node)) FROM ring_nodes
-                                WHERE ring = 'z' AND node = ANY (ring_shards('z', 'key' || k, 3))) <> 3) AS zones_repeated
+                                WHERE ring = 'z' AND node = ANY (ring_shards('z', 'key' || k, 3))) IS DISTINCT FROM 3) AS zones_repeated
   FROM generate_series(1, 1000) k;
 
 -- the first replica is always the owner
-SELECT count(*) FILTER (WHERE (ring_shards('z', 'key' || k, 4))[1] <> ring_shard('z', 'key' || k)) AS first_not_owner
+SELECT count(*) FILTER (WHERE (ring_shards('z', 'key' || k, 4))[1] IS DISTINCT FROM ring_shard('z', 'key' || k)) AS first_not_owner
   FROM generate_series(1, 1000) k;
 
 -- reweighting keeps a node's zone

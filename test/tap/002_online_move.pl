@@ -338,7 +338,7 @@ my %count = (
 	lost => q{SELECT count(*) FROM expected e
 	            WHERE e.present AND NOT EXISTS (SELECT FROM found f WHERE f.id = e.id)},
 	stale => q{SELECT count(*) FROM expected e JOIN found f USING (id)
-	            WHERE e.present AND (f.v <> e.v OR f.payload IS DISTINCT FROM md5(e.v::text))},
+	            WHERE e.present AND (f.v IS DISTINCT FROM e.v OR f.payload IS DISTINCT FROM md5(e.v::text))},
 	resurrected => q{SELECT count(*) FROM found f
 	                  WHERE NOT EXISTS (SELECT FROM expected e WHERE e.id = f.id AND e.present)},
 	duplicated => q{SELECT count(*) FROM (SELECT id FROM found GROUP BY id HAVING count(*) > 1) d},
@@ -374,8 +374,8 @@ SELECT e.id, e.present, e.v AS expected_v, f.server, f.v AS found_v, ring_server
   FROM expected e FULL JOIN found f USING (id)
  WHERE (e.present IS NOT TRUE AND f.id IS NOT NULL)
     OR (e.present AND f.id IS NULL)
-    OR (e.present AND f.v <> e.v)
-    OR f.server <> ring_server('items', f.id)
+    OR (e.present AND f.v IS DISTINCT FROM e.v)
+    OR (f.id IS NOT NULL AND f.server IS DISTINCT FROM ring_server('items', f.id))
     OR (SELECT count(*) FROM found f2 WHERE f2.id = f.id) > 1
  ORDER BY 1 LIMIT 50}));
 }
