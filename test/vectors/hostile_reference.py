@@ -2,7 +2,7 @@
 """Independent positions for the randomized tests: sql/hostile.sql and
 test/churn/.
 
-Written from the placement rules in README.md, with python3-xxhash (Debian),
+Written from the placement rules in doc/placement.md, with python3-xxhash (Debian),
 not from the C sources (position() is vnode_reference.py's).  Prints a CSV
 of the keys those tests draw and the virtual-node tokens of the node names
 they use, so that their reference owners do not come from ring_hash, the
