@@ -142,7 +142,9 @@ typedef struct Rebalance
 {
 	CompiledRing *ring;
 	RingHeader	hdr;
-	bool		by_slots;		/* units are slots; else token ranges */
+	bool		by_slots;		/* units move one by one: slots, or token
+								 * ranges whose token changes owner */
+	bool		by_tokens;		/* units are the ring's token ranges */
 	int			slot_bits;
 	int			nnodes;
 	RebalanceNode *nodes;
@@ -275,7 +277,16 @@ units_init(Rebalance *rb)
 {
 	CompiledRing *ring = rb->ring->unpinned ? rb->ring->unpinned : rb->ring;
 
-	if (rb->by_slots)
+	if (rb->by_tokens)
+	{
+		/* unit u: the range ending at token u, owned with it */
+		rb->nunits = (int) ring->ntokens;
+		rb->units = palloc_extended(sizeof(RebalanceUnit) * Max(rb->nunits, 1),
+									MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		for (int t = 0; t < rb->nunits; t++)
+			rb->units[t].owner = (int32) ring_token_owner(ring, t);
+	}
+	else if (rb->by_slots)
 	{
 		rb->nunits = rb->hdr.slots;
 		rb->slot_bits = pg_leftmost_one_pos32((uint32) rb->hdr.slots);
@@ -354,6 +365,12 @@ unit_of(const Rebalance *rb, int64 pos)
 {
 	uint64		u = (uint64) pos ^ RING_SIGN_BIT;
 
+	if (rb->by_tokens)
+	{
+		const CompiledRing *ring = rb->ring->unpinned ? rb->ring->unpinned : rb->ring;
+
+		return (int) ring_token_at(ring, pos);
+	}
 	if (rb->by_slots)
 		return (int) (rb->slot_bits == 0 ? 0 : u >> (64 - rb->slot_bits));
 	return potential_at(rb, u);
@@ -725,16 +742,14 @@ rebalance_measure(text *ringname, Oid relid, Name key_column, double sample_perc
 
 	if (ring->algorithm == RING_ALGORITHM_SLOTS || ring->algorithm == RING_ALGORITHM_REDIS)
 		rb->by_slots = true;
-	else if (ring->algorithm == RING_ALGORITHM_VNODE && ring->stored_tokens)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("ring \"%s\" cannot be balanced by its data", ring->name),
-				 errdetail("Its tokens are allocated 'balanced'; data-aware balancing works on 'slots', 'redis' and 'vnode' rings with hashed tokens.")));
+	else if (ring->algorithm == RING_ALGORITHM_CASSANDRA ||
+			 (ring->algorithm == RING_ALGORITHM_VNODE && ring->stored_tokens))
+		rb->by_slots = rb->by_tokens = true;
 	else if (ring->algorithm != RING_ALGORITHM_VNODE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("ring \"%s\" cannot be balanced by its data", ring->name),
-				 errdetail("Its algorithm is '%s'; data-aware balancing works on 'slots', 'redis' and 'vnode' rings with hashed tokens.",
+				 errdetail("Its algorithm is '%s'; data-aware balancing works on 'slots', 'redis', 'vnode' and 'cassandra' rings.",
 						   ring_algorithm_name(ring->algorithm))));
 	if (ring->nowners == 0)
 		ereport(ERROR,
@@ -1662,7 +1677,18 @@ rebalance_args(FunctionCallInfo fcinfo, double sample_percent)
 static void
 unit_positions(const Rebalance *rb, int u, Datum *values, bool *nulls)
 {
-	if (rb->by_slots)
+	if (rb->by_tokens)
+	{
+		const CompiledRing *ring = rb->ring->unpinned ? rb->ring->unpinned : rb->ring;
+		int			prev = (u - 1 + rb->nunits) % rb->nunits;
+
+		/* the range after the previous token; the first one wraps round */
+		values[0] = Int64GetDatum(rb->nunits == 1 ? ring_token(ring, u) + 1 :
+								  (int64) (((uint64) ring_token(ring, prev) ^ RING_SIGN_BIT) + 1) ^
+								  (int64) RING_SIGN_BIT);
+		values[1] = Int64GetDatum(ring_token(ring, u));
+	}
+	else if (rb->by_slots)
 	{
 		if (rb->ring->algorithm == RING_ALGORITHM_REDIS)
 		{
@@ -1710,7 +1736,7 @@ ring_load(PG_FUNCTION_ARGS)
 			nulls[0] = true;
 		else
 			values[0] = PointerGetDatum(rb->nodes[unit->owner].name);
-		if (rb->by_slots)
+		if (rb->by_slots && !rb->by_tokens)
 			values[1] = Int32GetDatum(u);
 		else
 			nulls[1] = true;
@@ -1820,7 +1846,10 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 		values[2] = PointerGetDatum(rb->nodes[unit->plan_owner].name);
 		if (rb->by_slots)
 		{
-			values[3] = Int32GetDatum(u);
+			if (rb->by_tokens)
+				nulls[3] = true;
+			else
+				values[3] = Int32GetDatum(u);
 			unit_positions(rb, u, &values[4], &nulls[4]);
 		}
 		else
@@ -1955,7 +1984,16 @@ ring_rebalance(PG_FUNCTION_ARGS)
 				slots[n] = u;
 				nodes[n++] = rb->nodes[rb->units[u].plan_owner].name;
 			}
-		if (n > 0)
+		if (n > 0 && rb->by_tokens)
+		{
+			const CompiledRing *ring = rb->ring->unpinned ? rb->ring->unpinned : rb->ring;
+			int64	   *tokens = palloc(sizeof(int64) * n);
+
+			for (int i = 0; i < n; i++)
+				tokens[i] = ring_token(ring, slots[i]);
+			version = ring_apply_token_owners(ringname, &rb->measured, n, tokens, nodes);
+		}
+		else if (n > 0)
 			version = ring_apply_slot_owners(ringname, &rb->measured, n, slots, nodes);
 	}
 	else

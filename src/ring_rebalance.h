@@ -22,6 +22,8 @@ typedef struct RingMeasured
 
 extern int32 ring_apply_slot_owners(text *ring, const RingMeasured *measured, int n,
 									const int32 *slots, text *const *nodes);
+extern int32 ring_apply_token_owners(text *ring, const RingMeasured *measured, int n,
+									 const int64 *tokens, text *const *nodes);
 extern int32 ring_apply_weights(text *ring, const RingMeasured *measured, int n,
 								text *const *nodes, const double *weights);
 

@@ -449,3 +449,57 @@ ring_apply_slot_owners(text *ring, const RingMeasured *measured, int n,
 	end_as_catalog_owner(&caller);
 	return version;
 }
+
+/*
+ * Give the stored tokens tokens[i] of a 'cassandra' ring or a balanced
+ * 'vnode' ring to nodes[i] (i < n), all in one new version, for
+ * ring_rebalance: the range each token ends moves with it.  The ring must
+ * still be what the plan was made from.  Returns the version.
+ */
+int32
+ring_apply_token_owners(text *ring, const RingMeasured *measured, int n,
+						const int64 *tokens, text *const *nodes)
+{
+	RingChange	chg;
+	RingCaller	caller;
+	text	  **names;
+	LayoutNode *lnodes;
+	LayoutToken *old;
+	LayoutToken *new;
+	int			nnodes;
+	uint32		nold;
+	int32		version;
+
+	ring_change_begin(ring, &caller, &chg);
+	ring_check_measured(&chg, measured);
+	Assert(chg.stored_tokens);
+	nnodes = layout_nodes(&chg, &names, &lnodes);
+	nold = layout_tokens(&chg, names, nnodes, &old, 0);
+	new = palloc(sizeof(LayoutToken) * Max(nold, 1));
+	memcpy(new, old, sizeof(LayoutToken) * nold);
+	for (int i = 0; i < n; i++)
+	{
+		uint64		biased = (uint64) tokens[i] ^ (UINT64CONST(1) << 63);
+		int32		target = ring_layout_find_name(names, nnodes, nodes[i]);
+		uint32		lo = 0;
+		uint32		hi = nold;
+
+		while (lo < hi)
+		{
+			uint32		mid = lo + (hi - lo) / 2;
+
+			if (new[mid].biased < biased)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (target < 0 || lo == nold || new[lo].biased != biased)
+			elog(ERROR, "rebalance plan names token " INT64_FORMAT " or a node not in ring \"%s\"",
+				 tokens[i], chg.name);
+		new[lo].node = target;
+	}
+	version = ring_change_version(&chg, &caller);
+	store_tokens(&chg, version, names, old, nold, new, nold);
+	end_as_catalog_owner(&caller);
+	return version;
+}
