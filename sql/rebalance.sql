@@ -167,6 +167,40 @@ SELECT count(*) FILTER (WHERE ring_shard('by_data_r', tenant, 1) <> ring_shard('
        count(*) FILTER (WHERE ring_hash('by_data_r', tenant) IS DISTINCT FROM ring_hash('by_data_r', tenant::text)) AS hash_differs
   FROM tenants;
 
+-- a 'cassandra' ring: each token's range changes owner with its token
+SELECT ring_create('by_data_c', 'cassandra', 8);
+SELECT count(ring_add_node('by_data_c', 'c' || i)) FROM generate_series(1, 4) i;
+SELECT count(*) AS ranges, count(slot) AS slots, sum(rows) AS rows FROM ring_load('by_data_c', 'tenants', 'tenant');
+-- each row in the range of its token (the first range wraps round)
+SELECT count(*) AS misplaced
+  FROM tenants t JOIN ring_load('by_data_c', 'tenants', 'tenant') l
+    ON CASE WHEN l.first_position <= l.last_position
+            THEN ring_hash('by_data_c', t.tenant) BETWEEN l.first_position AND l.last_position
+            ELSE ring_hash('by_data_c', t.tenant) >= l.first_position OR ring_hash('by_data_c', t.tenant) <= l.last_position END
+ WHERE ring_shard('by_data_c', t.tenant) IS DISTINCT FROM l.node;
+CREATE TABLE planned_c AS
+SELECT node, bytes_after FROM ring_rebalance_report('by_data_c', 'tenants', 'tenant') WHERE node IS NOT NULL;
+SELECT count(*) AS moves, bool_and(slot IS NULL) AS no_slots
+  FROM ring_rebalance_plan('by_data_c', 'tenants', 'tenant');
+SELECT ring_rebalance('by_data_c', 'tenants', 'tenant');
+SELECT p.node, s.bytes = p.bytes_after AS bytes_as_planned
+  FROM planned_c p
+  JOIN (SELECT ring_shard('by_data_c', tenant) AS node, sum(pg_column_size(t.*)) AS bytes FROM tenants t GROUP BY 1) s USING (node)
+ ORDER BY 1;
+-- the tokens stay; only owners change: 32 tokens at both versions
+SELECT (SELECT count(*) FROM ring_moves('by_data_c', 1, 2)) AS ranges_moved,
+       (SELECT sum(vnodes) FROM ring_nodes WHERE ring = 'by_data_c') AS tokens;
+-- a 'vnode' ring with balanced tokens: the same
+SELECT ring_create('by_data_b', 'vnode', 8, token_allocation => 'balanced');
+SELECT count(ring_add_node('by_data_b', 'b' || i)) FROM generate_series(1, 4) i;
+CREATE TABLE planned_b AS
+SELECT node, bytes_after FROM ring_rebalance_report('by_data_b', 'tenants', 'tenant') WHERE node IS NOT NULL;
+SELECT ring_rebalance('by_data_b', 'tenants', 'tenant');
+SELECT p.node, s.bytes = p.bytes_after AS bytes_as_planned
+  FROM planned_b p
+  JOIN (SELECT ring_shard('by_data_b', tenant) AS node, sum(pg_column_size(t.*)) AS bytes FROM tenants t GROUP BY 1) s USING (node)
+ ORDER BY 1;
+
 -- errors
 SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', -0.1);
 SELECT * FROM ring_rebalance_plan('by_data', 'tenants', 'tenant', 'NaN');

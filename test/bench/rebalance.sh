@@ -2,8 +2,8 @@
 # Balancing by data: a table of ~1M rows keyed by tenant (all of a tenant's
 # rows share its key) whose tenant sizes follow Zipf's law (s = 1.1, 100,000
 # tenants: tenant k has round(1M * k^-1.1 / H) rows of ~120 bytes), on 8
-# nodes of a 'slots' ring (4096 slots), a 'redis' ring and a 'vnode' ring
-# (256 virtual nodes each).  For each ring: max/mean bytes per node as the
+# nodes of a 'slots' ring (4096 slots), a 'redis' ring, a 'vnode' ring
+# (256 virtual nodes each) and a 'cassandra' ring (256 tokens each).  For each ring: max/mean bytes per node as the
 # ring places them (balanced by slot or token count, as
 # redis-cli --cluster rebalance balances), after ring_rebalance (threshold
 # 0.05), the floor no assignment of whole slots (keys) can beat, the bytes
@@ -13,7 +13,7 @@ set -euo pipefail
 
 psql -X -q <<'SQL'
 CREATE EXTENSION IF NOT EXISTS consistent_ring;
-SELECT ring_drop(ring) FROM ring_list WHERE ring IN ('rb_slots', 'rb_redis', 'rb_vnode');
+SELECT ring_drop(ring) FROM ring_list WHERE ring IN ('rb_slots', 'rb_redis', 'rb_vnode', 'rb_cass');
 DROP TABLE IF EXISTS rb_tenants;
 CREATE TABLE rb_tenants (tenant bigint, id bigint, payload text);
 INSERT INTO rb_tenants
@@ -25,7 +25,8 @@ VACUUM ANALYZE rb_tenants;
 SELECT ring_create('rb_slots', 'slots', slots => 4096);
 SELECT ring_create('rb_redis', 'redis');
 SELECT ring_create('rb_vnode', 'vnode', 256);
-SELECT count(ring_add_node(r, 'node' || i)) FROM unnest(ARRAY['rb_slots', 'rb_redis', 'rb_vnode']) r,
+SELECT ring_create('rb_cass', 'cassandra', 256);
+SELECT count(ring_add_node(r, 'node' || i)) FROM unnest(ARRAY['rb_slots', 'rb_redis', 'rb_vnode', 'rb_cass']) r,
        generate_series(1, 8) i;
 SQL
 
@@ -38,7 +39,7 @@ SELECT format('table: %s rows, %s bytes (pg_column_size), %s tenants with rows; 
 SQL
 
 printf '%-9s %-8s %10s %10s %10s %14s %14s %8s %8s\n' ring sample before after floor moved_bytes lower_bound moved/lb plan_ms
-for ring in rb_slots rb_redis rb_vnode; do
+for ring in rb_slots rb_redis rb_vnode rb_cass; do
   for sample in 100 10; do
     psql -X -q -At -F ' ' <<SQL
 \set QUIET on
@@ -54,7 +55,7 @@ SQL
 done
 
 echo "applied (ring_rebalance at 100%), bytes per node as ring_shard places them afterwards:"
-for ring in rb_slots rb_redis rb_vnode; do
+for ring in rb_slots rb_redis rb_vnode rb_cass; do
   psql -X -q -At <<SQL
 SELECT ring_rebalance('$ring', 'rb_tenants', 'tenant') \gset
 SELECT pg_catalog.format('%-9s version %s: max/mean %s, bytes per node %s', '$ring', :ring_rebalance,
@@ -63,4 +64,4 @@ SELECT pg_catalog.format('%-9s version %s: max/mean %s, bytes per node %s', '$ri
           FROM rb_tenants t GROUP BY 1) s;
 SQL
 done
-psql -X -q -c "DROP TABLE rb_tenants" -c "SELECT ring_drop(ring) FROM ring_list WHERE ring IN ('rb_slots', 'rb_redis', 'rb_vnode')" > /dev/null
+psql -X -q -c "DROP TABLE rb_tenants" -c "SELECT ring_drop(ring) FROM ring_list WHERE ring IN ('rb_slots', 'rb_redis', 'rb_vnode', 'rb_cass')" > /dev/null
