@@ -321,19 +321,22 @@ CREATE FUNCTION ring_rebalance_plan(ring text, tbl regclass, key_column name,
                                     threshold double precision DEFAULT 0.05,
                                     improvement_threshold double precision DEFAULT 0.5,
                                     sample_percent double precision DEFAULT 100,
+                                    max_pins integer DEFAULT 64,
                                     OUT move integer, OUT from_node text, OUT to_node text,
                                     OUT slot integer, OUT first_position bigint,
-                                    OUT last_position bigint, OUT rows bigint, OUT bytes bigint)
+                                    OUT last_position bigint, OUT rows bigint, OUT bytes bigint,
+                                    OUT key bytea)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ring_rebalance_plan'
     LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION ring_rebalance_plan(text, regclass, name, double precision, double precision, double precision) IS
+COMMENT ON FUNCTION ring_rebalance_plan(text, regclass, name, double precision, double precision, double precision, integer) IS
     'the moves that bring every node''s bytes of a table within threshold of its share, moving the least data';
 
 CREATE FUNCTION ring_rebalance_report(ring text, tbl regclass, key_column name,
                                       threshold double precision DEFAULT 0.05,
                                       improvement_threshold double precision DEFAULT 0.5,
                                       sample_percent double precision DEFAULT 100,
+                                      max_pins integer DEFAULT 64,
                                       OUT node text, OUT capacity double precision,
                                       OUT weight double precision, OUT new_weight double precision,
                                       OUT target_bytes bigint, OUT rows bigint, OUT bytes bigint,
@@ -344,15 +347,16 @@ CREATE FUNCTION ring_rebalance_report(ring text, tbl regclass, key_column name,
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ring_rebalance_report'
     LANGUAGE C VOLATILE STRICT;
-COMMENT ON FUNCTION ring_rebalance_report(text, regclass, name, double precision, double precision, double precision) IS
+COMMENT ON FUNCTION ring_rebalance_report(text, regclass, name, double precision, double precision, double precision, integer) IS
     'each node''s bytes of a table before and after ring_rebalance_plan, and a last row (node NULL) for the ring';
 
 CREATE FUNCTION ring_rebalance(ring text, tbl regclass, key_column name,
                                threshold double precision DEFAULT 0.05,
                                improvement_threshold double precision DEFAULT 0.5,
-                               sample_percent double precision DEFAULT 100)
+                               sample_percent double precision DEFAULT 100,
+                               max_pins integer DEFAULT 64)
     RETURNS integer
     AS 'MODULE_PATHNAME', 'ring_rebalance'
     LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION ring_rebalance(text, regclass, name, double precision, double precision, double precision) IS
+COMMENT ON FUNCTION ring_rebalance(text, regclass, name, double precision, double precision, double precision, integer) IS
     'make ring_rebalance_plan one new version of the ring; returns it (the current version when nothing is worth moving)';

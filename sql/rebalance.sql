@@ -143,6 +143,29 @@ SELECT count(*) AS misplaced
 CREATE TABLE planned_v AS
 SELECT node, new_weight, bytes_after FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NOT NULL;
 SELECT node, new_weight, new_weight * 16 = round(new_weight * 16) AS whole_vnodes FROM planned_v ORDER BY 1;
+-- heavy keys pinned: each pin row is one tenant, at its position, with all its rows and bytes
+CREATE TABLE plan_v AS SELECT * FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant');
+SELECT count(*) FILTER (WHERE key IS NULL) > 0 AS ranges_move, count(key) AS pins,
+       count(key) FILTER (WHERE from_node = to_node) AS kept_where_they_are
+  FROM plan_v;
+SELECT count(*) AS pins,
+       count(*) FILTER (WHERE p.first_position = ring_hash('by_data_v', t.tenant)
+                          AND p.last_position = p.first_position AND p.slot IS NULL
+                          AND (p.rows, p.bytes) = (t.rows, t.bytes)
+                          AND p.from_node = ring_shard('by_data_v', t.tenant)) AS exact
+  FROM plan_v p
+  JOIN (SELECT tenant, count(*) AS rows, sum(pg_column_size(x.*)) AS bytes FROM tenants x GROUP BY 1) t
+    ON p.key = convert_to(t.tenant::text, 'UTF8');
+-- the report's totals are the plan's
+SELECT r.bytes_out = (SELECT sum(bytes) FROM plan_v WHERE from_node <> to_node) AS moved_as_planned
+  FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') r WHERE r.node IS NULL;
+-- weights only: no key pinned, a plan no better
+SELECT count(key) AS pins FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant', max_pins => 0);
+SELECT (SELECT ratio_after FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant', max_pins => 0) WHERE node IS NULL)
+       >= (SELECT ratio_after FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NULL) AS pins_help;
+SELECT count(key) <= 3 AS at_most_3 FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant', max_pins => 3);
+SELECT count(*) FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant', max_pins => 257);
+SELECT count(*) FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant', max_pins => -1);
 SELECT (SELECT round(ratio_after::numeric, 3) FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NULL)
        < (SELECT round(ratio::numeric, 3) FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NULL) AS improves;
 SELECT ring_rebalance('by_data_v', 'tenants', 'tenant');
@@ -152,6 +175,24 @@ SELECT p.node, s.bytes = p.bytes_after AS bytes_as_planned
   FROM planned_v p
   JOIN (SELECT ring_shard('by_data_v', tenant) AS node, sum(pg_column_size(t.*)) AS bytes FROM tenants t GROUP BY 1) s USING (node)
  ORDER BY 1;
+-- the planned pins are the ring's, from the new version on
+SELECT count(*) AS pins_differ
+  FROM (SELECT key, to_node FROM plan_v WHERE key IS NOT NULL) p
+  FULL JOIN (SELECT key, node FROM ring_pins WHERE ring = 'by_data_v' AND since_version = 2) r
+    ON p.key = r.key AND p.to_node = r.node
+ WHERE p.key IS NULL OR r.key IS NULL;
+-- every tenant is where the plan takes it: its pin, else its range's row, else where it was
+SELECT count(*) AS misplaced
+  FROM tenants t
+ WHERE ring_shard('by_data_v', t.tenant) IS DISTINCT FROM
+       coalesce((SELECT p.to_node FROM plan_v p WHERE p.key = convert_to(t.tenant::text, 'UTF8')),
+                (SELECT p.to_node FROM plan_v p
+                  WHERE p.key IS NULL
+                    AND CASE WHEN p.first_position <= p.last_position
+                             THEN ring_hash('by_data_v', t.tenant) BETWEEN p.first_position AND p.last_position
+                             ELSE ring_hash('by_data_v', t.tenant) >= p.first_position
+                                  OR ring_hash('by_data_v', t.tenant) <= p.last_position END),
+                ring_shard('by_data_v', t.tenant, 1));
 -- capacities are the weights the nodes had: the next plan aims at the same shares
 SELECT node, capacity, weight <> capacity AS reweighted
   FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NOT NULL ORDER BY 1;

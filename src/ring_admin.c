@@ -732,14 +732,17 @@ ring_check_measured(const RingChange *chg, const RingMeasured *measured)
 }
 
 /*
- * Set the weights of nodes[i] to weights[i] (i < n), all in one new
- * version, for ring_rebalance on a 'vnode' ring.  A node without a
- * capacity first gets its current weight as its capacity, so that its
- * share of the data stays what its weight asked for.  Returns the version.
+ * Set the weights of nodes[i] to weights[i] (i < n) and pin pins[j] (j <
+ * npins, keys not pinned yet: the version measured has none of them), all
+ * in one new version, for ring_rebalance on a 'vnode' ring.  A node
+ * without a capacity first gets its current weight as its capacity, so
+ * that its share of the data stays what its weight asked for.  Returns the
+ * version.
  */
 int32
 ring_apply_weights(text *ring, const RingMeasured *measured, int n,
-				   text *const *nodes, const double *weights)
+				   text *const *nodes, const double *weights,
+				   int npins, const RingPinRow *pins)
 {
 	RingChange	chg;
 	RingCaller	caller;
@@ -771,6 +774,15 @@ ring_apply_weights(text *ring, const RingMeasured *measured, int n,
 			continue;
 		node_end(&chg, nodes[i], added_in, version);
 		node_insert(&chg, nodes[i], weight, version, zone, joined, server);
+	}
+	for (int j = 0; j < npins; j++)
+	{
+		double		weight;
+		int32		added_in;
+
+		if (!ring_node_current(&chg, pins[j].node, &weight, &added_in, NULL, NULL, NULL))
+			ring_report_missing_node(&chg, pins[j].node);
+		ring_pin_insert(&chg, pins[j].key, pins[j].position, pins[j].node, version);
 	}
 	check_ring_size(&chg);
 	end_as_catalog_owner(&caller);

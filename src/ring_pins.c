@@ -65,6 +65,27 @@ pin_current(const RingChange *chg, bytea *key, int32 *added_in)
 }
 
 /*
+ * Pin key (placement bytes, at position) to node from version on, in the
+ * change under way: the key has no pin in it.
+ */
+void
+ring_pin_insert(const RingChange *chg, bytea *key, int64 position, text *node,
+				int32 version)
+{
+	Oid			types[5] = {INT4OID, BYTEAOID, INT8OID, TEXTOID, INT4OID};
+	Datum		values[5];
+
+	values[0] = Int32GetDatum(chg->ring_id);
+	values[1] = PointerGetDatum(key);
+	values[2] = Int64GetDatum(position);
+	values[3] = PointerGetDatum(node);
+	values[4] = Int32GetDatum(version);
+	ring_admin_run("INSERT INTO consistent_ring.pins (ring_id, key, position, node, added_in)"
+		" VALUES ($1, $2, $3, $4, $5)",
+		5, types, values, SPI_OK_INSERT);
+}
+
+/*
  * Refuse pins where the algorithm has no ranges ('rendezvous', 'jump') or
  * places keys as another system does, which has no pins.
  */
@@ -143,20 +164,10 @@ ring_pin(PG_FUNCTION_ARGS)
 		version = chg.version;
 	else
 	{
-		Oid			types[5] = {INT4OID, BYTEAOID, INT8OID, TEXTOID, INT4OID};
-		Datum		values[5];
-
 		version = ring_change_version(&chg, &caller);
 		if (pinned != NULL)
 			ring_rows_end(&chg, "pins", "key", BYTEAOID, PointerGetDatum(key), version);
-		values[0] = Int32GetDatum(chg.ring_id);
-		values[1] = PointerGetDatum(key);
-		values[2] = Int64GetDatum(position);
-		values[3] = PointerGetDatum(node);
-		values[4] = Int32GetDatum(version);
-		ring_admin_run("INSERT INTO consistent_ring.pins (ring_id, key, position, node, added_in)"
-			" VALUES ($1, $2, $3, $4, $5)",
-			5, types, values, SPI_OK_INSERT);
+		ring_pin_insert(&chg, key, position, node, version);
 	}
 	end_as_catalog_owner(&caller);
 

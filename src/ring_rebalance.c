@@ -84,6 +84,12 @@
  */
 static const int rebalance_vnode_steps[] = {1, 2, 4, 8, 16};
 
+/*
+ * Least imbalance removed per byte of the weight changes made before pins:
+ * plans are made with each (and the improvement threshold), the best kept.
+ */
+static const double rebalance_pin_efficiency[] = {0, 1.0, 1.5};
+
 /* One unit of data: a slot, or a range between two potential tokens. */
 typedef struct RebalanceUnit
 {
@@ -98,6 +104,9 @@ typedef struct RebalanceUnit
 	/* 'vnode': of the ring's range ending at this unit's token */
 	double		range_var;
 	int64		range_page;
+	/* 'vnode': of its keys the plan pins to a node */
+	int64		pinned_bytes;
+	int64		pinned_rows;
 } RebalanceUnit;
 
 /* One node of the ring, as the plan sees it. */
@@ -137,6 +146,33 @@ typedef struct PotentialToken
 	int32		vnode;			/* which of the node's virtual nodes */
 } PotentialToken;
 
+/*
+ * A key of the heavy key summary.  bytes counts the key's rows since it
+ * entered plus err, the count of the key it replaced: the key's bytes are
+ * between bytes - err and bytes, exactly bytes when err is 0.
+ */
+typedef struct HeavyKey
+{
+	int64		pos;
+	int64		bytes;
+	int64		rows;			/* rows since it entered */
+	int64		err;
+	bytea	   *key;			/* placement bytes; NULL: not pinnable */
+	Datum		pending;		/* key of the batch being read, not copied yet */
+	bool		has_pending;
+} HeavyKey;
+
+/* A key a 'vnode' plan may pin to a node: its bytes are exact. */
+typedef struct PinCandidate
+{
+	int64		pos;
+	int64		bytes;
+	int64		rows;
+	bytea	   *key;
+	int32		unit;			/* the unit it is part of */
+	int32		pin_to;			/* planned node, -1: not pinned */
+} PinCandidate;
+
 /* A measured ring and table. */
 typedef struct Rebalance
 {
@@ -156,13 +192,16 @@ typedef struct Rebalance
 	int64	   *prefix_rows;
 	RingMeasured measured;		/* version and capacity rows planned from */
 	double		fraction;		/* sampled fraction of pages, 1: all */
-	/* 'vnode': Misra-Gries summary of the bytes of the heaviest keys */
+	/* 'vnode': Space-Saving summary of the heaviest keys */
 	int			nheavy;
-	int64		heavy_pos[REBALANCE_HEAVY_KEYS];
-	int64		heavy_bytes[REBALANCE_HEAVY_KEYS];
+	HeavyKey	heavy[REBALANCE_HEAVY_KEYS];
 	int16		heavy_slot[REBALANCE_HEAVY_SLOTS];	/* open addressing: index + 1 */
+	MemoryContext heavy_cxt;	/* their placement bytes */
 	int64		heaviest_key;	/* at most the bytes of the heaviest key */
 	int64		heaviest_pos;	/* its position */
+	/* 'vnode': keys the plan may pin (exactly counted), heaviest first */
+	int			ncand;
+	PinCandidate *cand;
 	/* sampling: the whole table's page sums */
 	int64		page_total;
 	double		var_total;
@@ -171,6 +210,7 @@ typedef struct Rebalance
 	/* plan */
 	double		threshold;
 	double		improvement;
+	int			max_pins;		/* most keys a plan pins */
 	int64		moved_bytes;
 	int64		moved_rows;
 	int64		lower_bound;
@@ -413,7 +453,7 @@ heavy_find(const Rebalance *rb, int64 pos)
 
 		if (i < 0)
 			return -1;
-		if (rb->heavy_pos[i] == pos)
+		if (rb->heavy[i].pos == pos)
 			return i;
 	}
 }
@@ -422,7 +462,7 @@ heavy_find(const Rebalance *rb, int64 pos)
 static void
 heavy_enter(Rebalance *rb, int i)
 {
-	uint32		h = heavy_hash(rb->heavy_pos[i]);
+	uint32		h = heavy_hash(rb->heavy[i].pos);
 
 	while (rb->heavy_slot[h] != 0)
 		h = (h + 1) & (REBALANCE_HEAVY_SLOTS - 1);
@@ -430,53 +470,124 @@ heavy_enter(Rebalance *rb, int i)
 }
 
 /*
- * Count a key's bytes in the Misra-Gries summary: each counter is at most
- * its key's bytes (and at least that minus total / (counters + 1)), so the
- * largest is a lower bound of the heaviest key's bytes.
+ * Take heavy key i out of the hash: the entries after it in its probe run
+ * move back where their own run allows (linear probing without
+ * tombstones).
  */
 static void
-heavy_add(Rebalance *rb, int64 pos, int64 bytes)
+heavy_remove(Rebalance *rb, int i)
 {
-	int64		least;
-	int			n = 0;
+	const uint32 mask = REBALANCE_HEAVY_SLOTS - 1;
+	uint32		h = heavy_hash(rb->heavy[i].pos);
+	uint32		j;
+
+	while (rb->heavy_slot[h] != i + 1)
+		h = (h + 1) & mask;
+	j = h;
+	for (;;)
+	{
+		uint32		home;
+
+		j = (j + 1) & mask;
+		if (rb->heavy_slot[j] == 0)
+			break;
+		home = heavy_hash(rb->heavy[rb->heavy_slot[j] - 1].pos);
+		/* stays unless its home is not in (h, j], cyclically */
+		if (h <= j ? (h < home && home <= j) : (h < home || home <= j))
+			continue;
+		rb->heavy_slot[h] = rb->heavy_slot[j];
+		h = j;
+	}
+	rb->heavy_slot[h] = 0;
+}
+
+/*
+ * Count a key's bytes in the Space-Saving summary (Metwally, Agrawal and
+ * El Abbadi): a key not in it replaces the one with the fewest bytes and
+ * starts from its count.  Every key heavier than total / counters is in it
+ * at the end; one that never left it (err 0) is counted exactly.  The key
+ * itself is kept as a Datum of the batch being read and copied at its end
+ * (heavy_keep_keys), so a key that enters and leaves within a batch costs
+ * no copy.
+ */
+static void
+heavy_add(Rebalance *rb, int64 pos, int64 bytes, Datum key)
+{
 	int			i = heavy_find(rb, pos);
+	int64		err = 0;
+	HeavyKey   *h;
 
 	if (i >= 0)
 	{
-		rb->heavy_bytes[i] += bytes;
+		rb->heavy[i].bytes += bytes;
+		rb->heavy[i].rows++;
 		return;
 	}
 	if (rb->nheavy < REBALANCE_HEAVY_KEYS)
+		i = rb->nheavy++;
+	else
 	{
-		rb->heavy_pos[rb->nheavy] = pos;
-		rb->heavy_bytes[rb->nheavy] = bytes;
-		heavy_enter(rb, rb->nheavy++);
-		return;
+		i = 0;
+		for (int k = 1; k < rb->nheavy; k++)
+			if (rb->heavy[k].bytes < rb->heavy[i].bytes)
+				i = k;
+		heavy_remove(rb, i);
+		err = rb->heavy[i].bytes;
+		if (rb->heavy[i].key != NULL)
+			pfree(rb->heavy[i].key);
 	}
-	least = bytes;
-	for (i = 0; i < rb->nheavy; i++)
-		least = Min(least, rb->heavy_bytes[i]);
-	for (i = 0; i < rb->nheavy; i++)
+	h = &rb->heavy[i];
+	h->pos = pos;
+	h->bytes = err + bytes;
+	h->rows = 1;
+	h->err = err;
+	h->key = NULL;
+	h->pending = key;
+	h->has_pending = true;
+	heavy_enter(rb, i);
+}
+
+/*
+ * Copy the placement bytes of the keys that entered the summary in the
+ * batch just read, before its tuples go: only where they are the bytes the
+ * position was computed from and short enough to pin.
+ */
+static void
+heavy_keep_keys(Rebalance *rb, RingKeyReader *reader)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; i < rb->nheavy; i++)
 	{
-		rb->heavy_bytes[i] -= least;
-		if (rb->heavy_bytes[i] > 0)
-		{
-			rb->heavy_pos[n] = rb->heavy_pos[i];
-			rb->heavy_bytes[n++] = rb->heavy_bytes[i];
-		}
+		HeavyKey   *h = &rb->heavy[i];
+
+		if (!h->has_pending)
+			continue;
+		h->has_pending = false;
+		if (h->err != 0)
+			continue;			/* counted inexactly: never pinned */
+		resetStringInfo(&buf);
+		ring_key_bytes(reader, h->pending, &buf);
+		if (buf.len > RING_PIN_KEY_MAXLEN || ring_hash_bytes(buf.data, buf.len) != h->pos)
+			continue;
+		h->key = MemoryContextAlloc(rb->heavy_cxt, VARHDRSZ + buf.len);
+		SET_VARSIZE(h->key, VARHDRSZ + buf.len);
+		memcpy(VARDATA(h->key), buf.data, buf.len);
 	}
-	rb->nheavy = n;
-	if (bytes > least)
-	{
-		rb->heavy_pos[rb->nheavy] = pos;
-		rb->heavy_bytes[rb->nheavy++] = bytes - least;
-	}
-	if (rb->nheavy < REBALANCE_HEAVY_KEYS)
-	{
-		memset(rb->heavy_slot, 0, sizeof(rb->heavy_slot));
-		for (i = 0; i < rb->nheavy; i++)
-			heavy_enter(rb, i);
-	}
+	pfree(buf.data);
+}
+
+/* Heaviest candidate first, then by position. */
+static int
+candidate_cmp(const void *a, const void *b)
+{
+	const PinCandidate *x = a;
+	const PinCandidate *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 /* Add the sums of the page just read to the variances. */
@@ -580,6 +691,10 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 						 sample_percent);
 	rb->fraction = sampled ? sample_percent / 100.0 : 1.0;
 
+	/* the heavy keys' bytes outlive the scan: the caller's context */
+	rb->heavy_cxt = AllocSetContextCreate(CurrentMemoryContext,
+										  "consistent_ring rebalance heavy keys",
+										  ALLOCSET_DEFAULT_SIZES);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare(sql.data, 0, NULL);
@@ -637,7 +752,7 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 
 				owner = unit->owner;
 				if (!rb->by_slots)
-					heavy_add(rb, pos, bytes);
+					heavy_add(rb, pos, bytes, key);
 				unit->rows++;
 				unit->bytes += bytes;
 				if (sampled)
@@ -661,6 +776,8 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 				}
 			}
 		}
+		if (!rb->by_slots)
+			heavy_keep_keys(rb, &reader);
 		MemoryContextSwitchTo(oldcxt);
 		MemoryContextReset(rowcxt);
 		SPI_freetuptable(SPI_tuptable);
@@ -695,13 +812,33 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 			node->var_bytes *= f;
 		}
 	}
+	/* a lower bound of the heaviest key's bytes; the keys counted exactly */
 	rb->heaviest_key = 0;
+	rb->cand = palloc(sizeof(PinCandidate) * Max(rb->nheavy, 1));
+	rb->ncand = 0;
 	for (int i = 0; i < rb->nheavy; i++)
-		if (rb->heavy_bytes[i] > rb->heaviest_key)
+	{
+		HeavyKey   *h = &rb->heavy[i];
+
+		if (h->bytes - h->err > rb->heaviest_key)
 		{
-			rb->heaviest_key = rb->heavy_bytes[i];
-			rb->heaviest_pos = rb->heavy_pos[i];
+			rb->heaviest_key = h->bytes - h->err;
+			rb->heaviest_pos = h->pos;
 		}
+		if (h->key != NULL && h->err == 0 && h->bytes > 0)
+		{
+			PinCandidate *c = &rb->cand[rb->ncand++];
+
+			c->pos = h->pos;
+			c->bytes = (int64) llround(h->bytes / rb->fraction);
+			c->rows = (int64) llround(h->rows / rb->fraction);
+			c->key = h->key;
+			c->unit = unit_of(rb, h->pos);
+			c->pin_to = -1;
+		}
+	}
+	if (rb->ncand > 1)
+		qsort(rb->cand, rb->ncand, sizeof(PinCandidate), candidate_cmp);
 	rb->heaviest_key = (int64) llround(rb->heaviest_key / rb->fraction);
 	rb->total_bytes = 0;
 	rb->total_rows = 0;
@@ -1251,7 +1388,7 @@ vnode_toggle(Rebalance *rb, int k, bool on, LoadDelta *d, int *nd)
  * the next ones, those removed its last ones).
  */
 static void
-plan_vnodes(Rebalance *rb, int max_step)
+plan_vnodes(Rebalance *rb, int max_step, double min_eff)
 {
 	LoadDelta  *d = palloc(sizeof(LoadDelta) * (2 * max_step + 2));
 	int			steps = 0;
@@ -1260,16 +1397,17 @@ plan_vnodes(Rebalance *rb, int max_step)
 	for (int i = 0; i < rb->nnodes; i++)
 		total += rb->nodes[i].vnodes;
 
+	/* the bytes a range takes with it: not those of keys pinned already */
 	if (rb->prefix == NULL)
 	{
 		rb->prefix = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
 		rb->prefix_rows = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
-		rb->prefix[0] = rb->prefix_rows[0] = 0;
-		for (int u = 0; u < rb->nunits; u++)
-		{
-			rb->prefix[u + 1] = rb->prefix[u] + rb->units[u].bytes;
-			rb->prefix_rows[u + 1] = rb->prefix_rows[u] + rb->units[u].rows;
-		}
+	}
+	rb->prefix[0] = rb->prefix_rows[0] = 0;
+	for (int u = 0; u < rb->nunits; u++)
+	{
+		rb->prefix[u + 1] = rb->prefix[u] + rb->units[u].bytes - rb->units[u].pinned_bytes;
+		rb->prefix_rows[u + 1] = rb->prefix_rows[u] + rb->units[u].rows - rb->units[u].pinned_rows;
 	}
 
 	while (plan_go_on(rb, &steps))
@@ -1329,7 +1467,7 @@ plan_vnodes(Rebalance *rb, int max_step)
 				}
 			}
 		}
-		if (best_node < 0 || best_eff < rb->improvement || best_gain < 0.5)
+		if (best_node < 0 || best_eff < min_eff || best_gain < 0.5)
 			break;
 		{
 			RebalanceNode *node = &rb->nodes[best_node];
@@ -1361,12 +1499,173 @@ plan_vnodes(Rebalance *rb, int max_step)
 	}
 }
 
+/* How many keys the plan pins. */
+static int
+plan_pin_count(const Rebalance *rb)
+{
+	int			n = 0;
+
+	for (int c = 0; c < rb->ncand; c++)
+		n += rb->cand[c].pin_to >= 0;
+	return n;
+}
+
+/*
+ * 'vnode': hold the heaviest pin candidates where they are, so that the weight changes
+ * that follow move the ranges without their heavy keys.
+ */
+static void
+plan_hold(Rebalance *rb)
+{
+	/* the heaviest ones: at most max_pins stay pinned */
+	for (int c = 0; c < Min(rb->ncand, rb->max_pins); c++)
+	{
+		PinCandidate *cand = &rb->cand[c];
+		RebalanceUnit *unit = &rb->units[cand->unit];
+
+		if (unit->owner < 0)
+			continue;
+		cand->pin_to = unit->owner;
+		unit->pinned_bytes += cand->bytes;
+		unit->pinned_rows += cand->rows;
+	}
+}
+
+/*
+ * Let go of the pins that keep a key on the node its range goes to anyway:
+ * no pin is needed for it (and none is made).
+ */
+static void
+plan_release(Rebalance *rb)
+{
+	for (int c = 0; c < rb->ncand; c++)
+	{
+		PinCandidate *cand = &rb->cand[c];
+		RebalanceUnit *unit = &rb->units[cand->unit];
+
+		if (cand->pin_to < 0 || cand->pin_to != unit->plan_owner)
+			continue;
+		cand->pin_to = -1;
+		unit->pinned_bytes -= cand->bytes;
+		unit->pinned_rows -= cand->rows;
+	}
+}
+
+/*
+ * 'vnode': pin heavy keys to other nodes, after the weight changes (whose
+ * lever is coarse: a node keeps every token before the one that covers a
+ * heavy key).  A pin moves one key, exactly counted, the way ring_pin does
+ * (Citus isolates a tenant the same way): the greedy choice of
+ * plan_vnodes, over the candidates and the nodes that may receive.  A key
+ * pinned back to the node it is on now stays there while its range moves.
+ */
+static void
+plan_pins(Rebalance *rb)
+{
+	int			steps = 0;
+	int			npins = plan_pin_count(rb);
+
+	while (plan_go_on(rb, &steps))
+	{
+		int			best_cand = -1;
+		int			best_to = -1;
+		double		best_eff = 0;
+		double		best_gain = 0;
+
+		for (int c = 0; c < rb->ncand; c++)
+		{
+			PinCandidate *cand = &rb->cand[c];
+			int			a = cand->pin_to >= 0 ? cand->pin_to : rb->units[cand->unit].plan_owner;
+
+			if (a < 0 || (cand->pin_to < 0 && npins >= rb->max_pins))
+				continue;
+			for (int b = 0; b < rb->nnodes; b++)
+			{
+				double		gain;
+				double		eff;
+
+				if (b == a || !rb->nodes[b].receives)
+					continue;
+				gain = move_gain(rb, a, b, (double) cand->bytes);
+				eff = gain / cand->bytes;
+				if (gain > 0 && better_move(eff, gain, best_eff, best_gain))
+				{
+					best_eff = eff;
+					best_gain = gain;
+					best_cand = c;
+					best_to = b;
+				}
+			}
+		}
+		if (best_cand < 0 || best_eff < rb->improvement || best_gain < 0.5)
+			break;
+		{
+			PinCandidate *cand = &rb->cand[best_cand];
+			RebalanceUnit *unit = &rb->units[cand->unit];
+
+			plan_shift(rb, cand->pin_to >= 0 ? cand->pin_to : unit->plan_owner, best_to,
+					   cand->bytes, cand->rows);
+			if (cand->pin_to < 0)
+			{
+				unit->pinned_bytes += cand->bytes;
+				unit->pinned_rows += cand->rows;
+				npins++;
+			}
+			cand->pin_to = best_to;
+		}
+	}
+}
+
+/*
+ * 'vnode': after the weight changes and pins, pin heavy keys whose range
+ * moved back to the node they are on now, heaviest first, wherever that
+ * leaves every node as far inside its band as before and no node above the
+ * largest ratio: data that need not move stays.
+ */
+static void
+plan_give_back(Rebalance *rb)
+{
+	double		max_ratio = 0;
+	int			npins = plan_pin_count(rb);
+
+	for (int i = 0; i < rb->nnodes; i++)
+		if (rb->nodes[i].target > 0)
+			max_ratio = Max(max_ratio, rb->nodes[i].load / rb->nodes[i].target);
+	/* candidates are heaviest first */
+	for (int c = 0; c < rb->ncand; c++)
+	{
+		PinCandidate *cand = &rb->cand[c];
+		RebalanceUnit *unit = &rb->units[cand->unit];
+		int			a = cand->pin_to >= 0 ? cand->pin_to : unit->plan_owner;
+		int			b = unit->owner;
+		RebalanceNode *nb;
+
+		CHECK_FOR_INTERRUPTS();
+		if (a < 0 || b < 0 || a == b || !rb->nodes[b].receives ||
+			(cand->pin_to < 0 && npins >= rb->max_pins))
+			continue;
+		nb = &rb->nodes[b];
+		if (move_gain(rb, a, b, (double) cand->bytes) < 0 ||
+			(nb->load + cand->bytes) / nb->target > max_ratio)
+			continue;
+		plan_shift(rb, a, b, cand->bytes, cand->rows);
+		if (cand->pin_to < 0)
+		{
+			unit->pinned_bytes += cand->bytes;
+			unit->pinned_rows += cand->rows;
+			npins++;
+		}
+		cand->pin_to = b;
+	}
+}
+
 /* A candidate plan: each unit's owner, each node's virtual nodes, its score. */
 typedef struct PlanResult
 {
 	bool		valid;
 	int32	   *owner;
 	int32	   *vnodes;
+	int32	   *pin_to;			/* of each pin candidate */
 	bool		balanced;
 	double		ratio;			/* max bytes / target */
 	double		outside;		/* imbalance left */
@@ -1378,7 +1677,12 @@ static void
 plan_reset(Rebalance *rb)
 {
 	for (int u = 0; u < rb->nunits; u++)
+	{
 		rb->units[u].plan_owner = rb->units[u].owner;
+		rb->units[u].pinned_bytes = rb->units[u].pinned_rows = 0;
+	}
+	for (int c = 0; c < rb->ncand; c++)
+		rb->cand[c].pin_to = -1;
 	for (int i = 0; i < rb->nnodes; i++)
 	{
 		RebalanceNode *node = &rb->nodes[i];
@@ -1403,8 +1707,12 @@ static void
 plan_keep(Rebalance *rb, PlanResult *best)
 {
 	PlanResult	r = {0};
-	int64	   *load = palloc0(sizeof(int64) * rb->nnodes);
+	int64	   *load;
 	bool		better;
+
+	if (plan_pin_count(rb) > rb->max_pins)
+		return;					/* held keys whose ranges moved: too many */
+	load = palloc0(sizeof(int64) * rb->nnodes);
 
 	for (int i = 0; i < rb->nnodes; i++)
 		load[i] = rb->nodes[i].fixed_bytes;
@@ -1413,9 +1721,19 @@ plan_keep(Rebalance *rb, PlanResult *best)
 		RebalanceUnit *unit = &rb->units[u];
 
 		if (unit->plan_owner >= 0)
-			load[unit->plan_owner] += unit->bytes;
+			load[unit->plan_owner] += unit->bytes - unit->pinned_bytes;
 		if (unit->plan_owner != unit->owner && unit->owner >= 0 && unit->plan_owner >= 0)
-			r.moved += unit->bytes;
+			r.moved += unit->bytes - unit->pinned_bytes;
+	}
+	for (int c = 0; c < rb->ncand; c++)
+	{
+		const PinCandidate *cand = &rb->cand[c];
+
+		if (cand->pin_to < 0)
+			continue;
+		load[cand->pin_to] += cand->bytes;
+		if (cand->pin_to != rb->units[cand->unit].owner)
+			r.moved += cand->bytes;
 	}
 	r.balanced = true;
 	for (int i = 0; i < rb->nnodes; i++)
@@ -1450,6 +1768,7 @@ plan_keep(Rebalance *rb, PlanResult *best)
 	{
 		best->owner = palloc_extended(sizeof(int32) * Max(rb->nunits, 1), MCXT_ALLOC_HUGE);
 		best->vnodes = palloc(sizeof(int32) * Max(rb->nnodes, 1));
+		best->pin_to = palloc(sizeof(int32) * Max(rb->ncand, 1));
 	}
 	best->valid = true;
 	best->balanced = r.balanced;
@@ -1460,6 +1779,8 @@ plan_keep(Rebalance *rb, PlanResult *best)
 		best->owner[u] = rb->units[u].plan_owner;
 	for (int i = 0; i < rb->nnodes; i++)
 		best->vnodes[i] = rb->nodes[i].vnodes;
+	for (int c = 0; c < rb->ncand; c++)
+		best->pin_to[c] = rb->cand[c].pin_to;
 }
 
 /* Make the kept plan the plan. */
@@ -1467,9 +1788,23 @@ static void
 plan_restore(Rebalance *rb, const PlanResult *best)
 {
 	for (int u = 0; u < rb->nunits; u++)
+	{
 		rb->units[u].plan_owner = best->owner[u];
+		rb->units[u].pinned_bytes = rb->units[u].pinned_rows = 0;
+	}
 	for (int i = 0; i < rb->nnodes; i++)
 		rb->nodes[i].vnodes = best->vnodes[i];
+	for (int c = 0; c < rb->ncand; c++)
+	{
+		PinCandidate *cand = &rb->cand[c];
+
+		cand->pin_to = best->pin_to[c];
+		if (cand->pin_to >= 0)
+		{
+			rb->units[cand->unit].pinned_bytes += cand->bytes;
+			rb->units[cand->unit].pinned_rows += cand->rows;
+		}
+	}
 }
 
 /* Heaviest unit first, for qsort_arg over unit indexes. */
@@ -1560,7 +1895,7 @@ plan_sticky_fit(Rebalance *rb)
 
 /* Plan, then total the net moves and the figures. */
 static void
-rebalance_plan(Rebalance *rb, double threshold, double improvement)
+rebalance_plan(Rebalance *rb, double threshold, double improvement, int32 max_pins)
 {
 	double		excess = 0;
 	double		missing = 0;
@@ -1568,6 +1903,13 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement)
 
 	rb->threshold = check_fraction("threshold", threshold, 0, 1);
 	rb->improvement = check_fraction("improvement_threshold", improvement, 0, 2);
+	if (max_pins < 0 || max_pins > REBALANCE_HEAVY_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_pins must be between 0 and %d", REBALANCE_HEAVY_KEYS)));
+	rb->max_pins = max_pins;
+	if (max_pins == 0)
+		rb->ncand = 0;			/* weights only */
 	plan_targets(rb);
 	if (rb->by_slots)
 	{
@@ -1581,10 +1923,39 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement)
 	}
 	else
 	{
+		/*
+		 * Weights alone, weights then pins, heavy keys held where they are
+		 * while the weights change then pins, and pins alone.
+		 */
 		for (int i = 0; i < lengthof(rebalance_vnode_steps); i++)
 		{
 			plan_reset(rb);
-			plan_vnodes(rb, rebalance_vnode_steps[i]);
+			plan_vnodes(rb, rebalance_vnode_steps[i], rb->improvement);
+			plan_keep(rb, &best);
+			if (rb->ncand > 0)
+			{
+				plan_pins(rb);
+				plan_give_back(rb);
+				plan_release(rb);
+				plan_keep(rb, &best);
+				for (int e = 0; e < lengthof(rebalance_pin_efficiency); e++)
+				{
+					plan_reset(rb);
+					plan_hold(rb);
+					plan_vnodes(rb, rebalance_vnode_steps[i],
+								Max(rb->improvement, rebalance_pin_efficiency[e]));
+					plan_release(rb);
+					plan_pins(rb);
+					plan_give_back(rb);
+					plan_release(rb);
+					plan_keep(rb, &best);
+				}
+			}
+		}
+		if (rb->ncand > 0)
+		{
+			plan_reset(rb);
+			plan_pins(rb);
 			plan_keep(rb, &best);
 		}
 	}
@@ -1601,17 +1972,37 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement)
 	{
 		RebalanceUnit *unit = &rb->units[u];
 
+		int64		bytes = unit->bytes - unit->pinned_bytes;
+		int64		rows = unit->rows - unit->pinned_rows;
+
 		if (unit->plan_owner >= 0)
 		{
-			rb->nodes[unit->plan_owner].load += unit->bytes;
-			rb->nodes[unit->plan_owner].load_rows += unit->rows;
+			rb->nodes[unit->plan_owner].load += bytes;
+			rb->nodes[unit->plan_owner].load_rows += rows;
 		}
 		if (unit->plan_owner != unit->owner && unit->owner >= 0 && unit->plan_owner >= 0)
 		{
-			rb->moved_bytes += unit->bytes;
-			rb->moved_rows += unit->rows;
-			rb->nodes[unit->owner].out_bytes += unit->bytes;
-			rb->nodes[unit->plan_owner].in_bytes += unit->bytes;
+			rb->moved_bytes += bytes;
+			rb->moved_rows += rows;
+			rb->nodes[unit->owner].out_bytes += bytes;
+			rb->nodes[unit->plan_owner].in_bytes += bytes;
+		}
+	}
+	for (int c = 0; c < rb->ncand; c++)
+	{
+		const PinCandidate *cand = &rb->cand[c];
+		int			owner = rb->units[cand->unit].owner;
+
+		if (cand->pin_to < 0)
+			continue;
+		rb->nodes[cand->pin_to].load += cand->bytes;
+		rb->nodes[cand->pin_to].load_rows += cand->rows;
+		if (cand->pin_to != owner && owner >= 0)
+		{
+			rb->moved_bytes += cand->bytes;
+			rb->moved_rows += cand->rows;
+			rb->nodes[owner].out_bytes += cand->bytes;
+			rb->nodes[cand->pin_to].in_bytes += cand->bytes;
 		}
 	}
 
@@ -1640,6 +2031,10 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement)
 	else if (rb->heaviest_key > 0)
 	{
 		int			holder = rb->units[unit_of(rb, rb->heaviest_pos)].plan_owner;
+
+		for (int c = 0; c < rb->ncand; c++)
+			if (rb->cand[c].pos == rb->heaviest_pos && rb->cand[c].pin_to >= 0)
+				holder = rb->cand[c].pin_to;
 
 		if (holder >= 0)
 			rb->nodes[holder].bound_high = Max(rb->nodes[holder].bound_high,
@@ -1785,6 +2180,29 @@ ring_load(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* Smaller position first, for qsort_arg over candidate indexes. */
+static int
+candidate_pos_cmp(const void *a, const void *b, void *arg)
+{
+	const PinCandidate *cand = arg;
+	int64		x = cand[*(const int *) a].pos;
+	int64		y = cand[*(const int *) b].pos;
+
+	return (x > y) - (x < y);
+}
+
+/* The pin candidates' indexes in position order. */
+static int *
+candidates_by_position(const Rebalance *rb)
+{
+	int		   *order = palloc(sizeof(int) * Max(rb->ncand, 1));
+
+	for (int i = 0; i < rb->ncand; i++)
+		order[i] = i;
+	qsort_arg(order, rb->ncand, sizeof(int), candidate_pos_cmp, rb->cand);
+	return order;
+}
+
 /*
  * ring_rebalance_plan(ring, tbl, key_column, threshold,
  * improvement_threshold, sample_percent): the moves, one row per slot
@@ -1799,10 +2217,12 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 	Rebalance  *rb;
 	int			move = 0;
 	int			start;
+	int		   *pin_order;
 
 	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
-	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
+	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), PG_GETARG_INT32(6));
+	pin_order = candidates_by_position(rb);
 
 	/* 'vnode': start after a unit that does not move, so runs do not wrap */
 	start = 0;
@@ -1817,11 +2237,11 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 	{
 		int			u = (start + i) % rb->nunits;
 		RebalanceUnit *unit = &rb->units[u];
-		Datum		values[8];
-		bool		nulls[8] = {false};
+		Datum		values[9];
+		bool		nulls[9] = {false};
 		int			last = u;
-		int64		rows = unit->rows;
-		int64		bytes = unit->bytes;
+		int64		rows = unit->rows - unit->pinned_rows;
+		int64		bytes = unit->bytes - unit->pinned_bytes;
 
 		if (unit->plan_owner == unit->owner || unit->owner < 0 || unit->plan_owner < 0)
 			continue;
@@ -1835,8 +2255,8 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 				if (rb->units[next].owner != unit->owner ||
 					rb->units[next].plan_owner != unit->plan_owner)
 					break;
-				rows += rb->units[next].rows;
-				bytes += rb->units[next].bytes;
+				rows += rb->units[next].rows - rb->units[next].pinned_rows;
+				bytes += rb->units[next].bytes - rb->units[next].pinned_bytes;
 				last = next;
 				i++;
 			}
@@ -1864,6 +2284,27 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 		}
 		values[6] = Int64GetDatum(rows);
 		values[7] = Int64GetDatum(bytes);
+		nulls[8] = true;
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	/* 'vnode': the keys pinned, in position order */
+	for (int i = 0; i < rb->ncand; i++)
+	{
+		const PinCandidate *cand = &rb->cand[pin_order[i]];
+		int			owner = rb->units[cand->unit].owner;
+		Datum		values[9];
+		bool		nulls[9] = {false};
+
+		if (cand->pin_to < 0 || owner < 0)
+			continue;
+		values[0] = Int32GetDatum(++move);
+		values[1] = PointerGetDatum(rb->nodes[owner].name);
+		values[2] = PointerGetDatum(rb->nodes[cand->pin_to].name);
+		nulls[3] = true;
+		values[4] = values[5] = Int64GetDatum(cand->pos);
+		values[6] = Int64GetDatum(cand->rows);
+		values[7] = Int64GetDatum(cand->bytes);
+		values[8] = PointerGetDatum(cand->key);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -1887,7 +2328,7 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 
 	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
 	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
-	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
+	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), PG_GETARG_INT32(6));
 
 	for (int i = 0; i < rb->nnodes; i++)
 	{
@@ -1972,7 +2413,7 @@ ring_rebalance(PG_FUNCTION_ARGS)
 
 	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
 	version = rb->ring->key.version;
-	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4));
+	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), PG_GETARG_INT32(6));
 	if (rb->by_slots)
 	{
 		int32	   *slots = palloc(sizeof(int32) * rb->nunits);
@@ -2000,6 +2441,9 @@ ring_rebalance(PG_FUNCTION_ARGS)
 	{
 		text	  **nodes = palloc(sizeof(text *) * rb->nnodes);
 		double	   *weights = palloc(sizeof(double) * rb->nnodes);
+		RingPinRow *pins = palloc(sizeof(RingPinRow) * Max(rb->ncand, 1));
+		int		   *pin_order = candidates_by_position(rb);
+		int			npins = 0;
 
 		for (int i = 0; i < rb->nnodes; i++)
 			if (rb->nodes[i].vnodes != rb->ring->nodes[i].vnodes)
@@ -2007,8 +2451,19 @@ ring_rebalance(PG_FUNCTION_ARGS)
 				nodes[n] = rb->nodes[i].name;
 				weights[n++] = (double) rb->nodes[i].vnodes / rb->ring->vnodes;
 			}
-		if (n > 0)
-			version = ring_apply_weights(ringname, &rb->measured, n, nodes, weights);
+		for (int i = 0; i < rb->ncand; i++)
+		{
+			const PinCandidate *cand = &rb->cand[pin_order[i]];
+
+			if (cand->pin_to < 0)
+				continue;
+			pins[npins].key = cand->key;
+			pins[npins].position = cand->pos;
+			pins[npins++].node = rb->nodes[cand->pin_to].name;
+		}
+		if (n > 0 || npins > 0)
+			version = ring_apply_weights(ringname, &rb->measured, n, nodes, weights,
+										 npins, pins);
 	}
 	PG_RETURN_INT32(version);
 }

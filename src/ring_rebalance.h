@@ -20,11 +20,20 @@ typedef struct RingMeasured
 	double	   *capacities;
 } RingMeasured;
 
+/* A key a plan pins to a node. */
+typedef struct RingPinRow
+{
+	bytea	   *key;			/* placement bytes */
+	int64		position;
+	text	   *node;
+} RingPinRow;
+
 extern int32 ring_apply_slot_owners(text *ring, const RingMeasured *measured, int n,
 									const int32 *slots, text *const *nodes);
 extern int32 ring_apply_token_owners(text *ring, const RingMeasured *measured, int n,
 									 const int64 *tokens, text *const *nodes);
 extern int32 ring_apply_weights(text *ring, const RingMeasured *measured, int n,
-								text *const *nodes, const double *weights);
+								text *const *nodes, const double *weights,
+								int npins, const RingPinRow *pins);
 
 #endif							/* RING_REBALANCE_H */
