@@ -197,6 +197,11 @@ SELECT count(*) AS misplaced
 SELECT node, capacity, weight <> capacity AS reweighted
   FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NOT NULL ORDER BY 1;
 SELECT pg_catalog.count(*) AS moves_left FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant');
+-- draining a node: every key leaves it, none is pinned to it
+SELECT ring_set_capacity('by_data_v', 'v3', 0);
+SELECT node, bytes_after, new_weight FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node = 'v3';
+SELECT count(*) AS pins_to_v3 FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant') WHERE to_node = 'v3';
+SELECT ring_set_capacity('by_data_v', 'v3', NULL);
 
 -- a 'redis' ring: hash slots, no positions
 SELECT ring_create('by_data_r', 'redis');

@@ -1383,6 +1383,79 @@ vnode_toggle(Rebalance *rb, int k, bool on, LoadDelta *d, int *nd)
 }
 
 /*
+ * 'vnode': the sums of the units before each, for range_sum: the bytes a
+ * range takes with it, not those of keys the plan pins.
+ */
+static void
+prefix_build(Rebalance *rb)
+{
+	if (rb->prefix == NULL)
+	{
+		rb->prefix = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
+		rb->prefix_rows = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
+	}
+	rb->prefix[0] = rb->prefix_rows[0] = 0;
+	for (int u = 0; u < rb->nunits; u++)
+	{
+		rb->prefix[u + 1] = rb->prefix[u] + rb->units[u].bytes - rb->units[u].pinned_bytes;
+		rb->prefix_rows[u + 1] = rb->prefix_rows[u] + rb->units[u].rows - rb->units[u].pinned_rows;
+	}
+}
+
+/* 'vnode': each unit's owner after the plan so far. */
+static void
+units_owners(Rebalance *rb)
+{
+	for (int k = 0; k < rb->nunits; k++)
+	{
+		int			next = rb->active[k] ? k : next_active(rb, k);
+
+		rb->units[k].plan_owner = rb->active[next] ? rb->potential[next].node : -1;
+	}
+}
+
+/*
+ * 'vnode': take every virtual node from the nodes being drained (capacity
+ * 0), before any other step: greedy steps alone can get stuck where a
+ * drained node's range would go to a node above its band.
+ */
+static void
+plan_drain(Rebalance *rb)
+{
+	LoadDelta  *d = NULL;
+
+	for (int i = 0; i < rb->nnodes; i++)
+	{
+		RebalanceNode *node = &rb->nodes[i];
+
+		if (!(node->weight > 0) || node->receives)
+			continue;
+		if (d == NULL)
+		{
+			d = palloc(sizeof(LoadDelta) * (rb->nnodes + 1));
+			prefix_build(rb);
+		}
+		while (node->vnodes > 0)
+		{
+			int			nd = 0;
+
+			(void) vnode_toggle(rb, node->tokens[node->vnodes - 1], false, d, &nd);
+			for (int j = 0; j < nd; j++)
+			{
+				rb->nodes[d[j].node].load += d[j].bytes;
+				rb->nodes[d[j].node].load_rows += d[j].rows;
+			}
+			node->vnodes--;
+		}
+	}
+	if (d != NULL)
+	{
+		pfree(d);
+		units_owners(rb);
+	}
+}
+
+/*
  * 'vnode': give a node 1 to REBALANCE_MAX_STEP more or fewer virtual nodes
  * at a time (its tokens are its first vnodes ones, so the tokens added are
  * the next ones, those removed its last ones).
@@ -1397,18 +1470,7 @@ plan_vnodes(Rebalance *rb, int max_step, double min_eff)
 	for (int i = 0; i < rb->nnodes; i++)
 		total += rb->nodes[i].vnodes;
 
-	/* the bytes a range takes with it: not those of keys pinned already */
-	if (rb->prefix == NULL)
-	{
-		rb->prefix = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
-		rb->prefix_rows = palloc_extended(sizeof(int64) * (rb->nunits + 1), MCXT_ALLOC_HUGE);
-	}
-	rb->prefix[0] = rb->prefix_rows[0] = 0;
-	for (int u = 0; u < rb->nunits; u++)
-	{
-		rb->prefix[u + 1] = rb->prefix[u] + rb->units[u].bytes - rb->units[u].pinned_bytes;
-		rb->prefix_rows[u + 1] = rb->prefix_rows[u] + rb->units[u].rows - rb->units[u].pinned_rows;
-	}
+	prefix_build(rb);
 
 	while (plan_go_on(rb, &steps))
 	{
@@ -1490,13 +1552,7 @@ plan_vnodes(Rebalance *rb, int max_step, double min_eff)
 		}
 	}
 	pfree(d);
-	/* each unit's owner after the plan */
-	for (int k = 0; k < rb->nunits; k++)
-	{
-		int			next = rb->active[k] ? k : next_active(rb, k);
-
-		rb->units[k].plan_owner = rb->active[next] ? rb->potential[next].node : -1;
-	}
+	units_owners(rb);
 }
 
 /* How many keys the plan pins. */
@@ -1523,7 +1579,8 @@ plan_hold(Rebalance *rb)
 		PinCandidate *cand = &rb->cand[c];
 		RebalanceUnit *unit = &rb->units[cand->unit];
 
-		if (unit->owner < 0)
+		/* not on a node being drained: its keys are to leave it */
+		if (unit->owner < 0 || !rb->nodes[unit->owner].receives)
 			continue;
 		cand->pin_to = unit->owner;
 		unit->pinned_bytes += cand->bytes;
@@ -1694,8 +1751,11 @@ plan_reset(Rebalance *rb)
 				rb->ring->nodes[i].vnodes;
 	}
 	if (!rb->by_slots)
+	{
 		for (int k = 0; k < rb->nunits; k++)
 			rb->active[k] = rb->potential[k].vnode < rb->nodes[rb->potential[k].node].vnodes;
+		plan_drain(rb);
+	}
 }
 
 /*

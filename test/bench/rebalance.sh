@@ -8,7 +8,9 @@
 # redis-cli --cluster rebalance balances), after ring_rebalance (threshold
 # 0.05), the floor no assignment of whole slots (keys) can beat, the bytes
 # the plan moves against the lower bound, the time to plan (one scan), and
-# the same from a 10% sample.  Against the server in the PG* environment.
+# the same from a 10% sample; on the 'vnode' ring with heavy keys pinned
+# (max_pins 64, the default) and with weights only (max_pins 0).  Against
+# the server in the PG* environment.
 set -euo pipefail
 
 psql -X -q <<'SQL'
@@ -38,21 +40,26 @@ SELECT format('table: %s rows, %s bytes (pg_column_size), %s tenants with rows; 
        LATERAL (SELECT sum(pg_column_size(u.*)) AS b FROM rb_tenants u WHERE u.tenant = 1) h;
 SQL
 
-printf '%-9s %-8s %10s %10s %10s %14s %14s %8s %8s\n' ring sample before after floor moved_bytes lower_bound moved/lb plan_ms
-for ring in rb_slots rb_redis rb_vnode rb_cass; do
-  for sample in 100 10; do
-    psql -X -q -At -F ' ' <<SQL
+printf '%-9s %-13s %10s %10s %10s %14s %14s %8s %8s\n' ring sample before after floor moved_bytes lower_bound moved/lb plan_ms
+# ring, sample_percent, max_pins ('vnode': 0 = weights only)
+for run in rb_slots:100:64 rb_slots:10:64 rb_redis:100:64 rb_redis:10:64 rb_vnode:100:64 rb_vnode:10:64 \
+           rb_vnode:100:0 rb_vnode:10:0 rb_cass:100:64 rb_cass:10:64; do
+  IFS=: read -r ring sample pins <<< "$run"
+  label="$sample%"
+  if [ "$ring" = rb_vnode ]; then label="$sample% pins<=$pins"; fi
+  psql -X -q -At -F ' ' <<SQL
 \set QUIET on
 SELECT clock_timestamp() AS t0 \gset
 SELECT ratio, ratio_after, ratio_floor, bytes_out, must_move
-  FROM ring_rebalance_report('$ring', 'rb_tenants', 'tenant', sample_percent => $sample) WHERE node IS NULL \gset
-SELECT pg_catalog.format('%-9s %-8s %10s %10s %10s %14s %14s %8s %8s', '$ring', '$sample%',
+  FROM ring_rebalance_report('$ring', 'rb_tenants', 'tenant', sample_percent => $sample, max_pins => $pins)
+ WHERE node IS NULL \gset
+SELECT pg_catalog.format('%-9s %-13s %10s %10s %10s %14s %14s %8s %8s', '$ring', '$label',
        round(:ratio::numeric, 3), round(:ratio_after::numeric, 3), round(:ratio_floor::numeric, 3),
        :bytes_out, :must_move, CASE WHEN :must_move > 0 THEN round(:bytes_out::numeric / :must_move, 3) END,
        round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000));
 SQL
-  done
 done
+(psql -X -q -At -c "SELECT format('rb_vnode plan at 100%%: %s pins (%s kept where they are)', count(key), count(key) FILTER (WHERE from_node = to_node)) FROM ring_rebalance_plan('rb_vnode', 'rb_tenants', 'tenant')")
 
 echo "applied (ring_rebalance at 100%), bytes per node as ring_shard places them afterwards:"
 for ring in rb_slots rb_redis rb_vnode rb_cass; do
