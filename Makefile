@@ -1,6 +1,6 @@
 # consistent_ring: PGXS build
 EXTENSION = consistent_ring consistent_ring_plproxy
-EXTVERSION = 1.2
+EXTVERSION = 1.3
 
 MODULE_big = consistent_ring
 OBJS = \
@@ -32,7 +32,7 @@ OBJS = \
 	src/ring_mover.o \
 	src/ring_rebalance.o
 
-DATA = consistent_ring--1.0.sql consistent_ring--1.1.sql consistent_ring--1.0--1.1.sql consistent_ring--1.2.sql consistent_ring--1.1--1.2.sql \
+DATA = consistent_ring--1.0.sql consistent_ring--1.1.sql consistent_ring--1.0--1.1.sql consistent_ring--1.2.sql consistent_ring--1.1--1.2.sql consistent_ring--1.3.sql consistent_ring--1.2--1.3.sql \
 	consistent_ring_plproxy--1.0.sql
 
 REGRESS = ring_create ring_shard ring_keys ring_vectors ring_moves incremental shared_cache ring_ownership ring_quality ring_svg ring_spread zones jump encoding privileges row_security search_path algorithms algorithm_vectors redis ketama cassandra jump_ring pins rebalance servers migrate search_path_servers errors hostile

@@ -197,11 +197,32 @@ SELECT count(*) AS misplaced
 SELECT node, capacity, weight <> capacity AS reweighted
   FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node IS NOT NULL ORDER BY 1;
 SELECT pg_catalog.count(*) AS moves_left FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant');
--- draining a node: every key leaves it, none is pinned to it
+-- draining a node: every key leaves it, those the plan pinned to it too
 SELECT ring_set_capacity('by_data_v', 'v3', 0);
 SELECT node, bytes_after, new_weight FROM ring_rebalance_report('by_data_v', 'tenants', 'tenant') WHERE node = 'v3';
-SELECT count(*) AS pins_to_v3 FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant') WHERE to_node = 'v3';
+SELECT count(*) AS pinned_to_v3 FROM ring_pins WHERE ring = 'by_data_v' AND node = 'v3';
+SELECT count(*) FILTER (WHERE to_node = 'v3') AS moves_to_v3, count(key) FILTER (WHERE from_node = 'v3') AS pins_from_v3
+  FROM ring_rebalance_plan('by_data_v', 'tenants', 'tenant');
+SELECT ring_rebalance('by_data_v', 'tenants', 'tenant');
+SELECT count(*) AS rows_on_v3 FROM tenants WHERE ring_shard('by_data_v', tenant) = 'v3';
+SELECT count(*) AS pinned_to_v3 FROM ring_pins WHERE ring = 'by_data_v' AND node = 'v3';
 SELECT ring_set_capacity('by_data_v', 'v3', NULL);
+-- heavy keys met after the summary is full are counted exactly too: 1,000
+-- one-row tenants first, then two of 500 rows on the same node; the plan
+-- pins one of them elsewhere
+SELECT ring_create('late', 'vnode', 16);
+SELECT count(ring_add_node('late', 'l' || i)) FROM generate_series(1, 4) i;
+CREATE TABLE late_heavy AS
+SELECT k FROM generate_series(1000, 100000) k
+ WHERE ring_shard('late', k) = ring_shard('late', 1000) ORDER BY k LIMIT 2;
+CREATE TABLE late (tenant integer, payload text);
+INSERT INTO late SELECT k, 'x' FROM generate_series(1, 999) k;
+INSERT INTO late SELECT h.k, 'x' FROM late_heavy h, generate_series(1, 500);
+SELECT count(*) AS pins, bool_and(p.key = convert_to(h.k::text, 'UTF8') AND p.rows = 500) AS heavy_tenant
+  FROM ring_rebalance_plan('late', 'late', 'tenant') p
+  JOIN late_heavy h ON p.key = convert_to(h.k::text, 'UTF8');
+SELECT ring_drop('late');
+DROP TABLE late, late_heavy;
 
 -- a 'redis' ring: hash slots, no positions
 SELECT ring_create('by_data_r', 'redis');

@@ -733,14 +733,15 @@ ring_check_measured(const RingChange *chg, const RingMeasured *measured)
 
 /*
  * Set the weights of nodes[i] to weights[i] (i < n) and pin pins[j] (j <
- * npins, keys not pinned yet: the version measured has none of them), all
+ * npins: keys not pinned in the version measured, or, replace, pinned
+ * there to a node being drained: pinned elsewhere or unpinned), all
  * in one new version, for ring_rebalance on a 'vnode' ring.  A node
  * without a capacity first gets its current weight as its capacity, so
  * that its share of the data stays what its weight asked for.  Returns the
  * version.
  */
 int32
-ring_apply_weights(text *ring, const RingMeasured *measured, int n,
+ring_apply_vnode_plan(text *ring, const RingMeasured *measured, int n,
 				   text *const *nodes, const double *weights,
 				   int npins, const RingPinRow *pins)
 {
@@ -780,6 +781,10 @@ ring_apply_weights(text *ring, const RingMeasured *measured, int n,
 		double		weight;
 		int32		added_in;
 
+		if (pins[j].replace)
+			ring_rows_end(&chg, "pins", "key", BYTEAOID, PointerGetDatum(pins[j].key), version);
+		if (pins[j].node == NULL)
+			continue;
 		if (!ring_node_current(&chg, pins[j].node, &weight, &added_in, NULL, NULL, NULL))
 			ring_report_missing_node(&chg, pins[j].node);
 		ring_pin_insert(&chg, pins[j].key, pins[j].position, pins[j].node, version);

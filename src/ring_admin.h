@@ -42,9 +42,11 @@ extern void ring_check_measured(const RingChange *chg, const struct RingMeasured
 /* ring_tokens.c: lay the stored tokens out again after a node change */
 extern void ring_relayout(const RingChange *chg, int32 version, text *changed,
 						  ArrayType *given);
-extern void ring_pin_insert(const RingChange *chg, bytea *key, int64 position,
-							text *node, int32 version);
+/* ring_admin.c: end the current pins or tokens matching a value */
 extern void ring_rows_end(const RingChange *chg, const char *table, const char *column,
 						  Oid type, Datum value, int32 version);
+/* ring_pins.c: a pin in the change under way */
+extern void ring_pin_insert(const RingChange *chg, bytea *key, int64 position,
+							text *node, int32 version);
 
 #endif							/* RING_ADMIN_H */

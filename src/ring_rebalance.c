@@ -29,9 +29,14 @@
  * move removes at least improvement_threshold times its bytes (a move
  * between a node above its band and one below removes twice its bytes).
  * 'slots' and 'redis' rings move single slots (or, when no single move is
- * worth it, swap two slots of different sizes); 'vnode' rings change a
- * node's virtual node count (its weight) by 1 to 4, which moves the ranges
- * of the tokens added or removed.  The plan reports net moves: a unit that
+ * worth it, swap two slots of different sizes); 'cassandra' and balanced
+ * 'vnode' rings move a token with its range the same way.  Hashed 'vnode'
+ * rings change a node's virtual node count (its weight) by 1 to 16, which
+ * moves the ranges of the tokens added or removed, and pin heavy keys to
+ * other nodes (at most max_pins): several plans are made (weights alone,
+ * then pins; the heaviest keys held where they are while the weights
+ * change, then pins; pins alone) and the best kept.  A node being drained
+ * loses its virtual nodes first.  The plan reports net moves: a unit that
  * moved twice is reported once, from its first owner to its last.
  *
  * Lower bound: to bring every node within its band, at least the bytes
@@ -40,9 +45,10 @@
  * 'vnode' ring: the heaviest key) is heavier than the band with its pinned
  * bytes: then at least the rest must leave it.  The
  * floor of max(bytes / target) is the largest of 1, the heaviest slot (on
- * a 'vnode' ring: a lower bound of the heaviest key's bytes, from a
- * Misra-Gries summary) over the largest target, and each node's pinned
- * bytes over its target: no assignment of whole slots (keys) does better.
+ * a 'vnode' ring: a lower bound of the heaviest key's bytes, from the
+ * Space-Saving summary of the scan) over the largest target, and each
+ * node's pinned bytes over its target: no assignment of whole slots (keys)
+ * does better.
  *
  *-------------------------------------------------------------------------
  */
@@ -74,9 +80,14 @@
 /* Rows fetched from the scan at a time. */
 #define REBALANCE_FETCH 10000
 
-/* Counters of the heavy key summary ('vnode' rings' floor), its hash size. */
+/*
+ * Counters of the heavy key summary ('vnode' rings: the floor and the keys
+ * a plan may pin), its hash size, and the bits of the filter of positions
+ * seen (1 MB).
+ */
 #define REBALANCE_HEAVY_KEYS 256
 #define REBALANCE_HEAVY_SLOTS 1024
+#define REBALANCE_SEEN_BITS (UINT64CONST(1) << 23)
 
 /*
  * Most virtual nodes one step of a 'vnode' plan adds to or removes from a
@@ -149,7 +160,8 @@ typedef struct PotentialToken
 /*
  * A key of the heavy key summary.  bytes counts the key's rows since it
  * entered plus err, the count of the key it replaced: the key's bytes are
- * between bytes - err and bytes, exactly bytes when err is 0.
+ * between bytes - err and bytes.  When the key had not been seen before
+ * it entered (exact), they are exactly bytes - err.
  */
 typedef struct HeavyKey
 {
@@ -157,12 +169,18 @@ typedef struct HeavyKey
 	int64		bytes;
 	int64		rows;			/* rows since it entered */
 	int64		err;
+	bool		exact;
 	bytea	   *key;			/* placement bytes; NULL: not pinnable */
 	Datum		pending;		/* key of the batch being read, not copied yet */
 	bool		has_pending;
 } HeavyKey;
 
-/* A key a 'vnode' plan may pin to a node: its bytes are exact. */
+/*
+ * A key a 'vnode' plan may pin to a node: its bytes are exact.  Either a
+ * heavy key of the scan (its bytes part of its unit's), or a key pinned
+ * already to a node being drained (existing: its bytes on that node, from,
+ * not in its unit), which the plan pins elsewhere or unpins.
+ */
 typedef struct PinCandidate
 {
 	int64		pos;
@@ -171,6 +189,8 @@ typedef struct PinCandidate
 	bytea	   *key;
 	int32		unit;			/* the unit it is part of */
 	int32		pin_to;			/* planned node, -1: not pinned */
+	bool		existing;
+	int32		from;			/* existing: the node it is pinned to */
 } PinCandidate;
 
 /* A measured ring and table. */
@@ -196,12 +216,16 @@ typedef struct Rebalance
 	int			nheavy;
 	HeavyKey	heavy[REBALANCE_HEAVY_KEYS];
 	int16		heavy_slot[REBALANCE_HEAVY_SLOTS];	/* open addressing: index + 1 */
+	uint64	   *seen;			/* Bloom filter of the positions seen */
 	MemoryContext heavy_cxt;	/* their placement bytes */
 	int64		heaviest_key;	/* at most the bytes of the heaviest key */
 	int64		heaviest_pos;	/* its position */
 	/* 'vnode': keys the plan may pin (exactly counted), heaviest first */
 	int			ncand;
+	int			nexisting;		/* the first ones: pins to drained nodes */
 	PinCandidate *cand;
+	/* 'vnode': keys pinned to nodes being drained, by position */
+	PinCandidate *existing;
 	/* sampling: the whole table's page sums */
 	int64		page_total;
 	double		var_total;
@@ -211,6 +235,7 @@ typedef struct Rebalance
 	double		threshold;
 	double		improvement;
 	int			max_pins;		/* most keys a plan pins */
+	bool		pins_by_gain;	/* plan_pins: most imbalance removed first */
 	int64		moved_bytes;
 	int64		moved_rows;
 	int64		lower_bound;
@@ -505,7 +530,11 @@ heavy_remove(Rebalance *rb, int i)
  * Count a key's bytes in the Space-Saving summary (Metwally, Agrawal and
  * El Abbadi): a key not in it replaces the one with the fewest bytes and
  * starts from its count.  Every key heavier than total / counters is in it
- * at the end; one that never left it (err 0) is counted exactly.  The key
+ * at the end.  A filter of the positions seen (two bits each) tells a key
+ * met for the first time from one that was in the summary before or
+ * counted in another's bytes: a key that entered on its first row and
+ * never left is counted exactly (a false "seen" only loses exactness;
+ * 2^23 bits keep that rare below about a million distinct keys).  The key
  * itself is kept as a Datum of the batch being read and copied at its end
  * (heavy_keep_keys), so a key that enters and leaves within a batch costs
  * no copy.
@@ -517,12 +546,20 @@ heavy_add(Rebalance *rb, int64 pos, int64 bytes, Datum key)
 	int64		err = 0;
 	HeavyKey   *h;
 
+	uint64		b1 = ((uint64) pos) & (REBALANCE_SEEN_BITS - 1);
+	uint64		b2 = ((uint64) pos >> 40) & (REBALANCE_SEEN_BITS - 1);
+	bool		seen;
+
 	if (i >= 0)
 	{
 		rb->heavy[i].bytes += bytes;
 		rb->heavy[i].rows++;
 		return;
 	}
+	seen = (rb->seen[b1 >> 6] & (UINT64CONST(1) << (b1 & 63))) != 0 &&
+		(rb->seen[b2 >> 6] & (UINT64CONST(1) << (b2 & 63))) != 0;
+	rb->seen[b1 >> 6] |= UINT64CONST(1) << (b1 & 63);
+	rb->seen[b2 >> 6] |= UINT64CONST(1) << (b2 & 63);
 	if (rb->nheavy < REBALANCE_HEAVY_KEYS)
 		i = rb->nheavy++;
 	else
@@ -541,6 +578,7 @@ heavy_add(Rebalance *rb, int64 pos, int64 bytes, Datum key)
 	h->bytes = err + bytes;
 	h->rows = 1;
 	h->err = err;
+	h->exact = !seen;
 	h->key = NULL;
 	h->pending = key;
 	h->has_pending = true;
@@ -565,7 +603,7 @@ heavy_keep_keys(Rebalance *rb, RingKeyReader *reader)
 		if (!h->has_pending)
 			continue;
 		h->has_pending = false;
-		if (h->err != 0)
+		if (!h->exact)
 			continue;			/* counted inexactly: never pinned */
 		resetStringInfo(&buf);
 		ring_key_bytes(reader, h->pending, &buf);
@@ -636,6 +674,28 @@ flush_page(Rebalance *rb, int *touched_units, int *ntouched,
 	rb->page_total = 0;
 }
 
+/* By position, for bsearch and qsort over existing pins. */
+static int
+existing_cmp(const void *a, const void *b)
+{
+	int64		x = ((const PinCandidate *) a)->pos;
+	int64		y = ((const PinCandidate *) b)->pos;
+
+	return (x > y) - (x < y);
+}
+
+/* The key pinned at pos to a node being drained, or NULL. */
+static PinCandidate *
+existing_find(const Rebalance *rb, int64 pos)
+{
+	PinCandidate key;
+
+	if (rb->nexisting == 0)
+		return NULL;
+	key.pos = pos;
+	return bsearch(&key, rb->existing, rb->nexisting, sizeof(PinCandidate), existing_cmp);
+}
+
 /*
  * Scan the table as the calling user and count each row in its unit (or,
  * pinned, as its node's fixed load).
@@ -695,6 +755,8 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 	rb->heavy_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										  "consistent_ring rebalance heavy keys",
 										  ALLOCSET_DEFAULT_SIZES);
+	if (!rb->by_slots)
+		rb->seen = palloc0(REBALANCE_SEEN_BITS / 8);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare(sql.data, 0, NULL);
@@ -741,9 +803,20 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 			pin = pinned_node(ring, pos);
 			if (pin >= 0)
 			{
+				PinCandidate *e = existing_find(rb, pos);
+
 				owner = pin;
-				rb->nodes[pin].fixed_rows++;
-				rb->nodes[pin].fixed_bytes += bytes;
+				if (e != NULL)
+				{
+					/* pinned to a node being drained: the plan moves it */
+					e->rows++;
+					e->bytes += bytes;
+				}
+				else
+				{
+					rb->nodes[pin].fixed_rows++;
+					rb->nodes[pin].fixed_bytes += bytes;
+				}
 			}
 			else
 			{
@@ -814,8 +887,22 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 	}
 	/* a lower bound of the heaviest key's bytes; the keys counted exactly */
 	rb->heaviest_key = 0;
-	rb->cand = palloc(sizeof(PinCandidate) * Max(rb->nheavy, 1));
+	rb->cand = palloc(sizeof(PinCandidate) * Max(rb->nheavy + rb->nexisting, 1));
 	rb->ncand = 0;
+	for (int i = 0; i < rb->nexisting; i++)
+	{
+		PinCandidate *e = &rb->existing[i];
+
+		if (e->rows == 0)
+			continue;			/* nothing to move: the pin stays */
+		e->bytes = (int64) floor(e->bytes / rb->fraction);
+		e->rows = (int64) floor(e->rows / rb->fraction);
+		e->unit = unit_of(rb, e->pos);
+		rb->cand[rb->ncand++] = *e;
+	}
+	if (rb->ncand > 1)
+		qsort(rb->cand, rb->ncand, sizeof(PinCandidate), candidate_cmp);
+	rb->nexisting = rb->ncand;
 	for (int i = 0; i < rb->nheavy; i++)
 	{
 		HeavyKey   *h = &rb->heavy[i];
@@ -825,20 +912,27 @@ measure(Rebalance *rb, Oid relid, Name key_column, double sample_percent)
 			rb->heaviest_key = h->bytes - h->err;
 			rb->heaviest_pos = h->pos;
 		}
-		if (h->key != NULL && h->err == 0 && h->bytes > 0)
+		if (h->key != NULL && h->exact && h->bytes > h->err)
 		{
 			PinCandidate *c = &rb->cand[rb->ncand++];
 
+			/*
+			 * Scaled down to whole bytes and rows: a unit's candidates then
+			 * never add up to more than the unit, scaled to the nearest.
+			 */
 			c->pos = h->pos;
-			c->bytes = (int64) llround(h->bytes / rb->fraction);
-			c->rows = (int64) llround(h->rows / rb->fraction);
+			c->bytes = (int64) floor((h->bytes - h->err) / rb->fraction);
+			c->rows = (int64) floor(h->rows / rb->fraction);
 			c->key = h->key;
 			c->unit = unit_of(rb, h->pos);
 			c->pin_to = -1;
+			c->existing = false;
+			c->from = -1;
 		}
 	}
-	if (rb->ncand > 1)
-		qsort(rb->cand, rb->ncand, sizeof(PinCandidate), candidate_cmp);
+	if (rb->ncand - rb->nexisting > 1)
+		qsort(rb->cand + rb->nexisting, rb->ncand - rb->nexisting, sizeof(PinCandidate),
+			  candidate_cmp);
 	rb->heaviest_key = (int64) llround(rb->heaviest_key / rb->fraction);
 	rb->total_bytes = 0;
 	rb->total_rows = 0;
@@ -937,6 +1031,45 @@ rebalance_measure(text *ringname, Oid relid, Name key_column, double sample_perc
 					rb->nodes[i].capacity = capacity;
 					rb->nodes[i].has_capacity = true;
 				}
+		}
+
+		/* hashed 'vnode': keys pinned to nodes being drained can move */
+		rb->nexisting = 0;
+		if (!rb->by_slots && ring->npins > 0)
+		{
+			MemoryContextSwitchTo(spicxt);
+			if (SPI_execute_with_args("SELECT key, position, node FROM consistent_ring.pins"
+									  " WHERE ring_id OPERATOR(pg_catalog.=) $1 AND removed_in IS NULL",
+									  1, types, values, NULL, true, 0) != SPI_OK_SELECT)
+				elog(ERROR, "could not read the pins of ring \"%s\"", ring->name);
+			MemoryContextSwitchTo(outer);
+			rb->existing = palloc(sizeof(PinCandidate) * Max(SPI_processed, 1));
+			for (uint64 r = 0; r < SPI_processed; r++)
+			{
+				HeapTuple	tup = SPI_tuptable->vals[r];
+				TupleDesc	desc = SPI_tuptable->tupdesc;
+				bool		isnull;
+				text	   *name = DatumGetTextPP(SPI_getbinval(tup, desc, 3, &isnull));
+				PinCandidate *e;
+				int			i;
+
+				for (i = 0; i < rb->nnodes; i++)
+					if (VARSIZE_ANY_EXHDR(name) == VARSIZE_ANY_EXHDR(rb->nodes[i].name) &&
+						memcmp(VARDATA_ANY(name), VARDATA_ANY(rb->nodes[i].name),
+							   VARSIZE_ANY_EXHDR(name)) == 0)
+						break;
+				if (i == rb->nnodes || !rb->nodes[i].has_capacity ||
+					rb->nodes[i].capacity != 0 || !(rb->nodes[i].weight > 0))
+					continue;
+				e = &rb->existing[rb->nexisting++];
+				memset(e, 0, sizeof(PinCandidate));
+				e->key = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 1, &isnull));
+				e->pos = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+				e->existing = true;
+				e->from = e->pin_to = i;
+			}
+			if (rb->nexisting > 1)
+				qsort(rb->existing, rb->nexisting, sizeof(PinCandidate), existing_cmp);
 		}
 		MemoryContextSwitchTo(spicxt);
 		end_as_catalog_owner(&caller);
@@ -1456,7 +1589,7 @@ plan_drain(Rebalance *rb)
 }
 
 /*
- * 'vnode': give a node 1 to REBALANCE_MAX_STEP more or fewer virtual nodes
+ * 'vnode': give a node 1 to max_step more or fewer virtual nodes
  * at a time (its tokens are its first vnodes ones, so the tokens added are
  * the next ones, those removed its last ones).
  */
@@ -1555,14 +1688,47 @@ plan_vnodes(Rebalance *rb, int max_step, double min_eff)
 	units_owners(rb);
 }
 
-/* How many keys the plan pins. */
+/* The node a candidate's key is on now. */
+static inline int
+cand_from(const Rebalance *rb, const PinCandidate *cand)
+{
+	return cand->existing ? cand->from : rb->units[cand->unit].owner;
+}
+
+/* The node the plan so far puts a candidate's key on. */
+static inline int
+cand_at(const Rebalance *rb, const PinCandidate *cand)
+{
+	return cand->pin_to >= 0 ? cand->pin_to : rb->units[cand->unit].plan_owner;
+}
+
+/*
+ * Pin a candidate to node to (-1: unpin it), keeping its unit's pinned
+ * bytes: those of the heavy keys pinned out of it.  Loads do not change.
+ */
+static void
+cand_set(Rebalance *rb, PinCandidate *cand, int to)
+{
+	RebalanceUnit *unit = &rb->units[cand->unit];
+
+	if (!cand->existing && (cand->pin_to < 0) != (to < 0))
+	{
+		int			sign = to >= 0 ? 1 : -1;
+
+		unit->pinned_bytes += sign * cand->bytes;
+		unit->pinned_rows += sign * cand->rows;
+	}
+	cand->pin_to = to;
+}
+
+/* How many keys the plan pins (not counting pins it only moves). */
 static int
 plan_pin_count(const Rebalance *rb)
 {
 	int			n = 0;
 
 	for (int c = 0; c < rb->ncand; c++)
-		n += rb->cand[c].pin_to >= 0;
+		n += rb->cand[c].pin_to >= 0 && !rb->cand[c].existing;
 	return n;
 }
 
@@ -1580,11 +1746,9 @@ plan_hold(Rebalance *rb)
 		RebalanceUnit *unit = &rb->units[cand->unit];
 
 		/* not on a node being drained: its keys are to leave it */
-		if (unit->owner < 0 || !rb->nodes[unit->owner].receives)
+		if (cand->existing || unit->owner < 0 || !rb->nodes[unit->owner].receives)
 			continue;
-		cand->pin_to = unit->owner;
-		unit->pinned_bytes += cand->bytes;
-		unit->pinned_rows += cand->rows;
+		cand_set(rb, cand, unit->owner);
 	}
 }
 
@@ -1598,13 +1762,9 @@ plan_release(Rebalance *rb)
 	for (int c = 0; c < rb->ncand; c++)
 	{
 		PinCandidate *cand = &rb->cand[c];
-		RebalanceUnit *unit = &rb->units[cand->unit];
 
-		if (cand->pin_to < 0 || cand->pin_to != unit->plan_owner)
-			continue;
-		cand->pin_to = -1;
-		unit->pinned_bytes -= cand->bytes;
-		unit->pinned_rows -= cand->rows;
+		if (cand->pin_to >= 0 && cand->pin_to == rb->units[cand->unit].plan_owner)
+			cand_set(rb, cand, -1);
 	}
 }
 
@@ -1612,9 +1772,12 @@ plan_release(Rebalance *rb)
  * 'vnode': pin heavy keys to other nodes, after the weight changes (whose
  * lever is coarse: a node keeps every token before the one that covers a
  * heavy key).  A pin moves one key, exactly counted, the way ring_pin does
- * (Citus isolates a tenant the same way): the greedy choice of
- * plan_vnodes, over the candidates and the nodes that may receive.  A key
- * pinned back to the node it is on now stays there while its range moves.
+ * (Citus isolates a tenant the same way).  Pins are few (max_pins), so
+ * each step takes the pin removing the most imbalance among those that
+ * remove at least improvement_threshold times their bytes, over the
+ * candidates and the nodes that may receive.  A key pinned back to the
+ * node it is on now stays there while its range moves; a key pinned to a
+ * node being drained moves like the others.
  */
 static void
 plan_pins(Rebalance *rb)
@@ -1632,9 +1795,9 @@ plan_pins(Rebalance *rb)
 		for (int c = 0; c < rb->ncand; c++)
 		{
 			PinCandidate *cand = &rb->cand[c];
-			int			a = cand->pin_to >= 0 ? cand->pin_to : rb->units[cand->unit].plan_owner;
+			int			a = cand_at(rb, cand);
 
-			if (a < 0 || (cand->pin_to < 0 && npins >= rb->max_pins))
+			if (a < 0 || (cand->pin_to < 0 && !cand->existing && npins >= rb->max_pins))
 				continue;
 			for (int b = 0; b < rb->nnodes; b++)
 			{
@@ -1645,7 +1808,10 @@ plan_pins(Rebalance *rb)
 					continue;
 				gain = move_gain(rb, a, b, (double) cand->bytes);
 				eff = gain / cand->bytes;
-				if (gain > 0 && better_move(eff, gain, best_eff, best_gain))
+				/* a pin is scarce: the most imbalance removed per pin */
+				if (gain > 0 && eff >= rb->improvement &&
+					(rb->pins_by_gain ? better_move(gain, eff, best_gain, best_eff) :
+					 better_move(eff, gain, best_eff, best_gain)))
 				{
 					best_eff = eff;
 					best_gain = gain;
@@ -1658,17 +1824,11 @@ plan_pins(Rebalance *rb)
 			break;
 		{
 			PinCandidate *cand = &rb->cand[best_cand];
-			RebalanceUnit *unit = &rb->units[cand->unit];
 
-			plan_shift(rb, cand->pin_to >= 0 ? cand->pin_to : unit->plan_owner, best_to,
-					   cand->bytes, cand->rows);
-			if (cand->pin_to < 0)
-			{
-				unit->pinned_bytes += cand->bytes;
-				unit->pinned_rows += cand->rows;
+			plan_shift(rb, cand_at(rb, cand), best_to, cand->bytes, cand->rows);
+			if (cand->pin_to < 0 && !cand->existing)
 				npins++;
-			}
-			cand->pin_to = best_to;
+			cand_set(rb, cand, best_to);
 		}
 	}
 }
@@ -1676,8 +1836,9 @@ plan_pins(Rebalance *rb)
 /*
  * 'vnode': after the weight changes and pins, pin heavy keys whose range
  * moved back to the node they are on now, heaviest first, wherever that
- * leaves every node as far inside its band as before and no node above the
- * largest ratio: data that need not move stays.
+ * leaves the ring no further outside the bands (the two nodes' distances
+ * added) and no node above the largest ratio: data that need not move
+ * stays.
  */
 static void
 plan_give_back(Rebalance *rb)
@@ -1692,27 +1853,22 @@ plan_give_back(Rebalance *rb)
 	for (int c = 0; c < rb->ncand; c++)
 	{
 		PinCandidate *cand = &rb->cand[c];
-		RebalanceUnit *unit = &rb->units[cand->unit];
-		int			a = cand->pin_to >= 0 ? cand->pin_to : unit->plan_owner;
-		int			b = unit->owner;
+		int			a = cand_at(rb, cand);
+		int			b = cand_from(rb, cand);
 		RebalanceNode *nb;
 
 		CHECK_FOR_INTERRUPTS();
 		if (a < 0 || b < 0 || a == b || !rb->nodes[b].receives ||
-			(cand->pin_to < 0 && npins >= rb->max_pins))
+			(cand->pin_to < 0 && !cand->existing && npins >= rb->max_pins))
 			continue;
 		nb = &rb->nodes[b];
 		if (move_gain(rb, a, b, (double) cand->bytes) < 0 ||
 			(nb->load + cand->bytes) / nb->target > max_ratio)
 			continue;
 		plan_shift(rb, a, b, cand->bytes, cand->rows);
-		if (cand->pin_to < 0)
-		{
-			unit->pinned_bytes += cand->bytes;
-			unit->pinned_rows += cand->rows;
+		if (cand->pin_to < 0 && !cand->existing)
 			npins++;
-		}
-		cand->pin_to = b;
+		cand_set(rb, cand, b);
 	}
 }
 
@@ -1727,6 +1883,8 @@ typedef struct PlanResult
 	double		ratio;			/* max bytes / target */
 	double		outside;		/* imbalance left */
 	int64		moved;
+	int			npins;
+	int64		stranded;		/* bytes left on nodes being drained */
 } PlanResult;
 
 /* Back to the ring as it is, before any move. */
@@ -1739,7 +1897,7 @@ plan_reset(Rebalance *rb)
 		rb->units[u].pinned_bytes = rb->units[u].pinned_rows = 0;
 	}
 	for (int c = 0; c < rb->ncand; c++)
-		rb->cand[c].pin_to = -1;
+		rb->cand[c].pin_to = rb->cand[c].existing ? rb->cand[c].from : -1;
 	for (int i = 0; i < rb->nnodes; i++)
 	{
 		RebalanceNode *node = &rb->nodes[i];
@@ -1759,9 +1917,11 @@ plan_reset(Rebalance *rb)
 }
 
 /*
- * Keep the plan just made if it beats best: balanced with less data moved,
+ * Keep the plan just made if it beats best: less data left on nodes being
+ * drained (their ratio is infinite), then balanced with less data moved,
  * or (neither balanced) a lower largest ratio, less imbalance left (by more
- * than 1% of a node's mean bytes), less data moved.
+ * than 1% of a node's mean bytes), less data moved; where the data moved
+ * differs by at most 1%, fewer keys pinned.
  */
 static void
 plan_keep(Rebalance *rb, PlanResult *best)
@@ -1788,11 +1948,13 @@ plan_keep(Rebalance *rb, PlanResult *best)
 	for (int c = 0; c < rb->ncand; c++)
 	{
 		const PinCandidate *cand = &rb->cand[c];
+		int			at = cand_at(rb, cand);
 
-		if (cand->pin_to < 0)
+		/* a heavy key not pinned is part of its unit's bytes */
+		if ((cand->pin_to < 0 && !cand->existing) || at < 0)
 			continue;
-		load[cand->pin_to] += cand->bytes;
-		if (cand->pin_to != rb->units[cand->unit].owner)
+		load[at] += cand->bytes;
+		if (at != cand_from(rb, cand))
 			r.moved += cand->bytes;
 	}
 	r.balanced = true;
@@ -1808,18 +1970,26 @@ plan_keep(Rebalance *rb, PlanResult *best)
 		r.balanced &= dist == 0;
 		if (node->target > 0)
 			r.ratio = Max(r.ratio, load[i] / node->target);
+		else
+			r.stranded += load[i];
 	}
 	pfree(load);
+	r.npins = plan_pin_count(rb);
 	if (!best->valid)
 		better = true;
+	else if (r.stranded != best->stranded)
+		better = r.stranded < best->stranded;
 	else if (r.balanced != best->balanced)
 		better = r.balanced;
-	else if (r.balanced)
-		better = r.moved < best->moved;
-	else if (fabs(r.ratio - best->ratio) > 1e-9)
+	else if (!r.balanced && fabs(r.ratio - best->ratio) > 1e-9)
 		better = r.ratio < best->ratio;
-	else if (fabs(r.outside - best->outside) > 0.01 * rb->total_bytes / Max(rb->nnodes, 1))
+	else if (!r.balanced &&
+			 fabs(r.outside - best->outside) > 0.01 * rb->total_bytes / Max(rb->nnodes, 1))
 		better = r.outside < best->outside;
+	else if (llabs(r.moved - best->moved) > Max(r.moved, best->moved) / 100)
+		better = r.moved < best->moved;
+	else if (r.npins != best->npins)
+		better = r.npins < best->npins;		/* within 1% of the data: fewer pins */
 	else
 		better = r.moved < best->moved;
 	if (!better)
@@ -1835,6 +2005,8 @@ plan_keep(Rebalance *rb, PlanResult *best)
 	best->ratio = r.ratio;
 	best->outside = r.outside;
 	best->moved = r.moved;
+	best->npins = r.npins;
+	best->stranded = r.stranded;
 	for (int u = 0; u < rb->nunits; u++)
 		best->owner[u] = rb->units[u].plan_owner;
 	for (int i = 0; i < rb->nnodes; i++)
@@ -1856,14 +2028,8 @@ plan_restore(Rebalance *rb, const PlanResult *best)
 		rb->nodes[i].vnodes = best->vnodes[i];
 	for (int c = 0; c < rb->ncand; c++)
 	{
-		PinCandidate *cand = &rb->cand[c];
-
-		cand->pin_to = best->pin_to[c];
-		if (cand->pin_to >= 0)
-		{
-			rb->units[cand->unit].pinned_bytes += cand->bytes;
-			rb->units[cand->unit].pinned_rows += cand->rows;
-		}
+		rb->cand[c].pin_to = -1;
+		cand_set(rb, &rb->cand[c], best->pin_to[c]);
 	}
 }
 
@@ -1961,15 +2127,26 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement, int32 max_pi
 	double		missing = 0;
 	PlanResult	best = {0};
 
-	rb->threshold = check_fraction("threshold", threshold, 0, 1);
-	rb->improvement = check_fraction("improvement_threshold", improvement, 0, 2);
-	if (max_pins < 0 || max_pins > REBALANCE_HEAVY_KEYS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_pins must be between 0 and %d", REBALANCE_HEAVY_KEYS)));
+	rb->threshold = threshold;
+	rb->improvement = improvement;
 	rb->max_pins = max_pins;
 	if (max_pins == 0)
-		rb->ncand = 0;			/* weights only */
+		rb->ncand = rb->nexisting;	/* no new pins */
+	else if (!rb->by_slots)
+	{
+		/*
+		 * Only keys heavier than a virtual node's mean range are worth a
+		 * pin: lighter ones move well enough with their ranges.
+		 */
+		int64		vnodes = 0;
+		int			n = rb->nexisting;
+
+		for (int i = 0; i < rb->nnodes; i++)
+			vnodes += rb->ring->nodes[i].vnodes;
+		while (n < rb->ncand && rb->cand[n].bytes * Max(vnodes, 1) >= rb->total_bytes)
+			n++;
+		rb->ncand = n;
+	}
 	plan_targets(rb);
 	if (rb->by_slots)
 	{
@@ -2009,6 +2186,13 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement, int32 max_pi
 					plan_give_back(rb);
 					plan_release(rb);
 					plan_keep(rb, &best);
+					/* the weights again around the keys pinned, then pins */
+					plan_vnodes(rb, rebalance_vnode_steps[i], rb->improvement);
+					plan_release(rb);
+					plan_pins(rb);
+					plan_give_back(rb);
+					plan_release(rb);
+					plan_keep(rb, &best);
 				}
 			}
 		}
@@ -2016,6 +2200,7 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement, int32 max_pi
 		{
 			plan_reset(rb);
 			plan_pins(rb);
+			plan_release(rb);
 			plan_keep(rb, &best);
 		}
 	}
@@ -2051,18 +2236,19 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement, int32 max_pi
 	for (int c = 0; c < rb->ncand; c++)
 	{
 		const PinCandidate *cand = &rb->cand[c];
-		int			owner = rb->units[cand->unit].owner;
+		int			from = cand_from(rb, cand);
+		int			at = cand_at(rb, cand);
 
-		if (cand->pin_to < 0)
+		if ((cand->pin_to < 0 && !cand->existing) || at < 0)
 			continue;
-		rb->nodes[cand->pin_to].load += cand->bytes;
-		rb->nodes[cand->pin_to].load_rows += cand->rows;
-		if (cand->pin_to != owner && owner >= 0)
+		rb->nodes[at].load += cand->bytes;
+		rb->nodes[at].load_rows += cand->rows;
+		if (at != from && from >= 0)
 		{
 			rb->moved_bytes += cand->bytes;
 			rb->moved_rows += cand->rows;
-			rb->nodes[owner].out_bytes += cand->bytes;
-			rb->nodes[cand->pin_to].in_bytes += cand->bytes;
+			rb->nodes[from].out_bytes += cand->bytes;
+			rb->nodes[at].in_bytes += cand->bytes;
 		}
 	}
 
@@ -2119,6 +2305,23 @@ rebalance_plan(Rebalance *rb, double threshold, double improvement, int32 max_pi
 }
 
 /* ---- SQL functions ---- */
+
+/*
+ * The arguments the planning functions share after ring, table and key
+ * column, checked before the table is scanned.
+ */
+static void
+check_plan_args(FunctionCallInfo fcinfo)
+{
+	int32		max_pins = PG_GETARG_INT32(6);
+
+	check_fraction("threshold", PG_GETARG_FLOAT8(3), 0, 1);
+	check_fraction("improvement_threshold", PG_GETARG_FLOAT8(4), 0, 2);
+	if (max_pins < 0 || max_pins > REBALANCE_HEAVY_KEYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_pins must be between 0 and %d", REBALANCE_HEAVY_KEYS)));
+}
 
 /* The arguments every function shares: ring, table, key column. */
 static Rebalance *
@@ -2228,12 +2431,21 @@ ring_load(PG_FUNCTION_ARGS)
 	{
 		Datum		values[7];
 		bool		nulls[7] = {false, true, true, true, false, false, false};
+		int64		rows = rb->nodes[i].fixed_rows;
+		int64		bytes = rb->nodes[i].fixed_bytes;
 
-		if (rb->nodes[i].fixed_rows == 0)
+		/* keys pinned to a node being drained count for it too */
+		for (int c = 0; c < rb->nexisting; c++)
+			if (rb->cand[c].from == i)
+			{
+				rows += rb->cand[c].rows;
+				bytes += rb->cand[c].bytes;
+			}
+		if (rows == 0)
 			continue;
 		values[0] = PointerGetDatum(rb->nodes[i].name);
-		values[4] = Int64GetDatum(rb->nodes[i].fixed_rows);
-		values[5] = Int64GetDatum(rb->nodes[i].fixed_bytes);
+		values[4] = Int64GetDatum(rows);
+		values[5] = Int64GetDatum(bytes);
 		values[6] = Int64GetDatum(0);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -2265,9 +2477,10 @@ candidates_by_position(const Rebalance *rb)
 
 /*
  * ring_rebalance_plan(ring, tbl, key_column, threshold,
- * improvement_threshold, sample_percent): the moves, one row per slot
- * ('slots', 'redis') or per run of token ranges with the same source and
- * destination ('vnode').
+ * improvement_threshold, sample_percent, max_pins): the moves, one row per
+ * slot ('slots', 'redis') or per run of token ranges with the same source
+ * and destination ('vnode'), then one per key pinned (its placement bytes
+ * in key).
  */
 PG_FUNCTION_INFO_V1(ring_rebalance_plan);
 Datum
@@ -2280,6 +2493,7 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 	int		   *pin_order;
 
 	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	check_plan_args(fcinfo);
 	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
 	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), PG_GETARG_INT32(6));
 	pin_order = candidates_by_position(rb);
@@ -2351,15 +2565,17 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 	for (int i = 0; i < rb->ncand; i++)
 	{
 		const PinCandidate *cand = &rb->cand[pin_order[i]];
-		int			owner = rb->units[cand->unit].owner;
+		int			from = cand_from(rb, cand);
+		int			at = cand_at(rb, cand);
 		Datum		values[9];
 		bool		nulls[9] = {false};
 
-		if (cand->pin_to < 0 || owner < 0)
+		/* pinned by the plan; or pinned already, now elsewhere */
+		if (from < 0 || at < 0 || (cand->existing ? at == from : cand->pin_to < 0))
 			continue;
 		values[0] = Int32GetDatum(++move);
-		values[1] = PointerGetDatum(rb->nodes[owner].name);
-		values[2] = PointerGetDatum(rb->nodes[cand->pin_to].name);
+		values[1] = PointerGetDatum(rb->nodes[from].name);
+		values[2] = PointerGetDatum(rb->nodes[at].name);
 		nulls[3] = true;
 		values[4] = values[5] = Int64GetDatum(cand->pos);
 		values[6] = Int64GetDatum(cand->rows);
@@ -2372,7 +2588,7 @@ ring_rebalance_plan(PG_FUNCTION_ARGS)
 
 /*
  * ring_rebalance_report(ring, tbl, key_column, threshold,
- * improvement_threshold, sample_percent): one row per node, before and
+ * improvement_threshold, sample_percent, max_pins): one row per node, before and
  * after the plan, and a last row (node NULL) for the whole ring.
  */
 PG_FUNCTION_INFO_V1(ring_rebalance_report);
@@ -2387,6 +2603,7 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 	bool		nulls[15];
 
 	RING_INIT_MATERIALIZED_SRF(fcinfo, 0);
+	check_plan_args(fcinfo);
 	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
 	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), PG_GETARG_INT32(6));
 
@@ -2447,8 +2664,9 @@ ring_rebalance_report(PG_FUNCTION_ARGS)
 
 /*
  * ring_rebalance(ring, tbl, key_column, threshold, improvement_threshold,
- * sample_percent): make the plan one new version of the ring; returns it,
- * or the current version when nothing is worth moving.
+ * sample_percent, max_pins): make the plan (slot or token owners, or
+ * weights and pins) one new version of the ring; returns it, or the
+ * current version when nothing is worth moving.
  */
 PG_FUNCTION_INFO_V1(ring_rebalance);
 Datum
@@ -2471,6 +2689,7 @@ ring_rebalance(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("must be owner of ring \"%s\"", hdr.name)));
 
+	check_plan_args(fcinfo);
 	rb = rebalance_args(fcinfo, PG_GETARG_FLOAT8(5));
 	version = rb->ring->key.version;
 	rebalance_plan(rb, PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4), PG_GETARG_INT32(6));
@@ -2515,14 +2734,15 @@ ring_rebalance(PG_FUNCTION_ARGS)
 		{
 			const PinCandidate *cand = &rb->cand[pin_order[i]];
 
-			if (cand->pin_to < 0)
+			if (cand->existing ? cand->pin_to == cand->from : cand->pin_to < 0)
 				continue;
 			pins[npins].key = cand->key;
 			pins[npins].position = cand->pos;
-			pins[npins++].node = rb->nodes[cand->pin_to].name;
+			pins[npins].replace = cand->existing;
+			pins[npins++].node = cand->pin_to >= 0 ? rb->nodes[cand->pin_to].name : NULL;
 		}
 		if (n > 0 || npins > 0)
-			version = ring_apply_weights(ringname, &rb->measured, n, nodes, weights,
+			version = ring_apply_vnode_plan(ringname, &rb->measured, n, nodes, weights,
 										 npins, pins);
 	}
 	PG_RETURN_INT32(version);

@@ -20,19 +20,20 @@ typedef struct RingMeasured
 	double	   *capacities;
 } RingMeasured;
 
-/* A key a plan pins to a node. */
+/* A key a plan pins to a node, or (node NULL) unpins. */
 typedef struct RingPinRow
 {
 	bytea	   *key;			/* placement bytes */
 	int64		position;
 	text	   *node;
+	bool		replace;		/* the key is pinned now: end that pin first */
 } RingPinRow;
 
 extern int32 ring_apply_slot_owners(text *ring, const RingMeasured *measured, int n,
 									const int32 *slots, text *const *nodes);
 extern int32 ring_apply_token_owners(text *ring, const RingMeasured *measured, int n,
 									 const int64 *tokens, text *const *nodes);
-extern int32 ring_apply_weights(text *ring, const RingMeasured *measured, int n,
+extern int32 ring_apply_vnode_plan(text *ring, const RingMeasured *measured, int n,
 								text *const *nodes, const double *weights,
 								int npins, const RingPinRow *pins);
 
