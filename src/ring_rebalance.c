@@ -35,8 +35,9 @@
  * moves the ranges of the tokens added or removed, and pin heavy keys to
  * other nodes (at most max_pins): several plans are made (weights alone,
  * then pins; the heaviest keys held where they are while the weights
- * change, then pins; pins alone) and the best kept.  A node being drained
- * loses its virtual nodes first.  The plan reports net moves: a unit that
+ * change, then pins, then weights and pins again; pins alone) and the best
+ * kept.  A node being drained loses its virtual nodes first, and its
+ * pinned keys go to other nodes.  The plan reports net moves: a unit that
  * moved twice is reported once, from its first owner to its last.
  *
  * Lower bound: to bring every node within its band, at least the bytes
