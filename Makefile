@@ -30,7 +30,8 @@ OBJS = \
 	src/ring_migrate.o \
 	src/ring_shard.o \
 	src/ring_mover.o \
-	src/ring_rebalance.o
+	src/ring_rebalance.o \
+	src/ring_rebalance_plan.o
 
 DATA = consistent_ring--1.0.sql consistent_ring--1.1.sql consistent_ring--1.0--1.1.sql consistent_ring--1.2.sql consistent_ring--1.1--1.2.sql consistent_ring--1.3.sql consistent_ring--1.2--1.3.sql \
 	consistent_ring_plproxy--1.0.sql
